@@ -1,0 +1,61 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Targets are split by concern and depend downward only:
+/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← metatrain.
+let package = Package(
+    name: "metatrain",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "metatrain", targets: ["metatrain"]),
+        .library(name: "MetaTensor", targets: ["MetaTensor"]),
+        .library(name: "MetaAutodiff", targets: ["MetaAutodiff"]),
+        .library(name: "MetaNN", targets: ["MetaNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev; scripts/install-deps.sh).
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq",
+                       providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+
+        // Storage, shapes and CPU kernels. No I/O, no autodiff.
+        .target(name: "MetaTensor", dependencies: [
+            "CBLAS", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        // Counter-based random streams keyed by (seed, iteration, task, purpose).
+        .target(name: "MetaRandom", dependencies: ["MetaTensor"]),
+        // Reverse-mode autodiff with differentiable derivative rules (higher order).
+        .target(name: "MetaAutodiff", dependencies: ["MetaTensor"]),
+        // Parameters, layers as pure functions, initialisers, losses, models.
+        .target(name: "MetaNN", dependencies: ["MetaAutodiff", "MetaRandom"]),
+        // Optimizers as init/update pairs with explicit state; gradient clipping.
+        .target(name: "MetaOptim", dependencies: ["MetaNN"]),
+        // Task families (sinusoid regression, ...).
+        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom"]),
+        // Meta-learning algorithms as pure per-task step functions.
+        .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
+        // Gradient checks and approximate comparison, shared by the test targets.
+        .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN"]),
+        // The command-line tool.
+        .executableTarget(name: "metatrain", dependencies: [
+            "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
+            "MetaTasks", "MetaAlgorithms",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaTestKit"]),
+        .testTarget(name: "MetaRandomTests", dependencies: ["MetaRandom"]),
+        .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaAutodiff", "MetaTestKit"]),
+        .testTarget(name: "MetaNNTests", dependencies: ["MetaNN", "MetaTestKit"]),
+        .testTarget(name: "MetaOptimTests", dependencies: ["MetaOptim", "MetaTestKit"]),
+        .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

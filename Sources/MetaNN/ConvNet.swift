@@ -1,0 +1,68 @@
+import MetaTensor
+import MetaAutodiff
+
+/// The four-block convolutional network of the MAML paper and its reference code
+/// (Finn et al. 2017; Vinyals et al. 2016): each block is a 3×3 convolution, batch norm with
+/// batch statistics, and ReLU; then a linear head.
+///
+/// - ``omniglot(ways:)``: 64 filters, stride-2 convolutions (padding 1) on 28×28 inputs, the
+///   output averaged over the remaining 2×2 positions: 112,261 parameters at 5 ways.
+/// - ``miniImageNet(ways:)``: 32 filters, stride-1 convolutions followed by 2×2 max-pooling
+///   on 84×84×3 inputs, flattened (32·5·5) into the head.
+public struct ConvNet: Model {
+    public enum Downsampling: String, Sendable { case strided, maxPool = "max-pool" }
+    public enum Pooling: String, Sendable { case spatialMean = "spatial-mean", flatten }
+
+    public let inChannels: Int, imageSize: Int, filters: Int, ways: Int
+    public let downsampling: Downsampling, pooling: Pooling
+    public let layers: [any Layer]
+
+    public init(inChannels: Int, imageSize: Int, filters: Int, ways: Int, downsampling: Downsampling, pooling: Pooling,
+                blocks: Int = 4) {
+        self.inChannels = inChannels; self.imageSize = imageSize; self.filters = filters; self.ways = ways
+        self.downsampling = downsampling; self.pooling = pooling
+        var layers: [any Layer] = []
+        var size = imageSize
+        for b in 1...blocks {
+            let stride = downsampling == .strided ? 2 : 1
+            layers.append(Conv2D("block\(b).conv", inChannels: b == 1 ? inChannels : filters, outChannels: filters,
+                                 kernelSize: 3, stride: stride, padding: 1))
+            layers.append(BatchNorm("block\(b).norm", channels: filters))
+            size = downsampling == .strided ? (size + 2 - 3) / 2 + 1 : size / 2
+        }
+        let features = pooling == .spatialMean ? filters : filters * size * size
+        layers.append(Dense("head", inputs: features, outputs: ways))
+        self.layers = layers
+    }
+
+    /// The Omniglot network of the MAML reference code (28×28, 64 filters, strided).
+    public static func omniglot(ways: Int) -> ConvNet {
+        ConvNet(inChannels: 1, imageSize: 28, filters: 64, ways: ways, downsampling: .strided, pooling: .spatialMean)
+    }
+
+    /// The 84×84 max-pool variant (32 filters), as used for MiniImageNet.
+    public static func miniImageNet(ways: Int) -> ConvNet {
+        ConvNet(inChannels: 3, imageSize: 84, filters: 32, ways: ways, downsampling: .maxPool, pooling: .flatten)
+    }
+
+    public var headParameterNames: [String] { ["head.weight", "head.bias"] }
+
+    /// The features before the head (`[n, features]`), for metric-based learners and ANIL.
+    public func features<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
+        precondition(x.rank == 4 && x.shape[1] == inChannels,
+                     "shape error in ConvNet: input \(x.shape), expected [n, \(inChannels), h, w]")
+        var h = x
+        for i in stride(from: 0, to: layers.count - 1, by: 2) {
+            h = layers[i + 1].apply(p, layers[i].apply(p, h)).relu()
+            if downsampling == .maxPool { h = h.maxPool2d(window: 2, stride: 2) }
+        }
+        switch pooling {
+        case .spatialMean: return h.mean(alongAxes: [2, 3])
+        case .flatten: return h.reshaped([h.shape[0], -1])
+        }
+    }
+
+    public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
+        layers[layers.count - 1].apply(p, features(p, x))
+    }
+}

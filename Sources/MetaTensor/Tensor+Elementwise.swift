@@ -1,0 +1,38 @@
+extension Tensor {
+    /// Applies an elementwise unary kernel.
+    public func map(_ op: UnaryKernel, parameter: Scalar = 0) -> Tensor {
+        Tensor(shape: shape) { p, n in Scalar.unary(op, storage.pointer, p, count: n, parameter: parameter) }
+    }
+
+    /// Applies an elementwise binary kernel with NumPy broadcasting.
+    public static func zip(_ op: BinaryKernel, _ a: Tensor, _ b: Tensor) -> Tensor {
+        let name = "\(op)"
+        let shape = checked { try Shape.broadcast(a.shape, b.shape, op: name) }
+        let sa = a.shape == shape ? denseStrides(shape) : checked { try Shape.broadcastStrides(a.shape, to: shape, op: name) }
+        let sb = b.shape == shape ? denseStrides(shape) : checked { try Shape.broadcastStrides(b.shape, to: shape, op: name) }
+        return Tensor(shape: shape) { p, _ in
+            Scalar.binary(op, a.storage.pointer, aStrides: sa, b.storage.pointer, bStrides: sb, p, shape: shape)
+        }
+    }
+
+    /// This tensor stretched to `target` (a copy; broadcasting rules as in ``zip(_:_:_:)``).
+    public func broadcast(to target: [Int]) -> Tensor {
+        if target == shape { return self }
+        let strides = checked { try Shape.broadcastStrides(shape, to: target, op: "broadcast") }
+        let zero = Tensor(0)
+        return Tensor(shape: target) { p, _ in
+            Scalar.binary(.add, storage.pointer, aStrides: strides, zero.storage.pointer,
+                          bStrides: [Int](repeating: 0, count: target.count), p, shape: target)
+        }
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor { zip(.add, a, b) }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { zip(.subtract, a, b) }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { zip(.multiply, a, b) }
+    public static func / (a: Tensor, b: Tensor) -> Tensor { zip(.divide, a, b) }
+    public static prefix func - (a: Tensor) -> Tensor { a.map(.negate) }
+    public static func * (a: Tensor, s: Scalar) -> Tensor { a.map(.scale, parameter: s) }
+    public static func * (s: Scalar, a: Tensor) -> Tensor { a.map(.scale, parameter: s) }
+    public static func + (a: Tensor, s: Scalar) -> Tensor { a.map(.shift, parameter: s) }
+    public static func - (a: Tensor, s: Scalar) -> Tensor { a.map(.shift, parameter: -s) }
+}

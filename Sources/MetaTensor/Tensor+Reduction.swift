@@ -1,0 +1,49 @@
+extension Tensor {
+    /// Sums over the dimensions that `target` broadcasts, giving a tensor of shape `target`:
+    /// the adjoint of ``broadcast(to:)``. `target` must broadcast to this tensor's shape.
+    public func sum(toShape target: [Int]) -> Tensor {
+        if target == shape { return self }
+        let outStrides = checked { try Shape.broadcastStrides(target, to: shape, op: "sum(toShape:)") }
+        let outCount = target.reduce(1, *)
+        return Tensor(shape: target) { p, _ in
+            Scalar.reduceSum(storage.pointer, shape: shape, outStrides: outStrides, p, outCount: outCount)
+        }
+    }
+
+    /// Sums along `axes`; keeps them as size-1 dimensions when `keepingDimensions`.
+    public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
+        let kept = reducedShape(axes, op: "sum(alongAxes:)")
+        let result = sum(toShape: kept)
+        return keepingDimensions ? result : result.reshaped(droppingAxes(axes))
+    }
+
+    /// The sum of all elements as a rank-0 tensor.
+    public func sum() -> Tensor { sum(toShape: [Int](repeating: 1, count: rank)).reshaped([]) }
+
+    /// The mean of all elements as a rank-0 tensor.
+    public func mean() -> Tensor { sum() * (1 / Scalar(Swift.max(count, 1))) }
+
+    /// Flat indices of the first maximum along `axis` (the reduced axis is dropped from `shape`).
+    public func argmax(alongAxis axis: Int) -> (indices: [Int32], shape: [Int]) {
+        let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "argmax") }
+        let outer = shape[..<a].reduce(1, *), n = shape[a], inner = shape[(a + 1)...].reduce(1, *)
+        precondition(n > 0, "shape error in argmax: axis \(axis) of \(shape) is empty")
+        var indices = [Int32](repeating: 0, count: outer * inner)
+        indices.withUnsafeMutableBufferPointer { Scalar.argmax(storage.pointer, outer: outer, n: n, inner: inner, $0.baseAddress!) }
+        var out = shape; out.remove(at: a)
+        return (indices, out)
+    }
+
+    /// The shape with `axes` set to 1 (validated).
+    public func reducedShape(_ axes: [Int], op: String) -> [Int] {
+        var s = shape
+        for axis in axes { s[checked { try Shape.axis(axis, rank: rank, shape: shape, op: op) }] = 1 }
+        return s
+    }
+
+    /// The shape with `axes` removed.
+    public func droppingAxes(_ axes: [Int]) -> [Int] {
+        let resolved = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
+        return shape.enumerated().filter { !resolved.contains($0.offset) }.map(\.element)
+    }
+}
