@@ -91,3 +91,9 @@ extension Parameters where Value: TensorProtocol {
 public protocol TensorProtocol { var count: Int { get }; var shape: [Int] { get } }
 extension Tensor: TensorProtocol {}
 extension Variable: TensorProtocol {}
+
+extension Parameters: Sendable where Value: Sendable {}
+
+extension Parameters: Equatable where Value: Equatable {
+    public static func == (a: Parameters, b: Parameters) -> Bool { a.layout == b.layout && a.values == b.values }
+}

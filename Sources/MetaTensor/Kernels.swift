@@ -45,7 +45,7 @@ func coalesce(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
         if shape[d] == 1 { continue }  // size-1 dimensions never move the offset
         if let last = outShape.last {
             var mergeable = true
-            for s in 0..<strides.count where strides[s].last! != strides[s][d] * shape[d] {
+            for s in 0..<strides.count where outStrides[s].last! != strides[s][d] * shape[d] {
                 mergeable = false; break
             }
             if mergeable {

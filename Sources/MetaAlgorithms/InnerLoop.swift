@@ -1,0 +1,16 @@
+/// The inner-loop (adaptation) settings of a gradient-based meta-learner.
+public struct InnerLoop: Sendable, Hashable {
+    /// SGD steps on the support set during meta-training.
+    public var steps: Int
+    /// SGD steps at evaluation (MAML's Omniglot runs use 1 at training and 3 at evaluation).
+    public var evaluationSteps: Int
+    /// The inner learning rate α.
+    public var learningRate: Double
+    /// Drop the second-order term: the inner gradients are treated as constants.
+    public var firstOrder: Bool
+
+    public init(steps: Int, evaluationSteps: Int? = nil, learningRate: Double, firstOrder: Bool = false) {
+        self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
+        self.learningRate = learningRate; self.firstOrder = firstOrder
+    }
+}

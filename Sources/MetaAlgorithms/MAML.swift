@@ -1,0 +1,68 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// What one task contributes to a meta-update.
+public struct TaskResult<S: TensorScalar>: Sendable {
+    /// Query loss after adaptation.
+    public var loss: Double
+    /// Query metric after adaptation (MSE or accuracy).
+    public var metric: Double
+    /// The gradient of the query loss with respect to the initial parameters.
+    public var metaGradient: Parameters<Tensor<S>>
+}
+
+/// Model-Agnostic Meta-Learning (Finn et al. 2017) as a pure per-task step.
+///
+/// For one task: θ′ = θ − α∇θ L_support(θ) repeated `steps` times, then the meta-gradient
+/// ∇θ L_query(θ′). Second order by default: the inner gradients are recorded
+/// (`createGraph`), so the meta-gradient flows through them and contains the Hessian term
+/// −α H_support(θ) ∇L_query(θ′). With `firstOrder` the inner gradients are constants and that
+/// term is dropped (first-order MAML): the meta-gradient is then ∇L_query evaluated at θ′.
+public enum MAML {
+    public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 inner: InnerLoop) -> TaskResult<S> {
+        let theta = parameters.map { Variable(differentiable: $0) }
+        let adapted = adapt(model: model, parameters: theta, inputs: task.supportInputs, targets: task.supportTargets,
+                            steps: inner.steps, learningRate: S(inner.learningRate), createGraph: !inner.firstOrder)
+        let prediction = model.apply(adapted, Variable(task.queryInputs))
+        let loss = TaskLoss.loss(prediction, task.queryTargets)
+        let grads = gradients(of: loss, withRespectTo: theta.values)
+        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map(\.value)))
+    }
+
+    /// `steps` steps of SGD on the support set. With `createGraph` the result is a
+    /// differentiable function of `parameters` through the gradients; without it, the
+    /// gradients are constants.
+    public static func adapt<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>, inputs: Tensor<S>,
+                                              targets: Targets<S>, steps: Int, learningRate: S,
+                                              createGraph: Bool) -> Parameters<Variable<S>> {
+        var fast = parameters
+        let x = Variable(inputs)
+        for _ in 0..<steps {
+            let loss = TaskLoss.loss(model.apply(fast, x), targets)
+            let g = gradients(of: loss, withRespectTo: fast.values, createGraph: createGraph)
+            fast = Parameters(layout: fast.layout, values: zip(fast.values, g).map { $0 - $1 * learningRate })
+        }
+        return fast
+    }
+
+    /// The query metric after 0, 1, …, `steps` adaptation steps (evaluation; builds no second-order graph).
+    public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 steps: Int, learningRate: Double) -> [Double] {
+        var fast = parameters.map { Variable(differentiable: $0) }
+        var metrics: [Double] = []
+        let xs = Variable(task.supportInputs), xq = Variable<S>(task.queryInputs)
+        for step in 0...steps {
+            metrics.append(TaskLoss.metric(model.apply(fast.map { $0.detached() }, xq).value, task.queryTargets))
+            if step == steps { break }
+            let loss = TaskLoss.loss(model.apply(fast, xs), task.supportTargets)
+            let g = gradients(of: loss, withRespectTo: fast.values)
+            fast = Parameters(layout: fast.layout,
+                              values: zip(fast.values, g).map { Variable(differentiable: ($0.value - $1.value * S(learningRate))) })
+        }
+        return metrics
+    }
+}

@@ -1,0 +1,43 @@
+import MetaTensor
+
+/// What a task asks the model to predict.
+public enum Targets<S: TensorScalar>: Sendable {
+    /// Real-valued targets, compared by mean squared error.
+    case regression(Tensor<S>)
+    /// Class labels in 0..<ways, compared by cross-entropy.
+    case classification([Int])
+
+    public var count: Int {
+        switch self {
+        case let .regression(t): return t.shape[0]
+        case let .classification(l): return l.count
+        }
+    }
+}
+
+/// One few-shot task: a support set to adapt on and a query set to evaluate the adaptation.
+public struct Task<S: TensorScalar>: Sendable {
+    public var supportInputs: Tensor<S>
+    public var supportTargets: Targets<S>
+    public var queryInputs: Tensor<S>
+    public var queryTargets: Targets<S>
+
+    public init(supportInputs: Tensor<S>, supportTargets: Targets<S>, queryInputs: Tensor<S>, queryTargets: Targets<S>) {
+        precondition(supportInputs.shape[0] == supportTargets.count && queryInputs.shape[0] == queryTargets.count,
+                     "task: inputs and targets disagree in count")
+        self.supportInputs = supportInputs; self.supportTargets = supportTargets
+        self.queryInputs = queryInputs; self.queryTargets = queryTargets
+    }
+}
+
+/// A distribution over tasks from which any task can be rebuilt from its coordinates.
+public protocol TaskFamily: Sendable {
+    /// The task with index `task` of meta-iteration `iteration` under `seed`: a pure function
+    /// of its arguments (the same task in every process).
+    func task<S: TensorScalar>(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit, as: S.Type) -> Task<S>
+}
+
+/// Which part of a data set tasks are drawn from.
+public enum TaskSplit: String, Sendable, CaseIterable {
+    case train, validation, test
+}
