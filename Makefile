@@ -1,5 +1,7 @@
 # The README's two commands: `make train` and `make test`. Both install what is missing first.
 SWIFT ?= swift
+# OpenBLAS picks generic kernels on VMs with a generic CPU model; name the right ones.
+export OPENBLAS_CORETYPE ?= $(shell ./scripts/blas-coretype.sh)
 
 .PHONY: deps build train test bench clean
 

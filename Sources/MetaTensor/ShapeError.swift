@@ -20,7 +20,7 @@ public struct ShapeError: Error, CustomStringConvertible, Equatable, Sendable {
 /// Shape arithmetic shared by the tensor operations; every function throws ``ShapeError``.
 public enum Shape {
     /// NumPy-style broadcast of two shapes (trailing dimensions aligned; a 1 stretches).
-    public static func broadcast(_ a: [Int], _ b: [Int], op: String) throws -> [Int] {
+    public static func broadcast(_ a: [Int], _ b: [Int], op: @autoclosure () -> String) throws -> [Int] {
         if a == b { return a }
         let rank = max(a.count, b.count)
         var out = [Int](repeating: 1, count: rank)
@@ -28,16 +28,16 @@ public enum Shape {
             let da = i < rank - a.count ? 1 : a[i - (rank - a.count)]
             let db = i < rank - b.count ? 1 : b[i - (rank - b.count)]
             if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else {
-                throw ShapeError(op: op, shapes: [a, b], reason: "dimension \(i) differs (\(da) vs \(db)) and neither is 1")
+                throw ShapeError(op: op(), shapes: [a, b], reason: "dimension \(i) differs (\(da) vs \(db)) and neither is 1")
             }
         }
         return out
     }
 
     /// Strides that read a dense tensor of `shape` as if broadcast to `target` (0 on stretched axes).
-    public static func broadcastStrides(_ shape: [Int], to target: [Int], op: String) throws -> [Int] {
+    public static func broadcastStrides(_ shape: [Int], to target: [Int], op: @autoclosure () -> String) throws -> [Int] {
         guard shape.count <= target.count else {
-            throw ShapeError(op: op, shapes: [shape, target], reason: "cannot broadcast to a lower rank")
+            throw ShapeError(op: op(), shapes: [shape, target], reason: "cannot broadcast to a lower rank")
         }
         let dense = denseStrides(shape)
         let offset = target.count - shape.count
@@ -45,25 +45,25 @@ public enum Shape {
         for i in 0..<shape.count {
             if shape[i] == target[i + offset] { strides[i + offset] = shape[i] == 1 ? 0 : dense[i] }
             else if shape[i] != 1 {
-                throw ShapeError(op: op, shapes: [shape, target], reason: "dimension \(i) is neither equal nor 1")
+                throw ShapeError(op: op(), shapes: [shape, target], reason: "dimension \(i) is neither equal nor 1")
             }
         }
         return strides
     }
 
     /// The element count of `shape` after checking that no dimension is negative.
-    public static func count(_ shape: [Int], op: String) throws -> Int {
+    public static func count(_ shape: [Int], op: @autoclosure () -> String) throws -> Int {
         guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw ShapeError(op: op, shapes: [shape], reason: "negative dimension")
+            throw ShapeError(op: op(), shapes: [shape], reason: "negative dimension")
         }
         return shape.reduce(1, *)
     }
 
     /// Checks that `axis` is valid for `rank` and resolves a negative axis.
-    public static func axis(_ axis: Int, rank: Int, shape: [Int], op: String) throws -> Int {
+    public static func axis(_ axis: Int, rank: Int, shape: [Int], op: @autoclosure () -> String) throws -> Int {
         let a = axis < 0 ? axis + rank : axis
         guard a >= 0 && a < rank else {
-            throw ShapeError(op: op, shapes: [shape], reason: "axis \(axis) out of range for rank \(rank)")
+            throw ShapeError(op: op(), shapes: [shape], reason: "axis \(axis) out of range for rank \(rank)")
         }
         return a
     }

@@ -6,10 +6,25 @@ extension Tensor {
 
     /// Applies an elementwise binary kernel with NumPy broadcasting.
     public static func zip(_ op: BinaryKernel, _ a: Tensor, _ b: Tensor) -> Tensor {
-        let name = "\(op)"
-        let shape = checked { try Shape.broadcast(a.shape, b.shape, op: name) }
-        let sa = a.shape == shape ? denseStrides(shape) : checked { try Shape.broadcastStrides(a.shape, to: shape, op: name) }
-        let sb = b.shape == shape ? denseStrides(shape) : checked { try Shape.broadcastStrides(b.shape, to: shape, op: name) }
+        // Fast paths without any stride bookkeeping: equal shapes, or a one-element operand.
+        if a.shape == b.shape {
+            return Tensor(shape: a.shape) { p, n in
+                Scalar.binary(op, a.storage.pointer, aStrides: [1], b.storage.pointer, bStrides: [1], p, shape: [n])
+            }
+        }
+        if b.count == 1 && b.rank <= a.rank {
+            return Tensor(shape: a.shape) { p, n in
+                Scalar.binary(op, a.storage.pointer, aStrides: [1], b.storage.pointer, bStrides: [0], p, shape: [n])
+            }
+        }
+        if a.count == 1 && a.rank <= b.rank {
+            return Tensor(shape: b.shape) { p, n in
+                Scalar.binary(op, a.storage.pointer, aStrides: [0], b.storage.pointer, bStrides: [1], p, shape: [n])
+            }
+        }
+        let shape = checked { try Shape.broadcast(a.shape, b.shape, op: "\(op)") }
+        let sa = a.shape == shape ? denseStrides(shape) : checked { try Shape.broadcastStrides(a.shape, to: shape, op: "\(op)") }
+        let sb = b.shape == shape ? denseStrides(shape) : checked { try Shape.broadcastStrides(b.shape, to: shape, op: "\(op)") }
         return Tensor(shape: shape) { p, _ in
             Scalar.binary(op, a.storage.pointer, aStrides: sa, b.storage.pointer, bStrides: sb, p, shape: shape)
         }

@@ -1,0 +1,64 @@
+import MetaTensor
+import MetaNN
+import MetaTasks
+
+/// The result of the evaluation protocol: the metric after each inner step 0…K over N tasks.
+public struct EvaluationReport: Codable, Sendable {
+    public struct Step: Codable, Sendable {
+        public var mean: Double
+        /// Half-width of the 95% confidence interval: 1.96 · σ / √N (σ the sample standard deviation).
+        public var ci95: Double
+    }
+    /// "mse" or "accuracy".
+    public var metric: String
+    public var tasks: Int
+    /// Indexed by inner step 0…K.
+    public var steps: [Step]
+
+    public init(metric: String, perTask: [[Double]]) {
+        self.metric = metric
+        tasks = perTask.count
+        let k = perTask.first?.count ?? 0
+        steps = (0..<k).map { step in
+            let xs = perTask.map { $0[step] }
+            let n = Double(xs.count)
+            let mean = xs.reduce(0, +) / n
+            let variance = xs.count > 1 ? xs.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1) : 0
+            return Step(mean: mean, ci95: 1.96 * variance.squareRoot() / n.squareRoot())
+        }
+    }
+
+    /// A plain-text table, one row per inner step.
+    public var table: String {
+        var lines = ["step  \(metric) (mean ± 95% CI over \(tasks) tasks)"]
+        for (i, s) in steps.enumerated() {
+            let scale = metric == "accuracy" ? 100.0 : 1.0
+            let unit = metric == "accuracy" ? "%" : ""
+            lines.append(String(i).padding(toLength: 6, withPad: " ", startingAt: 0)
+                         + "\(format(s.mean * scale))\(unit) ± \(format(s.ci95 * scale))\(unit)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func format(_ x: Double) -> String {
+        let r = (x * 10_000).rounded() / 10_000
+        return String(r)
+    }
+}
+
+/// The evaluation protocol: adapt on each held-out task's support set and measure the query
+/// metric after every inner step. Tasks come from a fixed evaluation seed, so every model is
+/// scored on the same tasks.
+public enum Evaluation {
+    public static func run<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, family: any TaskFamily,
+                                            split: TaskSplit, seed: UInt64, tasks: Int, steps: Int,
+                                            learningRate: Double, metric: String) -> EvaluationReport {
+        var perTask: [[Double]] = []
+        for i in 0..<tasks {
+            let task: Task<S> = family.task(seed: seed, iteration: 0, index: UInt32(i), split: split, as: S.self)
+            perTask.append(MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps,
+                                         learningRate: learningRate))
+        }
+        return EvaluationReport(metric: metric, perTask: perTask)
+    }
+}

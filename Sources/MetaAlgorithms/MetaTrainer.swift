@@ -1,0 +1,77 @@
+import MetaTensor
+import MetaNN
+import MetaOptim
+import MetaTasks
+
+/// Single-process meta-training: for each iteration, the per-task steps of tasks 0…B−1,
+/// their meta-gradients reduced in task order, and one Adam step on the initialisation.
+///
+/// The state is explicit (parameters, optimizer state, next iteration); ``step(_:)`` is a
+/// pure function of it and of the configuration, so a run can be stopped and resumed, or its
+/// tasks computed elsewhere, with the same result.
+public struct MetaTrainer<S: TensorScalar> {
+    public struct State: Sendable {
+        public var parameters: Parameters<Tensor<S>>
+        public var optimizer: Adam<S>.State
+        /// The next iteration to run.
+        public var iteration: Int
+    }
+    public struct IterationMetrics: Sendable {
+        public var iteration: Int
+        public var metaLoss: Double
+        public var metric: Double
+    }
+
+    public let configuration: RunConfiguration
+    public let model: any Model
+    public let family: any TaskFamily
+    public let optimizer: Adam<S>
+
+    public init(configuration: RunConfiguration) {
+        self.configuration = configuration
+        model = configuration.model
+        family = configuration.taskFamily
+        optimizer = Adam(learningRate: S(configuration.outerLearningRate))
+    }
+
+    public func initialState() -> State {
+        let p = model.initialParameters(seed: configuration.seed, as: S.self)
+        return State(parameters: p, optimizer: optimizer.initialState(for: p), iteration: 0)
+    }
+
+    /// The task `index` of `iteration` (the same in every process).
+    public func task(iteration: Int, index: Int) -> Task<S> {
+        family.task(seed: configuration.seed, iteration: UInt64(iteration), index: UInt32(index), split: .train, as: S.self)
+    }
+
+    /// The per-task step (what a worker runs).
+    public func taskResult(parameters: Parameters<Tensor<S>>, iteration: Int, index: Int) -> TaskResult<S> {
+        MAML.taskStep(model: model, parameters: parameters, task: task(iteration: iteration, index: index),
+                      inner: configuration.inner)
+    }
+
+    /// The outer update from task results given in task-index order.
+    public func apply(_ results: [TaskResult<S>], to state: State) -> (State, IterationMetrics) {
+        let gradient = MetaGradient.mean(results.map(\.metaGradient))
+        let (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
+        let n = Double(results.count)
+        let metrics = IterationMetrics(iteration: state.iteration, metaLoss: results.reduce(0) { $0 + $1.loss } / n,
+                                       metric: results.reduce(0) { $0 + $1.metric } / n)
+        return (State(parameters: p, optimizer: o, iteration: state.iteration + 1), metrics)
+    }
+
+    /// One meta-iteration in this process.
+    public func step(_ state: State) -> (State, IterationMetrics) {
+        let results = (0..<configuration.metaBatchSize).map {
+            taskResult(parameters: state.parameters, iteration: state.iteration, index: $0)
+        }
+        return apply(results, to: state)
+    }
+
+    /// The evaluation protocol on `split`.
+    public func evaluate(_ parameters: Parameters<Tensor<S>>, split: TaskSplit, tasks: Int, steps: Int? = nil) -> EvaluationReport {
+        Evaluation.run(model: model, parameters: parameters, family: family, split: split,
+                       seed: configuration.evaluationSeed, tasks: tasks, steps: steps ?? configuration.inner.evaluationSteps,
+                       learningRate: configuration.inner.learningRate, metric: configuration.metric)
+    }
+}

@@ -1,0 +1,80 @@
+import MetaTensor
+import MetaNN
+
+/// Stochastic gradient descent, optionally with (Nesterov) momentum.
+///
+/// With learning rate η, momentum μ and gradient g at step t (velocity v₀ = 0):
+/// ```
+/// μ = 0:              θₜ = θₜ₋₁ − η·g
+/// μ > 0:              vₜ = μ·vₜ₋₁ + g
+///                     θₜ = θₜ₋₁ − η·vₜ
+/// μ > 0, Nesterov:    θₜ = θₜ₋₁ − η·(g + μ·vₜ)
+/// ```
+/// This is PyTorch's `torch.optim.SGD` (dampening 0, no weight decay) and optax's
+/// `sgd(learning_rate, momentum, nesterov)`. Without momentum the state holds only the step
+/// count and the update is exactly `θ − η·g`, element by element, in the parameters' scalar type.
+///
+/// Checkpoint layout (``stateTensors(_:)``): `sgd.step` (``StepCount`` limbs) and, with
+/// momentum, `sgd.velocity.<parameter>` for every parameter.
+public struct SGD<Scalar: TensorScalar>: Optimizer {
+    /// η: the step size.
+    public var learningRate: Scalar
+    /// μ in [0, 1): the decay of the velocity; 0 disables momentum.
+    public var momentum: Scalar
+    /// Whether to take the Nesterov look-ahead step (needs momentum > 0).
+    public var nesterov: Bool
+
+    public init(learningRate: Scalar, momentum: Scalar = 0, nesterov: Bool = false) {
+        precondition(learningRate.isFinite && learningRate >= 0, "SGD: learning rate must be finite and ≥ 0, got \(learningRate)")
+        precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
+        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        self.learningRate = learningRate; self.momentum = momentum; self.nesterov = nesterov
+    }
+
+    /// The step count and, with momentum, the velocity of every parameter.
+    public struct State: Sendable, Equatable {
+        /// How many updates have been applied.
+        public var step: Int
+        /// v, with the parameters' names and shapes; `nil` without momentum.
+        public var velocity: Parameters<Tensor<Scalar>>?
+
+        public init(step: Int, velocity: Parameters<Tensor<Scalar>>?) { self.step = step; self.velocity = velocity }
+    }
+
+    public func initialState(for parameters: Parameters<Tensor<Scalar>>) -> State {
+        State(step: 0, velocity: momentum == 0 ? nil : parameters.map { Tensor(zeros: $0.shape) })
+    }
+
+    public func update(_ parameters: Parameters<Tensor<Scalar>>, gradients: Parameters<Tensor<Scalar>>,
+                       state: State) -> (parameters: Parameters<Tensor<Scalar>>, state: State) {
+        requireMatching(gradients, parameters, "SGD gradients")
+        let lr = learningRate
+        guard momentum != 0 else {
+            precondition(state.velocity == nil, "SGD: the state has a velocity but momentum is 0")
+            return (parameters.zip(gradients) { p, g in p - g * lr }, State(step: state.step + 1, velocity: nil))
+        }
+        guard let velocity = state.velocity else { preconditionFailure("SGD: momentum \(momentum) but the state has no velocity") }
+        requireMatching(velocity, parameters, "SGD velocity")
+        let mu = momentum
+        let newVelocity = velocity.zip(gradients) { v, g in v * mu + g }
+        let direction = nesterov ? gradients.zip(newVelocity) { g, v in g + v * mu } : newVelocity
+        return (parameters.zip(direction) { p, d in p - d * lr }, State(step: state.step + 1, velocity: newVelocity))
+    }
+
+    public func stateTensors(_ state: State) -> Parameters<Tensor<Scalar>> {
+        var entries: [(String, Tensor<Scalar>)] = [("sgd.step", StepCount.tensor(state.step))]
+        if let velocity = state.velocity {
+            entries += zip(velocity.names, velocity.values).map { ("sgd.velocity.\($0)", $1) }
+        }
+        return Parameters(entries)
+    }
+
+    public func restoreState(from tensors: Parameters<Tensor<Scalar>>,
+                             for parameters: Parameters<Tensor<Scalar>>) throws -> State {
+        let velocityNames = momentum == 0 ? [] : parameters.names.map { "sgd.velocity.\($0)" }
+        let byName = try storedTensors(tensors, expected: ["sgd.step"] + velocityNames, optimizer: "SGD")
+        let step = try StepCount.value(of: byName["sgd.step"]!, name: "sgd.step")
+        let velocity = momentum == 0 ? nil : try storedMoments(byName, prefix: "sgd.velocity", for: parameters)
+        return State(step: step, velocity: velocity)
+    }
+}

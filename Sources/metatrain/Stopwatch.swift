@@ -1,0 +1,51 @@
+/// Timing helpers for benchmarks: medians of repeated windows, never a single run.
+enum Stopwatch {
+    /// Seconds taken by `body`.
+    static func seconds(_ body: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        body()
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// The median over `windows` timed windows (after one warm-up) of the time per repetition,
+    /// each window running `body` `repetitions` times.
+    static func medianSeconds(windows: Int = 7, repetitions: Int, _ body: () -> Void) -> Double {
+        body()
+        var samples: [Double] = []
+        for _ in 0..<windows {
+            samples.append(seconds { for _ in 0..<repetitions { body() } } / Double(repetitions))
+        }
+        return median(samples)
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+    }
+
+    /// Repetitions so that one window lasts about `target` seconds.
+    static func calibrate(target: Double = 0.05, _ body: () -> Void) -> Int {
+        let t = Swift.max(seconds(body), 1e-7)
+        return Swift.max(1, Int(target / t))
+    }
+}
+
+/// Resident memory of this process, from /proc/self/status.
+enum ProcessMemory {
+    /// Peak resident set size in bytes (VmHWM).
+    static var peakResidentBytes: Int { field("VmHWM:") }
+    /// Current resident set size in bytes (VmRSS).
+    static var residentBytes: Int { field("VmRSS:") }
+
+    private static func field(_ name: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
+            let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            return kb * 1024
+        }
+        return 0
+    }
+}
+
+import Foundation

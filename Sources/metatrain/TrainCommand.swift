@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import MetaTensor
+import MetaNN
+import MetaAlgorithms
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Meta-train a model in this process, then evaluate it on held-out tasks.",
+        discussion: "Presets: \(RunConfiguration.presets.keys.sorted().joined(separator: ", ")).")
+
+    @Option(name: .long, help: "A named configuration.")
+    var preset: String = "sine-maml"
+
+    @Option(name: .long, help: "Meta-iterations (default: the preset's).")
+    var iterations: Int?
+
+    @Option(name: .long, help: "The run directory for metrics and parameters.")
+    var runDir: String?
+
+    @Option(name: .long, help: "The training seed (default: the preset's).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Held-out tasks in the final evaluation (default: the preset's, 600).")
+    var evalTasks: Int?
+
+    @OptionGroup var compute: ComputeOptions
+
+    func validate() throws {
+        guard RunConfiguration.presets[preset] != nil else {
+            throw ValidationError("unknown preset '\(preset)'; available: \(RunConfiguration.presets.keys.sorted().joined(separator: ", "))")
+        }
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        if let evalTasks, evalTasks < 1 { throw ValidationError("--eval-tasks must be at least 1, got \(evalTasks)") }
+    }
+
+    func run() throws {
+        compute.apply()
+        var config = RunConfiguration.presets[preset]!
+        if let iterations { config.iterations = iterations }
+        if let seed { config.seed = seed }
+        if let evalTasks { config.evaluationTasks = evalTasks }
+        let dir = URL(fileURLWithPath: runDir ?? "runs/\(config.name)")
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        } catch {
+            throw ValidationError("cannot create run directory \(dir.path): \(error.localizedDescription)")
+        }
+        let log = try MetricsLog(runDirectory: dir)
+        let trainer = MetaTrainer<Float>(configuration: config)
+        var state = trainer.initialState()
+        print("metatrain: \(config.name), \(config.iterations) iterations, meta-batch \(config.metaBatchSize), "
+              + "\(state.parameters.scalarCount) parameters, seed \(config.seed)")
+        print("hyper-parameters: \(config.source)")
+        print("run directory: \(dir.path); OpenBLAS \(BLASRuntime.coreName), \(compute.threads) thread(s)")
+
+        let progress = ProgressReporter(total: config.iterations)
+        var windowLoss = 0.0, windowMetric = 0.0, windowCount = 0
+        var windowStart = progress.elapsed, windowTasks = 0, tasksPerSecond = 0.0
+        while state.iteration < config.iterations {
+            let (next, m) = trainer.step(state)
+            state = next
+            windowLoss += m.metaLoss; windowMetric += m.metric; windowCount += 1
+            windowTasks += config.metaBatchSize
+            let now = progress.elapsed
+            if now - windowStart >= 1 { tasksPerSecond = Double(windowTasks) / (now - windowStart); windowStart = now; windowTasks = 0 }
+            if tasksPerSecond == 0 { tasksPerSecond = Double(windowTasks) / max(now - windowStart, 1e-9) }
+            if state.iteration % 100 == 0 || state.iteration == config.iterations {
+                let loss = windowLoss / Double(windowCount), metric = windowMetric / Double(windowCount)
+                log.write(TrainingRecord(iteration: state.iteration, metaLoss: loss, trainMetric: metric,
+                                         metric: config.metric, tasksPerSecond: tasksPerSecond, elapsedSeconds: now))
+                progress.update(done: state.iteration, loss: loss, metricName: config.metric, metric: metric,
+                                tasksPerSecond: tasksPerSecond)
+                windowLoss = 0; windowMetric = 0; windowCount = 0
+            }
+            if state.iteration % config.validationInterval == 0 && state.iteration < config.iterations {
+                let v = trainer.evaluate(state.parameters, split: .validation, tasks: config.validationTasks)
+                let last = v.steps[min(config.inner.steps, v.steps.count - 1)]
+                log.write(ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
+                                           steps: config.inner.steps, mean: last.mean, ci95: last.ci95))
+                progress.message("validation at \(state.iteration): \(v.metric) after \(config.inner.steps) step(s) "
+                                 + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)")
+            }
+        }
+        let paramsURL = dir.appendingPathComponent("final.params")
+        try Data(ParameterCoding.encode(state.parameters)).write(to: paramsURL, options: .atomic)
+        print("trained in \(duration(progress.elapsed)); parameters written to \(paramsURL.path)")
+
+        print("evaluating on \(config.evaluationTasks) held-out test tasks (seed \(config.evaluationSeed))…")
+        let report = trainer.evaluate(state.parameters, split: .test, tasks: config.evaluationTasks)
+        print(report.table)
+        let encoder = JSONEncoder(); encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: dir.appendingPathComponent("evaluation.json"))
+    }
+}
+
+struct TrainingRecord: Encodable {
+    var kind = "train"
+    var iteration: Int, metaLoss: Double, trainMetric: Double, metric: String, tasksPerSecond: Double, elapsedSeconds: Double
+    enum CodingKeys: String, CodingKey {
+        case kind, iteration, metaLoss = "meta_loss", trainMetric = "train_metric", metric
+        case tasksPerSecond = "tasks_per_second", elapsedSeconds = "elapsed_seconds"
+    }
+}
+
+struct ValidationRecord: Encodable {
+    var kind = "validation"
+    var iteration: Int, split: String, metric: String, steps: Int, mean: Double, ci95: Double
+}
