@@ -21,6 +21,8 @@ public struct TaskResult<S: TensorScalar>: Sendable {
 /// −α H_support(θ) ∇L_query(θ′). With `firstOrder` the inner gradients are constants and that
 /// term is dropped (first-order MAML): the meta-gradient is then ∇L_query evaluated at θ′.
 public enum MAML {
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                                  inner: InnerLoop) -> TaskResult<S> {
         let theta = parameters.map { Variable(differentiable: $0) }
@@ -30,12 +32,14 @@ public enum MAML {
         let loss = TaskLoss.loss(prediction, task.queryTargets)
         let grads = gradients(of: loss, withRespectTo: theta.values)
         return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
-                          metaGradient: Parameters(layout: parameters.layout, values: grads.map(\.value)))
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
     }
 
     /// `steps` steps of SGD on the support set. With `createGraph` the result is a
     /// differentiable function of `parameters` through the gradients; without it, the
     /// gradients are constants.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func adapt<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>, inputs: Tensor<S>,
                                               targets: Targets<S>, steps: Int, learningRate: S,
                                               createGraph: Bool) -> Parameters<Variable<S>> {
@@ -50,6 +54,8 @@ public enum MAML {
     }
 
     /// The query metric after 0, 1, …, `steps` adaptation steps (evaluation; builds no second-order graph).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                                  steps: Int, learningRate: Double) -> [Double] {
         var fast = parameters.map { Variable(differentiable: $0) }

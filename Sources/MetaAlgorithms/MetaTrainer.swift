@@ -52,7 +52,7 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// The outer update from task results given in task-index order.
     public func apply(_ results: [TaskResult<S>], to state: State) -> (State, IterationMetrics) {
-        let gradient = MetaGradient.mean(results.map(\.metaGradient))
+        let gradient = MetaGradient.mean(results.map { $0.metaGradient })
         let (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
         let n = Double(results.count)
         let metrics = IterationMetrics(iteration: state.iteration, metaLoss: results.reduce(0) { $0 + $1.loss } / n,

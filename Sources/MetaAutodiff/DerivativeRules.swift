@@ -14,6 +14,8 @@ import MetaTensor
 ///   - needs: which inputs need a cotangent; rules skip the others (e.g. no input gradient
 ///     for a network's first convolution).
 /// - Returns: one cotangent per input, `nil` where not needed or not differentiable.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func pullback<S: TensorScalar>(_ primitive: Primitive<S>, inputs x: [Variable<S>], output y: Variable<S>,
                                cotangent g: Variable<S>, needs: [Bool]) -> [Variable<S>?] {
     switch primitive {
@@ -21,7 +23,7 @@ func pullback<S: TensorScalar>(_ primitive: Primitive<S>, inputs x: [Variable<S>
         return []
 
     case let .unary(op, p):
-        let a = x[0]
+        let a = x[0], p = S(p)
         switch op {
         case .negate: return [-g]
         case .exp: return [g * y]

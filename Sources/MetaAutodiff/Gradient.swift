@@ -14,6 +14,8 @@ import MetaTensor
 ///     are differentiable functions of the inputs (a gradient of a gradient: second-order
 ///     MAML). When `false` the returned gradients are constants and no graph is built.
 /// - Returns: one gradient per variable, shaped like it; zeros where `output` does not depend on it.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func gradients<S: TensorScalar>(of output: Variable<S>, withRespectTo variables: [Variable<S>],
                                        seed: Variable<S>? = nil, createGraph: Bool = false) -> [Variable<S>] {
     precondition(seed != nil || output.count == 1,

@@ -23,11 +23,11 @@ final class GraphNode<Scalar: TensorScalar> {
     deinit {
         // Release long chains iteratively: the default recursive release of a deep graph
         // (many inner steps) would otherwise use stack in proportion to its depth.
-        var stack: [GraphNode] = inputs.compactMap(\.node)
+        var stack: [GraphNode] = inputs.compactMap { $0.node }
         inputs = []
         while var node = stack.popLast() {
             if isKnownUniquelyReferenced(&node) {
-                stack.append(contentsOf: node.inputs.compactMap(\.node))
+                stack.append(contentsOf: node.inputs.compactMap { $0.node })
                 node.inputs = []
             }
         }

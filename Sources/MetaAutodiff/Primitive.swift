@@ -11,7 +11,7 @@ import MetaTensor
 public enum Primitive<Scalar: TensorScalar> {
     /// A differentiable input (parameters, or anything a gradient is taken with respect to).
     case leaf
-    case unary(UnaryKernel, parameter: Scalar)
+    case unary(UnaryKernel, parameter: Double)
     /// Elementwise with broadcasting.
     case binary(BinaryKernel)
     /// Sum over the axes that the target shape broadcasts.
@@ -32,27 +32,32 @@ public enum Primitive<Scalar: TensorScalar> {
     case embed(axis: Int, start: Int, size: Int)
     case concatenate(axis: Int)
 
-    /// Evaluates the primitive on tensor inputs.
-    public func evaluate(_ x: [Tensor<Scalar>]) -> Tensor<Scalar> {
+    /// Evaluates the primitive on the inputs' values.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func evaluate(_ inputs: [Variable<Scalar>]) -> Tensor<Scalar> {
+        if case .concatenate(let a) = self { return Tensor.concatenate(inputs.map { $0.value }, axis: a) }
+        let x0 = inputs[0].value
+        let x = (x0, inputs.count > 1 ? inputs[1].value : x0)
         switch self {
-        case .leaf: return x[0]
-        case let .unary(op, p): return x[0].map(op, parameter: p)
-        case let .binary(op): return Tensor.zip(op, x[0], x[1])
-        case let .sumToShape(s): return x[0].sum(toShape: s)
-        case let .broadcast(s): return x[0].broadcast(to: s)
-        case let .reshape(s): return x[0].reshaped(s)
-        case let .permute(p): return x[0].permuted(p)
-        case let .matmul(ta, tb): return Tensor.matmul(x[0], x[1], transposeA: ta, transposeB: tb)
-        case let .conv2d(s, p): return Tensor.conv2d(x[0], x[1], stride: s, padding: p)
+        case .leaf: return x.0
+        case let .unary(op, p): return x.0.map(op, parameter: Scalar(p))
+        case let .binary(op): return Tensor.zip(op, x.0, x.1)
+        case let .sumToShape(s): return x.0.sum(toShape: s)
+        case let .broadcast(s): return x.0.broadcast(to: s)
+        case let .reshape(s): return x.0.reshaped(s)
+        case let .permute(p): return x.0.permuted(p)
+        case let .matmul(ta, tb): return Tensor.matmul(x.0, x.1, transposeA: ta, transposeB: tb)
+        case let .conv2d(s, p): return Tensor.conv2d(x.0, x.1, stride: s, padding: p)
         case let .conv2dBackwardInput(shape, s, p):
-            return Tensor.conv2dBackwardInput(x[0], x[1], inputShape: shape, stride: s, padding: p)
+            return Tensor.conv2dBackwardInput(x.0, x.1, inputShape: shape, stride: s, padding: p)
         case let .conv2dBackwardFilter(shape, s, p):
-            return Tensor.conv2dBackwardFilter(x[0], x[1], filterShape: shape, stride: s, padding: p)
-        case let .gather(i, s): return x[0].gather(flatIndices: i, shape: s)
-        case let .scatterAdd(i, s): return x[0].scatterAdd(flatIndices: i, shape: s)
-        case let .slice(a, s, l): return x[0].slice(axis: a, start: s, length: l)
-        case let .embed(a, s, n): return x[0].embedded(axis: a, start: s, size: n)
-        case let .concatenate(a): return Tensor.concatenate(x, axis: a)
+            return Tensor.conv2dBackwardFilter(x.0, x.1, filterShape: shape, stride: s, padding: p)
+        case let .gather(i, s): return x.0.gather(flatIndices: i, shape: s)
+        case let .scatterAdd(i, s): return x.0.scatterAdd(flatIndices: i, shape: s)
+        case let .slice(a, s, l): return x.0.slice(axis: a, start: s, length: l)
+        case let .embed(a, s, n): return x.0.embedded(axis: a, start: s, size: n)
+        case .concatenate: preconditionFailure("handled above")
         }
     }
 }

@@ -39,8 +39,10 @@ public struct Variable<Scalar: TensorScalar> {
     public var scalar: Scalar { value.scalar }
 
     /// Applies a primitive to inputs: evaluates it and records a node when any input is differentiable.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func apply(_ primitive: Primitive<Scalar>, _ inputs: [Variable]) -> Variable {
-        let value = primitive.evaluate(inputs.map(\.value))
+        let value = primitive.evaluate(inputs)
         for input in inputs where input.node != nil {
             return Variable(value: value, node: GraphNode(primitive, value: value, inputs: inputs))
         }

@@ -48,6 +48,8 @@ public struct ConvNet: Model {
     public var headParameterNames: [String] { ["head.weight", "head.bias"] }
 
     /// The features before the head (`[n, features]`), for metric-based learners and ANIL.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func features<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         precondition(x.rank == 4 && x.shape[1] == inChannels,
                      "shape error in ConvNet: input \(x.shape), expected [n, \(inChannels), h, w]")
@@ -62,6 +64,8 @@ public struct ConvNet: Model {
         }
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         layers[layers.count - 1].apply(p, features(p, x))
     }

@@ -23,11 +23,15 @@ public struct Dense: Layer {
         self.weightInitializer = weightInitializer; self.biasInitializer = biasInitializer
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func initialParameters<S: TensorScalar>(using stream: inout RandomStream) -> [(String, Tensor<S>)] {
         [("\(name).weight", weightInitializer.make([outputs, inputs], fanIn: inputs, fanOut: outputs, using: &stream)),
          ("\(name).bias", biasInitializer.make([outputs], fanIn: inputs, fanOut: outputs, using: &stream))]
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         precondition(x.shape.last == inputs, "shape error in \(name): input \(x.shape), expected last dimension \(inputs)")
         return Variable.matmul(x, p["\(name).weight"], transposeB: true) + p["\(name).bias"]
@@ -46,6 +50,8 @@ public struct Conv2D: Layer {
         self.weightInitializer = weightInitializer; self.biasInitializer = biasInitializer
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func initialParameters<S: TensorScalar>(using stream: inout RandomStream) -> [(String, Tensor<S>)] {
         let field = kernelSize * kernelSize
         return [("\(name).weight", weightInitializer.make([outChannels, inChannels, kernelSize, kernelSize],
@@ -54,6 +60,8 @@ public struct Conv2D: Layer {
                                                       using: &stream))]
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         let y = Variable.conv2d(x, p["\(name).weight"], stride: stride, padding: padding)
         return y + p["\(name).bias"].reshaped([1, outChannels, 1, 1])
@@ -80,10 +88,14 @@ public struct BatchNorm: Layer {
         self.name = name; self.channels = channels; self.epsilon = epsilon; self.mode = mode
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func initialParameters<S: TensorScalar>(using stream: inout RandomStream) -> [(String, Tensor<S>)] {
         [("\(name).scale", Tensor(repeating: 1, shape: [channels])), ("\(name).offset", Tensor(zeros: [channels]))]
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         precondition(x.rank >= 2 && x.shape[1] == channels,
                      "shape error in \(name): input \(x.shape), expected \(channels) channels on axis 1")

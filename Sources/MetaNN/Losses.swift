@@ -5,6 +5,8 @@ import MetaAutodiff
 public enum Losses {
     /// Mean cross-entropy of integer `labels` under `logits` (`[n, classes]`), computed from a
     /// stable log-softmax.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func crossEntropy<S>(logits: Variable<S>, labels: [Int]) -> Variable<S> {
         precondition(logits.rank == 2 && logits.shape[0] == labels.count,
                      "shape error in crossEntropy: logits \(logits.shape) vs \(labels.count) labels")
@@ -14,6 +16,8 @@ public enum Losses {
     }
 
     /// Mean squared error `mean((prediction − target)²)`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func meanSquaredError<S>(_ prediction: Variable<S>, _ target: Variable<S>) -> Variable<S> {
         precondition(prediction.shape == target.shape,
                      "shape error in meanSquaredError: \(prediction.shape) vs \(target.shape)")
@@ -21,6 +25,8 @@ public enum Losses {
     }
 
     /// Fraction of rows whose largest logit is at the label.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func accuracy<S>(logits: Tensor<S>, labels: [Int]) -> Double {
         let (indices, _) = logits.argmax(alongAxis: 1)
         let classes = logits.shape[1]
@@ -32,6 +38,8 @@ public enum Losses {
     /// Squared Euclidean distances between the rows of `a` (`[n, d]`) and of `b` (`[m, d]`): `[n, m]`.
     /// Computed as a sum of squared differences, not `|a|² + |b|² − 2ab`, which cancels badly
     /// for nearby points (prototypes close to their queries).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func pairwiseSquaredDistances<S>(_ a: Variable<S>, _ b: Variable<S>) -> Variable<S> {
         precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
                      "shape error in pairwiseSquaredDistances: \(a.shape) vs \(b.shape)")
@@ -41,6 +49,8 @@ public enum Losses {
     }
 
     /// Cosine similarity between the rows of `a` (`[n, d]`) and of `b` (`[m, d]`): `[n, m]`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func cosineSimilarity<S>(_ a: Variable<S>, _ b: Variable<S>, epsilon: S = 1e-8) -> Variable<S> {
         precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
                      "shape error in cosineSimilarity: \(a.shape) vs \(b.shape)")
@@ -51,6 +61,8 @@ public enum Losses {
 
     /// Log-density of `x` under independent Gaussians `N(mean, exp(logStd)²)`, summed over the
     /// last axis (policy gradients, probabilistic meta-learning).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public static func gaussianLogLikelihood<S>(_ x: Variable<S>, mean: Variable<S>, logStd: Variable<S>) -> Variable<S> {
         let z = (x - mean) * (-logStd).exp()
         let halfLog2Pi = S(0.5) * S.log(2 * S.pi)

@@ -53,7 +53,8 @@ public enum ParameterCoding {
         guard Array(try reader.bytes(4)) == magic else { throw ParameterCodingError("not a parameter encoding (bad magic)") }
         let v: UInt16 = try reader.integer()
         guard v == version else { throw ParameterCodingError("unsupported parameter encoding version \(v) (this build reads \(version))") }
-        let dtype = try reader.bytes(2)[0]
+        let dtype: UInt8 = try reader.integer()
+        _ = try reader.bytes(1)  // reserved
         guard dtype == dtypeCode(S.self) else {
             throw ParameterCodingError("scalar type code \(dtype) does not match \(S.dtypeName)")
         }
@@ -66,7 +67,7 @@ public enum ParameterCoding {
                 throw ParameterCodingError("parameter name is not valid UTF-8")
             }
             guard seen.insert(name).inserted else { throw ParameterCodingError("duplicate parameter '\(name)'") }
-            let rank = Int(try reader.bytes(1)[0])
+            let rank = Int(try reader.integer() as UInt8)
             var shape: [Int] = []
             var elements = 1
             for _ in 0..<rank {

@@ -20,6 +20,8 @@ public struct SineMLP: Model {
 
     public var headParameterNames: [String] { ["head.weight", "head.bias"] }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         var h = x
         for (i, layer) in layers.enumerated() {

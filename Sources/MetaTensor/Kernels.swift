@@ -32,6 +32,11 @@ func unaryKernel<T: TensorScalar>(_ op: UnaryKernel, _ x: UnsafePointer<T>, _ y:
         else if p == 0.5 { for i in 0..<n { y[i] = x[i].squareRoot() } }
         else if p == -1 { for i in 0..<n { y[i] = 1 / x[i] } }
         else if p == -0.5 { for i in 0..<n { y[i] = 1 / x[i].squareRoot() } }
+        else if let k = Int(exactly: p) {
+            // Integral exponents: defined for negative bases too (RealModule's real-exponent
+            // pow returns NaN for every x < 0, and for 0^0).
+            for i in 0..<n { y[i] = T.pow(x[i], k) }
+        }
         else { for i in 0..<n { y[i] = T.pow(x[i], p) } }
     }
 }

@@ -70,7 +70,8 @@ public enum Shape {
 }
 
 /// Runs a throwing shape check and stops with the error's message if it fails.
+/// (`fatalError`, not `preconditionFailure`: in optimised builds the latter drops its message.)
 @inlinable
 public func checked<T>(_ body: () throws -> T) -> T {
-    do { return try body() } catch { preconditionFailure("\(error)") }
+    do { return try body() } catch { fatalError("\(error)") }
 }

@@ -4,6 +4,8 @@ extension Tensor {
     ///
     /// Implementation: the whole batch is unfolded once (im2col) into `[c·kh·kw, n·oh·ow]`
     /// and multiplied by the filter in a single GEMM, then the result's first two axes swap.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func conv2d(_ x: Tensor, _ filter: Tensor, stride: Int = 1, padding: Int = 0) -> Tensor {
         let g = checked { try convolutionGeometry(x.shape, filter.shape, stride: stride, padding: padding) }
         let col = x.im2col(g)
@@ -18,6 +20,8 @@ extension Tensor {
     /// The gradient of ``conv2d(_:_:stride:padding:)`` with respect to its input, given the
     /// output cotangent `dy` (`[n, o, oh, ow]`) and the filter; returns `inputShape`.
     /// Linear in both arguments (it is the adjoint of convolution in `x`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func conv2dBackwardInput(_ dy: Tensor, _ filter: Tensor, inputShape: [Int],
                                            stride: Int, padding: Int) -> Tensor {
         let g = checked { try convolutionGeometry(inputShape, filter.shape, stride: stride, padding: padding) }
@@ -34,6 +38,8 @@ extension Tensor {
 
     /// The gradient of ``conv2d(_:_:stride:padding:)`` with respect to its filter, given the
     /// input `x` and the output cotangent `dy`; returns `filterShape`. Linear in both arguments.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func conv2dBackwardFilter(_ x: Tensor, _ dy: Tensor, filterShape: [Int],
                                             stride: Int, padding: Int) -> Tensor {
         let g = checked { try convolutionGeometry(x.shape, filterShape, stride: stride, padding: padding) }
@@ -49,6 +55,8 @@ extension Tensor {
     }
 
     /// Validates the operands of a convolution and returns its geometry.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func convolutionGeometry(_ input: [Int], _ filter: [Int], stride: Int, padding: Int) throws -> ConvolutionGeometry {
         guard input.count == 4, filter.count == 4 else {
             throw ShapeError(op: "conv2d", shapes: [input, filter], reason: "expected input [n, c, h, w] and filter [o, c, kh, kw]")
@@ -71,6 +79,8 @@ extension Tensor {
     /// Flat indices of the maximum of each `window`×`window` window (stride `stride`, no
     /// padding, floor division like TensorFlow's "VALID") of an `[n, c, h, w]` tensor, and
     /// the pooled shape. Max-pooling is then `gather` with these indices.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func maxPoolIndices(window: Int = 2, stride: Int = 2) -> (indices: [Int32], shape: [Int]) {
         precondition(rank == 4, "shape error in maxPool: expected [n, c, h, w], got \(shape)")
         precondition(window >= 1 && stride >= 1 && shape[2] >= window && shape[3] >= window,
@@ -85,11 +95,15 @@ extension Tensor {
         return (indices, out)
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func im2col(_ g: ConvolutionGeometry) -> Tensor {
         Tensor(shape: [g.patchSize, g.columnCount]) { p, _ in Scalar.im2col(storage.pointer, g, p) }
     }
 
     /// `[n, o, oh, ow]` → `[o, n·oh·ow]`, the layout the GEMMs use.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     func outputAsMatrix(_ g: ConvolutionGeometry) -> Tensor {
         let hw = g.outHeight * g.outWidth
         let m = reshaped([g.batch, g.outChannels, hw])

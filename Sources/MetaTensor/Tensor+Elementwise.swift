@@ -1,10 +1,14 @@
 extension Tensor {
     /// Applies an elementwise unary kernel.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func map(_ op: UnaryKernel, parameter: Scalar = 0) -> Tensor {
         Tensor(shape: shape) { p, n in Scalar.unary(op, storage.pointer, p, count: n, parameter: parameter) }
     }
 
     /// Applies an elementwise binary kernel with NumPy broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func zip(_ op: BinaryKernel, _ a: Tensor, _ b: Tensor) -> Tensor {
         // Fast paths without any stride bookkeeping: equal shapes, or a one-element operand.
         if a.shape == b.shape {
@@ -31,6 +35,8 @@ extension Tensor {
     }
 
     /// This tensor stretched to `target` (a copy; broadcasting rules as in ``zip(_:_:_:)``).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func broadcast(to target: [Int]) -> Tensor {
         if target == shape { return self }
         let strides = checked { try Shape.broadcastStrides(shape, to: target, op: "broadcast") }
@@ -41,13 +47,31 @@ extension Tensor {
         }
     }
 
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, b: Tensor) -> Tensor { zip(.add, a, b) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, b: Tensor) -> Tensor { zip(.subtract, a, b) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, b: Tensor) -> Tensor { zip(.multiply, a, b) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (a: Tensor, b: Tensor) -> Tensor { zip(.divide, a, b) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (a: Tensor) -> Tensor { a.map(.negate) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (a: Tensor, s: Scalar) -> Tensor { a.map(.scale, parameter: s) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (s: Scalar, a: Tensor) -> Tensor { a.map(.scale, parameter: s) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (a: Tensor, s: Scalar) -> Tensor { a.map(.shift, parameter: s) }
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (a: Tensor, s: Scalar) -> Tensor { a.map(.shift, parameter: -s) }
 }

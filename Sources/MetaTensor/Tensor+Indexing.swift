@@ -1,5 +1,7 @@
 extension Tensor {
     /// A copy with axes permuted: result axis `d` is this tensor's axis `permutation[d]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ permutation: [Int]) -> Tensor {
         precondition(permutation.sorted() == Array(0..<rank),
                      "shape error in permute: \(permutation) is not a permutation of the axes of \(shape)")
@@ -10,6 +12,8 @@ extension Tensor {
     }
 
     /// Swaps the last two axes.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
         precondition(rank >= 2, "shape error in transpose: \(shape) has rank < 2")
         var perm = Array(0..<rank); perm.swapAt(rank - 1, rank - 2)
@@ -17,6 +21,8 @@ extension Tensor {
     }
 
     /// `result.flat[i] = self.flat[indices[i]]`, shaped `shape`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func gather(flatIndices indices: [Int32], shape outShape: [Int]) -> Tensor {
         precondition(outShape.reduce(1, *) == indices.count,
                      "shape error in gather: \(indices.count) indices for output shape \(outShape)")
@@ -29,6 +35,8 @@ extension Tensor {
 
     /// Adds each element into `result.flat[indices[i]]` of a zero tensor of `shape`:
     /// the adjoint of ``gather(flatIndices:shape:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func scatterAdd(flatIndices indices: [Int32], shape outShape: [Int]) -> Tensor {
         precondition(count == indices.count, "shape error in scatterAdd: \(indices.count) indices for \(shape)")
         let n = outShape.reduce(1, *)
@@ -41,6 +49,8 @@ extension Tensor {
     }
 
     /// The elements `start..<start+length` along `axis`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func slice(axis: Int, start: Int, length: Int) -> Tensor {
         let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "slice") }
         precondition(start >= 0 && length >= 0 && start + length <= shape[a],
@@ -58,6 +68,8 @@ extension Tensor {
 
     /// A zero tensor of size `size` along `axis` with this tensor placed at `start`:
     /// the adjoint of ``slice(axis:start:length:)``.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func embedded(axis: Int, start: Int, size: Int) -> Tensor {
         let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "embed") }
         precondition(start >= 0 && start + shape[a] <= size,
@@ -75,6 +87,8 @@ extension Tensor {
     }
 
     /// Joins tensors along `axis`; all other dimensions must agree.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
         precondition(!parts.isEmpty, "concatenate: no tensors")
         let first = parts[0]
@@ -103,6 +117,8 @@ extension Tensor {
     }
 
     /// One-hot rows: `[labels.count, classes]` with a 1 at each label.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
         precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "oneHot: a label is outside 0..<\(classes)")
         return Tensor(shape: [labels.count, classes]) { p, n in

@@ -4,6 +4,8 @@ extension Tensor {
     ///
     /// Leading (batch) axes must be equal in both operands, or one operand must be a plain
     /// matrix shared by every batch entry. Output: `batch + [m, n]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let g = checked { try MatmulGeometry(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB) }
         let aPtr = a.storage.pointer, bPtr = b.storage.pointer

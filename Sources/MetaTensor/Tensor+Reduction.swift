@@ -1,6 +1,8 @@
 extension Tensor {
     /// Sums over the dimensions that `target` broadcasts, giving a tensor of shape `target`:
     /// the adjoint of ``broadcast(to:)``. `target` must broadcast to this tensor's shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(toShape target: [Int]) -> Tensor {
         if target == shape { return self }
         let outStrides = checked { try Shape.broadcastStrides(target, to: shape, op: "sum(toShape:)") }
@@ -11,6 +13,8 @@ extension Tensor {
     }
 
     /// Sums along `axes`; keeps them as size-1 dimensions when `keepingDimensions`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(alongAxes axes: [Int], keepingDimensions: Bool = false) -> Tensor {
         let kept = reducedShape(axes, op: "sum(alongAxes:)")
         let result = sum(toShape: kept)
@@ -18,12 +22,18 @@ extension Tensor {
     }
 
     /// The sum of all elements as a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum() -> Tensor { sum(toShape: [Int](repeating: 1, count: rank)).reshaped([]) }
 
     /// The mean of all elements as a rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean() -> Tensor { sum() * (1 / Scalar(Swift.max(count, 1))) }
 
     /// Flat indices of the first maximum along `axis` (the reduced axis is dropped from `shape`).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func argmax(alongAxis axis: Int) -> (indices: [Int32], shape: [Int]) {
         let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "argmax") }
         let outer = shape[..<a].reduce(1, *), n = shape[a], inner = shape[(a + 1)...].reduce(1, *)
@@ -35,6 +45,8 @@ extension Tensor {
     }
 
     /// The shape with `axes` set to 1 (validated).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reducedShape(_ axes: [Int], op: String) -> [Int] {
         var s = shape
         for axis in axes { s[checked { try Shape.axis(axis, rank: rank, shape: shape, op: op) }] = 1 }
@@ -42,6 +54,8 @@ extension Tensor {
     }
 
     /// The shape with `axes` removed.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func droppingAxes(_ axes: [Int]) -> [Int] {
         let resolved = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
         return shape.enumerated().filter { !resolved.contains($0.offset) }.map(\.element)
