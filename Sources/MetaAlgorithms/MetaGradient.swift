@@ -9,7 +9,7 @@ public enum MetaGradient {
     /// by task index (never by arrival) is what makes a run bit-identical whatever the number
     /// of processes that computed the tasks.
     public static func mean<S: TensorScalar>(_ gradients: [Parameters<Tensor<S>>]) -> Parameters<Tensor<S>> {
-        precondition(!gradients.isEmpty, "MetaGradient.mean: no gradients")
+        require(!gradients.isEmpty, "MetaGradient.mean: no gradients")
         var sum = gradients[0]
         for g in gradients.dropFirst() { sum = sum.zip(g) { $0 + $1 } }
         let scale = 1 / S(gradients.count)

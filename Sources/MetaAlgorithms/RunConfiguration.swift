@@ -3,8 +3,15 @@ import MetaTasks
 
 /// Everything that defines a meta-training run.
 public struct RunConfiguration: Sendable {
-    public enum Family: Sendable { case sinusoid(support: Int, query: Int) }
-    public enum Architecture: Sendable { case sineMLP(hidden: [Int]) }
+    public enum Family: Sendable {
+        case sinusoid(support: Int, query: Int)
+        /// Random binary images of Omniglot's shapes (benchmarks).
+        case syntheticImages(ways: Int, shots: Int, queries: Int, size: Int)
+    }
+    public enum Architecture: Sendable {
+        case sineMLP(hidden: [Int])
+        case omniglotCNN(ways: Int)
+    }
 
     public var name: String
     /// Where the hyper-parameters come from.
@@ -23,14 +30,23 @@ public struct RunConfiguration: Sendable {
     public var evaluationSeed: UInt64
 
     public var taskFamily: any TaskFamily {
-        switch family { case let .sinusoid(k, q): return SinusoidTasks(supportPoints: k, queryPoints: q) }
+        switch family {
+        case let .sinusoid(k, q): return SinusoidTasks(supportPoints: k, queryPoints: q)
+        case let .syntheticImages(n, k, q, size): return SyntheticImageTasks(ways: n, shots: k, queries: q, size: size)
+        }
     }
     public var model: any Model {
-        switch architecture { case let .sineMLP(hidden): return SineMLP(hidden: hidden) }
+        switch architecture {
+        case let .sineMLP(hidden): return SineMLP(hidden: hidden)
+        case let .omniglotCNN(ways): return ConvNet.omniglot(ways: ways)
+        }
     }
     /// "mse" or "accuracy".
     public var metric: String {
-        switch family { case .sinusoid: return "mse" }
+        switch family {
+        case .sinusoid: return "mse"
+        case .syntheticImages: return "accuracy"
+        }
     }
 
     /// The named presets, each with its paper's hyper-parameters.

@@ -18,10 +18,10 @@ import MetaTensor
 @_specialize(where S == Double)
 public func gradients<S: TensorScalar>(of output: Variable<S>, withRespectTo variables: [Variable<S>],
                                        seed: Variable<S>? = nil, createGraph: Bool = false) -> [Variable<S>] {
-    precondition(seed != nil || output.count == 1,
+    require(seed != nil || output.count == 1,
                  "gradients(of:): output has shape \(output.shape); pass a seed for a non-scalar output")
     if let seed {
-        precondition(seed.shape == output.shape, "shape error in gradients: seed \(seed.shape) vs output \(output.shape)")
+        require(seed.shape == output.shape, "shape error in gradients: seed \(seed.shape) vs output \(output.shape)")
     }
     let zeros = { (v: Variable<S>) in Variable(Tensor<S>(zeros: v.shape)) }
     guard let root = output.node else { return variables.map(zeros) }

@@ -57,7 +57,7 @@ public enum Primitive<Scalar: TensorScalar> {
         case let .scatterAdd(i, s): return x.0.scatterAdd(flatIndices: i, shape: s)
         case let .slice(a, s, l): return x.0.slice(axis: a, start: s, length: l)
         case let .embed(a, s, n): return x.0.embedded(axis: a, start: s, size: n)
-        case .concatenate: preconditionFailure("handled above")
+        case .concatenate: fatalError("handled above")
         }
     }
 }

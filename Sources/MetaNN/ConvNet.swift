@@ -51,7 +51,7 @@ public struct ConvNet: Model {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public func features<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
-        precondition(x.rank == 4 && x.shape[1] == inChannels,
+        require(x.rank == 4 && x.shape[1] == inChannels,
                      "shape error in ConvNet: input \(x.shape), expected [n, \(inChannels), h, w]")
         var h = x
         for i in stride(from: 0, to: layers.count - 1, by: 2) {

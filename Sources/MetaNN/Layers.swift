@@ -33,7 +33,7 @@ public struct Dense: Layer {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
-        precondition(x.shape.last == inputs, "shape error in \(name): input \(x.shape), expected last dimension \(inputs)")
+        require(x.shape.last == inputs, "shape error in \(name): input \(x.shape), expected last dimension \(inputs)")
         return Variable.matmul(x, p["\(name).weight"], transposeB: true) + p["\(name).bias"]
     }
 }
@@ -97,7 +97,7 @@ public struct BatchNorm: Layer {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
-        precondition(x.rank >= 2 && x.shape[1] == channels,
+        require(x.rank >= 2 && x.shape[1] == channels,
                      "shape error in \(name): input \(x.shape), expected \(channels) channels on axis 1")
         let axes = [0] + Array(2..<x.rank)
         var paramShape = [Int](repeating: 1, count: x.rank); paramShape[1] = channels

@@ -8,7 +8,7 @@ public enum Losses {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func crossEntropy<S>(logits: Variable<S>, labels: [Int]) -> Variable<S> {
-        precondition(logits.rank == 2 && logits.shape[0] == labels.count,
+        require(logits.rank == 2 && logits.shape[0] == labels.count,
                      "shape error in crossEntropy: logits \(logits.shape) vs \(labels.count) labels")
         let classes = logits.shape[1]
         let picked = logits.logSoftmax(alongAxis: 1) * Variable(Tensor<S>.oneHot(labels, classes: classes))
@@ -19,7 +19,7 @@ public enum Losses {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func meanSquaredError<S>(_ prediction: Variable<S>, _ target: Variable<S>) -> Variable<S> {
-        precondition(prediction.shape == target.shape,
+        require(prediction.shape == target.shape,
                      "shape error in meanSquaredError: \(prediction.shape) vs \(target.shape)")
         return (prediction - target).squared().mean()
     }
@@ -41,7 +41,7 @@ public enum Losses {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func pairwiseSquaredDistances<S>(_ a: Variable<S>, _ b: Variable<S>) -> Variable<S> {
-        precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
+        require(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
                      "shape error in pairwiseSquaredDistances: \(a.shape) vs \(b.shape)")
         let (n, m, d) = (a.shape[0], b.shape[0], a.shape[1])
         let diff = a.reshaped([n, 1, d]) - b.reshaped([1, m, d])
@@ -52,7 +52,7 @@ public enum Losses {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func cosineSimilarity<S>(_ a: Variable<S>, _ b: Variable<S>, epsilon: S = 1e-8) -> Variable<S> {
-        precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
+        require(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[1],
                      "shape error in cosineSimilarity: \(a.shape) vs \(b.shape)")
         let an = a / (a.squared().sum(alongAxes: [1], keepingDimensions: true) + epsilon).sqrt()
         let bn = b / (b.squared().sum(alongAxes: [1], keepingDimensions: true) + epsilon).sqrt()

@@ -38,7 +38,7 @@ public enum ParameterCoding {
         append(UInt32(parameters.count), to: &out)
         for (name, tensor) in zip(parameters.names, parameters.values) {
             let utf8 = Array(name.utf8)
-            precondition(utf8.count <= Int(UInt16.max) && tensor.rank <= Int(UInt8.max), "parameter '\(name)' cannot be encoded")
+            require(utf8.count <= Int(UInt16.max) && tensor.rank <= Int(UInt8.max), "parameter '\(name)' cannot be encoded")
             append(UInt16(utf8.count), to: &out); out += utf8
             out.append(UInt8(tensor.rank))
             for d in tensor.shape { append(UInt32(d), to: &out) }

@@ -8,7 +8,7 @@ public final class ParameterLayout: Sendable, Equatable {
     let index: [String: Int]
 
     public init(names: [String]) {
-        precondition(Set(names).count == names.count, "parameter names must be unique: \(names)")
+        require(Set(names).count == names.count, "parameter names must be unique: \(names)")
         self.names = names
         index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
     }
@@ -28,7 +28,7 @@ public struct Parameters<Value> {
     public var values: [Value]
 
     public init(layout: ParameterLayout, values: [Value]) {
-        precondition(layout.names.count == values.count,
+        require(layout.names.count == values.count,
                      "parameters: \(layout.names.count) names but \(values.count) values")
         self.layout = layout; self.values = values
     }
@@ -45,13 +45,13 @@ public struct Parameters<Value> {
     public subscript(name: String) -> Value {
         get {
             guard let i = layout.index[name] else {
-                preconditionFailure("no parameter named '\(name)'; have \(layout.names)")
+                fatalError("no parameter named '\(name)'; have \(layout.names)")
             }
             return values[i]
         }
         set {
             guard let i = layout.index[name] else {
-                preconditionFailure("no parameter named '\(name)'; have \(layout.names)")
+                fatalError("no parameter named '\(name)'; have \(layout.names)")
             }
             values[i] = newValue
         }
@@ -72,7 +72,7 @@ public struct Parameters<Value> {
 
     /// Combines two sets with the same names, position by position.
     public func zip<Other, T>(_ other: Parameters<Other>, _ combine: (Value, Other) throws -> T) rethrows -> Parameters<T> {
-        precondition(layout == other.layout, "parameters: name sets differ: \(layout.names) vs \(other.layout.names)")
+        require(layout == other.layout, "parameters: name sets differ: \(layout.names) vs \(other.layout.names)")
         return Parameters<T>(layout: layout, values: try Swift.zip(values, other.values).map(combine))
     }
 

@@ -1,4 +1,3 @@
-import Foundation
 import MetaTensor
 import MetaNN
 
@@ -15,10 +14,13 @@ import MetaNN
 /// optax's `adam` (`eps_root = 0`). Because of the bias correction the first step moves each
 /// coordinate by α·g/(|g| + ε) ≈ α·sign(g).
 ///
-/// Numerics: the moments and parameters are kept in `Scalar`; the bias corrections
-/// 1 − βᵗ are computed in `Double` (from the `Scalar` values of β), and folded into one
-/// scale each (`m·(α/(1−β₁ᵗ))` and `√(v·(1/(1−β₂ᵗ)))`), rounded to `Scalar` once. Every
-/// line above is one or two whole-tensor kernels per parameter tensor.
+/// Numerics: the moments and parameters are kept in `Scalar`. The bias corrections 1 − βᵗ
+/// are computed in `Double` (from the `Scalar` values of β) by binary exponentiation, which
+/// uses only IEEE multiplications and so gives the same bits on every platform (unlike the C
+/// library's `pow`); they are folded into one scale each, `m·(α/(1−β₁ᵗ))` and
+/// `√(v·(1/(1−β₂ᵗ)))`, rounded to `Scalar` once. Each line above is one or two whole-tensor
+/// kernels per parameter tensor (about 0.8 ms per step for the 112k-parameter Omniglot
+/// network in `Float`).
 ///
 /// Checkpoint layout (``stateTensors(_:)``): `adam.step` (``StepCount`` limbs), then
 /// `adam.m.<parameter>` and `adam.v.<parameter>` for every parameter, in parameter order.
@@ -33,10 +35,10 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
     public var epsilon: Scalar
 
     public init(learningRate: Scalar, beta1: Scalar = 0.9, beta2: Scalar = 0.999, epsilon: Scalar = 1e-8) {
-        precondition(learningRate.isFinite && learningRate >= 0, "Adam: learning rate must be finite and ≥ 0, got \(learningRate)")
-        precondition(beta1 >= 0 && beta1 < 1, "Adam: beta1 must be in [0, 1), got \(beta1)")
-        precondition(beta2 >= 0 && beta2 < 1, "Adam: beta2 must be in [0, 1), got \(beta2)")
-        precondition(epsilon > 0 && epsilon.isFinite, "Adam: epsilon must be finite and > 0, got \(epsilon)")
+        require(learningRate.isFinite && learningRate >= 0, "Adam: learning rate must be finite and ≥ 0, got \(learningRate)")
+        require(beta1 >= 0 && beta1 < 1, "Adam: beta1 must be in [0, 1), got \(beta1)")
+        require(beta2 >= 0 && beta2 < 1, "Adam: beta2 must be in [0, 1), got \(beta2)")
+        require(epsilon > 0 && epsilon.isFinite, "Adam: epsilon must be finite and > 0, got \(epsilon)")
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
     }
 
@@ -66,8 +68,8 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
         requireMatching(state.secondMoment, parameters, "Adam second moment")
         let t = state.step + 1
         let b1 = beta1, b2 = beta2, oneMinusB1 = 1 - beta1, oneMinusB2 = 1 - beta2, eps = epsilon
-        let correction1 = 1 - Foundation.pow(Double(beta1), Double(t))
-        let correction2 = 1 - Foundation.pow(Double(beta2), Double(t))
+        let correction1 = 1 - integerPower(Double(beta1), t)
+        let correction2 = 1 - integerPower(Double(beta2), t)
         let stepScale = Scalar(Double(learningRate) / correction1)   // α / (1 − β₁ᵗ)
         let varianceScale = Scalar(1 / correction2)                   // 1 / (1 − β₂ᵗ)
 
@@ -102,4 +104,17 @@ public struct Adam<Scalar: TensorScalar>: Optimizer {
                      firstMoment: try storedMoments(byName, prefix: "adam.m", for: parameters),
                      secondMoment: try storedMoments(byName, prefix: "adam.v", for: parameters))
     }
+}
+
+/// `base` raised to the non-negative integer `exponent` by repeated squaring: at most
+/// 2·log₂(exponent) correctly rounded multiplications, so the result is platform-independent.
+func integerPower(_ base: Double, _ exponent: Int) -> Double {
+    require(exponent >= 0, "integerPower needs a non-negative exponent, got \(exponent)")
+    var result = 1.0, square = base, e = exponent
+    while e > 0 {
+        if e & 1 == 1 { result *= square }
+        e >>= 1
+        if e > 0 { square *= square }
+    }
+    return result
 }

@@ -28,7 +28,7 @@ public enum GradientClipping {
     public static func byGlobalNorm<S: TensorScalar>(_ gradients: Parameters<Tensor<S>>, maxNorm: S)
         -> (clipped: Parameters<Tensor<S>>, norm: Double)
     {
-        precondition(maxNorm > 0 && maxNorm.isFinite, "byGlobalNorm: maxNorm must be finite and > 0, got \(maxNorm)")
+        require(maxNorm > 0 && maxNorm.isFinite, "byGlobalNorm: maxNorm must be finite and > 0, got \(maxNorm)")
         let norm = globalNorm(gradients)
         guard norm.isFinite, norm > Double(maxNorm) else { return (gradients, norm) }
         let factor = S(Double(maxNorm) / norm)
@@ -38,7 +38,7 @@ public enum GradientClipping {
     /// Clamps every element to [−limit, limit] (optax's `clip`, PyTorch's
     /// `clip_grad_value_`). NaN elements stay NaN, so a diverged gradient is not hidden.
     public static func byValue<S: TensorScalar>(_ gradients: Parameters<Tensor<S>>, limit: S) -> Parameters<Tensor<S>> {
-        precondition(limit >= 0, "byValue: limit must be ≥ 0, got \(limit)")
+        require(limit >= 0, "byValue: limit must be ≥ 0, got \(limit)")
         let low = Tensor<S>(-limit), high = Tensor<S>(limit)
         // The bound is the first operand: the kernels return the second when the comparison
         // is false, which is the case for NaN.

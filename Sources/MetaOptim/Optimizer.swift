@@ -48,46 +48,15 @@ public struct OptimizerStateError: Error, CustomStringConvertible, Equatable, Se
     public init(_ description: String) { self.description = description }
 }
 
-/// The encoding of an optimizer's step count as a tensor: four 16-bit limbs, least
-/// significant first, shape `[4]`. Every limb is an integer below 2¹⁶, exactly representable
-/// in `Float` and `Double`, so the count round-trips exactly through a checkpoint of either
-/// scalar type (a plain `Float` scalar would round above 2²⁴).
-public enum StepCount {
-    /// The tensor holding `step` (which must be non-negative).
-    public static func tensor<S: TensorScalar>(_ step: Int, as: S.Type = S.self) -> Tensor<S> {
-        precondition(step >= 0, "step count must be non-negative, got \(step)")
-        let s = UInt64(step)
-        return Tensor(shape: [4], scalars: (0..<4).map { S(Double((s >> (16 * UInt64($0))) & 0xFFFF)) })
-    }
-
-    /// The step count held by `tensor`; throws unless it has shape `[4]` and every limb is an
-    /// integer in 0..<65536 and the count fits in `Int`.
-    public static func value<S: TensorScalar>(of tensor: Tensor<S>, name: String) throws -> Int {
-        guard tensor.shape == [4] else {
-            throw OptimizerStateError("'\(name)' has shape \(tensor.shape), expected [4] (step count limbs)")
-        }
-        var step: UInt64 = 0
-        for (i, limb) in tensor.scalars.enumerated() {
-            let d = Double(limb)
-            guard d.isFinite, d >= 0, d < 65536, d == d.rounded() else {
-                throw OptimizerStateError("'\(name)' limb \(i) is \(limb), not an integer in 0..<65536")
-            }
-            step |= UInt64(d) << (16 * UInt64(i))
-        }
-        guard step <= UInt64(Int.max) else { throw OptimizerStateError("'\(name)' step count \(step) does not fit in Int") }
-        return Int(step)
-    }
-}
-
 // MARK: - Shared checks and state (de)serialisation helpers
 
 /// Stops unless `other` has the names and shapes of `parameters` (`what` names it in the message).
 func requireMatching<S: TensorScalar>(_ other: Parameters<Tensor<S>>, _ parameters: Parameters<Tensor<S>>,
                                       _ what: String) {
-    precondition(other.layout == parameters.layout,
+    require(other.layout == parameters.layout,
                  "\(what): names \(other.names) do not match the parameters' \(parameters.names)")
     for i in 0..<parameters.count where other.values[i].shape != parameters.values[i].shape {
-        preconditionFailure("\(what): '\(parameters.names[i])' has shape \(other.values[i].shape), "
+        fatalError("\(what): '\(parameters.names[i])' has shape \(other.values[i].shape), "
                             + "the parameter has \(parameters.values[i].shape)")
     }
 }

@@ -25,9 +25,9 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
     public var nesterov: Bool
 
     public init(learningRate: Scalar, momentum: Scalar = 0, nesterov: Bool = false) {
-        precondition(learningRate.isFinite && learningRate >= 0, "SGD: learning rate must be finite and ≥ 0, got \(learningRate)")
-        precondition(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
-        precondition(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
+        require(learningRate.isFinite && learningRate >= 0, "SGD: learning rate must be finite and ≥ 0, got \(learningRate)")
+        require(momentum >= 0 && momentum < 1, "SGD: momentum must be in [0, 1), got \(momentum)")
+        require(!nesterov || momentum > 0, "SGD: Nesterov momentum needs momentum > 0")
         self.learningRate = learningRate; self.momentum = momentum; self.nesterov = nesterov
     }
 
@@ -50,10 +50,10 @@ public struct SGD<Scalar: TensorScalar>: Optimizer {
         requireMatching(gradients, parameters, "SGD gradients")
         let lr = learningRate
         guard momentum != 0 else {
-            precondition(state.velocity == nil, "SGD: the state has a velocity but momentum is 0")
+            require(state.velocity == nil, "SGD: the state has a velocity but momentum is 0")
             return (parameters.zip(gradients) { p, g in p - g * lr }, State(step: state.step + 1, velocity: nil))
         }
-        guard let velocity = state.velocity else { preconditionFailure("SGD: momentum \(momentum) but the state has no velocity") }
+        guard let velocity = state.velocity else { fatalError("SGD: momentum \(momentum) but the state has no velocity") }
         requireMatching(velocity, parameters, "SGD velocity")
         let mu = momentum
         let newVelocity = velocity.zip(gradients) { v, g in v * mu + g }

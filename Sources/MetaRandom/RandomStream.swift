@@ -24,7 +24,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     /// The next 32 random bits.
     public mutating func next32() -> UInt32 {
         if used == 4 {
-            precondition(block != .max, "random stream \(key) exhausted")
+            require(block != .max, "random stream \(key) exhausted")
             buffer = Philox.block(counter: (block, key.task, UInt32(truncatingIfNeeded: key.iteration),
                                             UInt32(truncatingIfNeeded: key.iteration >> 32)), key: philoxKey)
             block += 1; used = 0
@@ -48,7 +48,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
 
     /// Uniform integer in 0..<bound (Lemire's multiply-and-reject: exactly uniform).
     public mutating func nextInt(below bound: Int) -> Int {
-        precondition(bound > 0, "nextInt(below:) needs a positive bound, got \(bound)")
+        require(bound > 0, "nextInt(below:) needs a positive bound, got \(bound)")
         let b = UInt64(bound)
         var m = next().multipliedFullWidth(by: b)
         if m.low < b {
@@ -68,7 +68,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
 
     /// `k` distinct integers from 0..<n in random order (partial Fisher–Yates).
     public mutating func sample(_ k: Int, from n: Int) -> [Int] {
-        precondition(k >= 0 && k <= n, "cannot sample \(k) distinct values from \(n)")
+        require(k >= 0 && k <= n, "cannot sample \(k) distinct values from \(n)")
         var pool = Array(0..<n)
         for i in 0..<k { pool.swapAt(i, i + nextInt(below: n - i)) }
         return Array(pool.prefix(k))
@@ -81,6 +81,7 @@ public struct RandomStream: RandomNumberGenerator, Sendable {
     }
 }
 
+import MetaTensor
 import Foundation
 @inline(__always) func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) func _cos(_ x: Double) -> Double { Foundation.cos(x) }

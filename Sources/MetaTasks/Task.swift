@@ -23,7 +23,7 @@ public struct Task<S: TensorScalar>: Sendable {
     public var queryTargets: Targets<S>
 
     public init(supportInputs: Tensor<S>, supportTargets: Targets<S>, queryInputs: Tensor<S>, queryTargets: Targets<S>) {
-        precondition(supportInputs.shape[0] == supportTargets.count && queryInputs.shape[0] == queryTargets.count,
+        require(supportInputs.shape[0] == supportTargets.count && queryInputs.shape[0] == queryTargets.count,
                      "task: inputs and targets disagree in count")
         self.supportInputs = supportInputs; self.supportTargets = supportTargets
         self.queryInputs = queryInputs; self.queryTargets = queryTargets

@@ -216,6 +216,18 @@ func permuteKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ shape: [Int], _ per
     }
 }
 
+/// The output columns `j` whose input column `j·stride − padding + offset` lies in 0..<width.
+@inline(__always)
+func validColumns(outWidth: Int, width: Int, stride: Int, padding: Int, offset: Int) -> Range<Int> {
+    // j·s ≥ p − o  and  j·s ≤ w − 1 + p − o
+    let lowNumerator = padding - offset
+    let low = lowNumerator <= 0 ? 0 : (lowNumerator + stride - 1) / stride
+    let highNumerator = width - 1 + padding - offset
+    let high = highNumerator < 0 ? -1 : highNumerator / stride
+    let lo = Swift.min(low, outWidth), hi = Swift.min(Swift.max(high + 1, lo), outWidth)
+    return lo..<hi
+}
+
 @inline(__always)
 func im2colKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<T>) {
     let oh = g.outHeight, ow = g.outWidth, cols = g.columnCount
@@ -224,6 +236,9 @@ func im2colKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeomet
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
                 let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * cols
+                // Each output row splits into zero edges and a run of in-range input columns.
+                let valid = validColumns(outWidth: ow, width: w, stride: s, padding: pad, offset: kj)
+                let first = valid.lowerBound * s - pad + kj
                 for n in 0..<g.batch {
                     let plane = x + (n * g.channels + c) * h * w
                     let outBase = row + n * oh * ow
@@ -233,10 +248,14 @@ func im2colKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeomet
                         if ih < 0 || ih >= h {
                             dst.initialize(repeating: 0, count: ow); continue
                         }
-                        let src = plane + ih * w
-                        for j in 0..<ow {
-                            let iw = j * s - pad + kj
-                            dst[j] = (iw >= 0 && iw < w) ? src[iw] : 0
+                        if valid.lowerBound > 0 { dst.initialize(repeating: 0, count: valid.lowerBound) }
+                        if valid.upperBound < ow { (dst + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound) }
+                        let src = plane + ih * w + first
+                        let d = dst + valid.lowerBound
+                        if s == 1 {
+                            d.update(from: src, count: valid.count)
+                        } else {
+                            for j in 0..<valid.count { d[j] = src[j &* s] }
                         }
                     }
                 }
@@ -254,18 +273,17 @@ func col2imKernel<T: TensorScalar>(_ col: UnsafePointer<T>, _ g: ConvolutionGeom
         for ki in 0..<g.kernelHeight {
             for kj in 0..<g.kernelWidth {
                 let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * cols
+                let valid = validColumns(outWidth: ow, width: w, stride: s, padding: pad, offset: kj)
+                let first = valid.lowerBound * s - pad + kj
                 for n in 0..<g.batch {
                     let plane = x + (n * g.channels + c) * h * w
                     let inBase = row + n * oh * ow
                     for i in 0..<oh {
                         let ih = i * s - pad + ki
                         if ih < 0 || ih >= h { continue }
-                        let src = inBase + i * ow
-                        let dst = plane + ih * w
-                        for j in 0..<ow {
-                            let iw = j * s - pad + kj
-                            if iw >= 0 && iw < w { dst[iw] += src[j] }
-                        }
+                        let src = inBase + i * ow + valid.lowerBound
+                        let dst = plane + ih * w + first
+                        for j in 0..<valid.count { dst[j &* s] += src[j] }
                     }
                 }
             }

@@ -75,3 +75,12 @@ public enum Shape {
 public func checked<T>(_ body: () throws -> T) -> T {
     do { return try body() } catch { fatalError("\(error)") }
 }
+
+/// Stops the process with `message` unless `condition` holds: the contract check used
+/// throughout metatrain. Unlike `precondition`, whose message optimised builds drop, the
+/// message is printed in every build configuration, so a user sees which shapes disagreed.
+@inlinable
+public func require(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String,
+                    file: StaticString = #fileID, line: UInt = #line) {
+    if !condition() { fatalError(message(), file: file, line: line) }
+}

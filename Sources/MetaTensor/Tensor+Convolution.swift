@@ -25,7 +25,7 @@ extension Tensor {
     public static func conv2dBackwardInput(_ dy: Tensor, _ filter: Tensor, inputShape: [Int],
                                            stride: Int, padding: Int) -> Tensor {
         let g = checked { try convolutionGeometry(inputShape, filter.shape, stride: stride, padding: padding) }
-        precondition(dy.shape == g.outputShape,
+        require(dy.shape == g.outputShape,
                      "shape error in conv2dBackwardInput: cotangent \(dy.shape) vs expected output \(g.outputShape)")
         let dyMatrix = dy.outputAsMatrix(g)
         let dcol = Tensor(shape: [g.patchSize, g.columnCount]) { c, _ in
@@ -43,7 +43,7 @@ extension Tensor {
     public static func conv2dBackwardFilter(_ x: Tensor, _ dy: Tensor, filterShape: [Int],
                                             stride: Int, padding: Int) -> Tensor {
         let g = checked { try convolutionGeometry(x.shape, filterShape, stride: stride, padding: padding) }
-        precondition(dy.shape == g.outputShape,
+        require(dy.shape == g.outputShape,
                      "shape error in conv2dBackwardFilter: cotangent \(dy.shape) vs expected output \(g.outputShape)")
         let col = x.im2col(g)
         let dyMatrix = dy.outputAsMatrix(g)
@@ -82,8 +82,8 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func maxPoolIndices(window: Int = 2, stride: Int = 2) -> (indices: [Int32], shape: [Int]) {
-        precondition(rank == 4, "shape error in maxPool: expected [n, c, h, w], got \(shape)")
-        precondition(window >= 1 && stride >= 1 && shape[2] >= window && shape[3] >= window,
+        require(rank == 4, "shape error in maxPool: expected [n, c, h, w], got \(shape)")
+        require(window >= 1 && stride >= 1 && shape[2] >= window && shape[3] >= window,
                      "shape error in maxPool: window \(window) does not fit \(shape)")
         let oh = (shape[2] - window) / stride + 1, ow = (shape[3] - window) / stride + 1
         let out = [shape[0], shape[1], oh, ow]

@@ -3,7 +3,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func permuted(_ permutation: [Int]) -> Tensor {
-        precondition(permutation.sorted() == Array(0..<rank),
+        require(permutation.sorted() == Array(0..<rank),
                      "shape error in permute: \(permutation) is not a permutation of the axes of \(shape)")
         if permutation == Array(0..<rank) { return self }
         return Tensor(shape: permutation.map { shape[$0] }) { p, _ in
@@ -15,7 +15,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func transposed() -> Tensor {
-        precondition(rank >= 2, "shape error in transpose: \(shape) has rank < 2")
+        require(rank >= 2, "shape error in transpose: \(shape) has rank < 2")
         var perm = Array(0..<rank); perm.swapAt(rank - 1, rank - 2)
         return permuted(perm)
     }
@@ -24,10 +24,10 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func gather(flatIndices indices: [Int32], shape outShape: [Int]) -> Tensor {
-        precondition(outShape.reduce(1, *) == indices.count,
+        require(outShape.reduce(1, *) == indices.count,
                      "shape error in gather: \(indices.count) indices for output shape \(outShape)")
         let n = count
-        precondition(indices.allSatisfy { $0 >= 0 && Int($0) < n }, "gather: index out of range for shape \(shape)")
+        require(indices.allSatisfy { $0 >= 0 && Int($0) < n }, "gather: index out of range for shape \(shape)")
         return Tensor(shape: outShape) { p, k in
             indices.withUnsafeBufferPointer { Scalar.gather(storage.pointer, $0.baseAddress!, count: k, p) }
         }
@@ -38,9 +38,9 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func scatterAdd(flatIndices indices: [Int32], shape outShape: [Int]) -> Tensor {
-        precondition(count == indices.count, "shape error in scatterAdd: \(indices.count) indices for \(shape)")
+        require(count == indices.count, "shape error in scatterAdd: \(indices.count) indices for \(shape)")
         let n = outShape.reduce(1, *)
-        precondition(indices.allSatisfy { $0 >= 0 && Int($0) < n }, "scatterAdd: index out of range for shape \(outShape)")
+        require(indices.allSatisfy { $0 >= 0 && Int($0) < n }, "scatterAdd: index out of range for shape \(outShape)")
         return Tensor(shape: outShape) { p, n in
             indices.withUnsafeBufferPointer {
                 Scalar.scatterAdd(storage.pointer, $0.baseAddress!, count: count, p, outCount: n)
@@ -53,7 +53,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func slice(axis: Int, start: Int, length: Int) -> Tensor {
         let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "slice") }
-        precondition(start >= 0 && length >= 0 && start + length <= shape[a],
+        require(start >= 0 && length >= 0 && start + length <= shape[a],
                      "shape error in slice: \(start)..<\(start + length) along axis \(axis) of \(shape)")
         var out = shape; out[a] = length
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
@@ -72,7 +72,7 @@ extension Tensor {
     @_specialize(where Scalar == Double)
     public func embedded(axis: Int, start: Int, size: Int) -> Tensor {
         let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "embed") }
-        precondition(start >= 0 && start + shape[a] <= size,
+        require(start >= 0 && start + shape[a] <= size,
                      "shape error in embed: \(shape) at \(start) along axis \(axis) of size \(size)")
         var out = shape; out[a] = size
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *), length = shape[a]
@@ -90,14 +90,14 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
-        precondition(!parts.isEmpty, "concatenate: no tensors")
+        require(!parts.isEmpty, "concatenate: no tensors")
         let first = parts[0]
         let a = checked { try Shape.axis(axis, rank: first.rank, shape: first.shape, op: "concatenate") }
         for p in parts {
             var x = p.shape, y = first.shape
-            precondition(x.count == y.count, "shape error in concatenate: \(p.shape) vs \(first.shape): ranks differ")
+            require(x.count == y.count, "shape error in concatenate: \(p.shape) vs \(first.shape): ranks differ")
             x[a] = 0; y[a] = 0
-            precondition(x == y, "shape error in concatenate: \(p.shape) vs \(first.shape) differ off axis \(axis)")
+            require(x == y, "shape error in concatenate: \(p.shape) vs \(first.shape) differ off axis \(axis)")
         }
         let total = parts.reduce(0) { $0 + $1.shape[a] }
         var out = first.shape; out[a] = total
@@ -120,7 +120,7 @@ extension Tensor {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func oneHot(_ labels: [Int], classes: Int) -> Tensor {
-        precondition(labels.allSatisfy { $0 >= 0 && $0 < classes }, "oneHot: a label is outside 0..<\(classes)")
+        require(labels.allSatisfy { $0 >= 0 && $0 < classes }, "oneHot: a label is outside 0..<\(classes)")
         return Tensor(shape: [labels.count, classes]) { p, n in
             Scalar.fill(p, count: n, value: 0)
             for (i, l) in labels.enumerated() { p[i * classes + l] = 1 }

@@ -37,7 +37,7 @@ extension Tensor {
     public func argmax(alongAxis axis: Int) -> (indices: [Int32], shape: [Int]) {
         let a = checked { try Shape.axis(axis, rank: rank, shape: shape, op: "argmax") }
         let outer = shape[..<a].reduce(1, *), n = shape[a], inner = shape[(a + 1)...].reduce(1, *)
-        precondition(n > 0, "shape error in argmax: axis \(axis) of \(shape) is empty")
+        require(n > 0, "shape error in argmax: axis \(axis) of \(shape) is empty")
         var indices = [Int32](repeating: 0, count: outer * inner)
         indices.withUnsafeMutableBufferPointer { Scalar.argmax(storage.pointer, outer: outer, n: n, inner: inner, $0.baseAddress!) }
         var out = shape; out.remove(at: a)

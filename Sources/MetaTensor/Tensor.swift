@@ -25,7 +25,7 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
     /// A tensor of `shape` holding `scalars` in row-major order.
     public init(shape: [Int], scalars: [Scalar]) {
         let n = checked { try Shape.count(shape, op: "init(shape:scalars:)") }
-        precondition(n == scalars.count,
+        require(n == scalars.count,
                      "shape error in init(shape:scalars:): shape \(shape) holds \(n) elements, got \(scalars.count)")
         self.init(shape: shape) { p, n in
             scalars.withUnsafeBufferPointer { src in
@@ -72,16 +72,16 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
 
     /// The single element of a one-element tensor.
     public var scalar: Scalar {
-        precondition(count == 1, "shape error in scalar: \(shape) has \(count) elements, expected 1")
+        require(count == 1, "shape error in scalar: \(shape) has \(count) elements, expected 1")
         return storage.pointer[0]
     }
 
     /// The element at a multi-dimensional index (for tests and small inspections).
     public subscript(_ index: Int...) -> Scalar {
-        precondition(index.count == rank, "shape error in subscript: index \(index) for shape \(shape)")
+        require(index.count == rank, "shape error in subscript: index \(index) for shape \(shape)")
         var flat = 0
         for (d, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[d], "index \(index) out of range for shape \(shape)")
+            require(i >= 0 && i < shape[d], "index \(index) out of range for shape \(shape)")
             flat = flat * shape[d] + i
         }
         return storage.pointer[flat]
@@ -107,12 +107,12 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         var target = newShape
         if let inferred = newShape.firstIndex(of: -1) {
             let known = newShape.enumerated().filter { $0.offset != inferred }.map(\.element).reduce(1, *)
-            precondition(known > 0 && count % known == 0,
+            require(known > 0 && count % known == 0,
                          "shape error in reshape: \(shape) cannot be viewed as \(newShape)")
             target[inferred] = count / known
         }
         let n = checked { try Shape.count(target, op: "reshape") }
-        precondition(n == count, "shape error in reshape: \(shape) (\(count) elements) vs \(newShape) (\(n) elements)")
+        require(n == count, "shape error in reshape: \(shape) (\(count) elements) vs \(newShape) (\(n) elements)")
         return Tensor(shape: target, storage: storage)
     }
 

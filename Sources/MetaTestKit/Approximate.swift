@@ -4,7 +4,7 @@ import MetaTensor
 public enum Approximate {
     /// `‖a − b‖ / max(‖b‖, floor)` over all elements, in `Double`.
     public static func relativeError<S: TensorScalar, T: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<T>, floor: Double = 1e-12) -> Double {
-        precondition(a.shape == b.shape, "shape error in relativeError: \(a.shape) vs \(b.shape)")
+        require(a.shape == b.shape, "shape error in relativeError: \(a.shape) vs \(b.shape)")
         let x = a.converted(to: Double.self).scalars, y = b.converted(to: Double.self).scalars
         return GradientCheck.relativeError(x, y, floor: floor)
     }

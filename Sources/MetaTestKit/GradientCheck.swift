@@ -28,7 +28,7 @@ public enum GradientCheck {
     /// The relative error of the Hessian-vector product of `f` at `x` along a direction `v`.
     public static func secondOrderError(of f: Function, at x: [Tensor<Double>], direction v: [Tensor<Double>],
                                         epsilon: Double = 1e-5) -> Double {
-        precondition(zip(x, v).allSatisfy { $0.shape == $1.shape }, "direction shapes must match the point")
+        require(zip(x, v).allSatisfy { $0.shape == $1.shape }, "direction shapes must match the point")
         let analytic = hessianVectorProduct(of: f, at: x, direction: v)
         let plus = gradient(of: f, at: zip(x, v).map { $0 + $1 * epsilon })
         let minus = gradient(of: f, at: zip(x, v).map { $0 - $1 * epsilon })
@@ -53,7 +53,7 @@ public enum GradientCheck {
 
     /// `‖a − b‖ / max(‖b‖, floor)`.
     public static func relativeError(_ a: [Double], _ b: [Double], floor: Double = 1e-12) -> Double {
-        precondition(a.count == b.count, "relativeError: \(a.count) vs \(b.count) values")
+        require(a.count == b.count, "relativeError: \(a.count) vs \(b.count) values")
         var diff = 0.0, norm = 0.0
         for (p, q) in zip(a, b) { diff += (p - q) * (p - q); norm += q * q }
         return diff.squareRoot() / Swift.max(norm.squareRoot(), floor)

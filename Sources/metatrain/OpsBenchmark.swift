@@ -23,6 +23,8 @@ struct OpsBenchmark {
     struct OverheadFigure: Codable { var operation: String; var microseconds: Double }
     struct Report: Codable {
         var threads: Int
+        /// The OpenBLAS kernel family in use.
+        var blasCore: String
         var gemm: [GemmFigure]
         var convolution: [ConvolutionFigure]
         /// The whole Omniglot CNN conv stack (4 layers, forward + backward) on `convolutionBatch` images.
@@ -32,7 +34,7 @@ struct OpsBenchmark {
         var overhead: [OverheadFigure]
 
         var table: String {
-            var lines = ["GEMM (Float, OpenBLAS, \(threads) thread\(threads == 1 ? "" : "s"))",
+            var lines = ["GEMM (Float, OpenBLAS \(blasCore) kernels, \(threads) thread\(threads == 1 ? "" : "s"))",
                          pad("shape", 44) + pad("GFLOP/s", 10)]
             for g in gemm {
                 lines.append(pad("\(g.label) m\(g.m) n\(g.n) k\(g.k)\(g.transposeA ? " Aᵀ" : "")\(g.transposeB ? " Bᵀ" : "")", 44)
@@ -77,7 +79,7 @@ struct OpsBenchmark {
             totalGemm += figure.1
         }
         progress?("measuring per-op overhead…")
-        return Report(threads: threads, gemm: gemm, convolution: conv,
+        return Report(threads: threads, blasCore: BLASRuntime.coreName, gemm: gemm, convolution: conv,
                       networkConvolutionImagesPerSecond: Double(batch) / totalConv,
                       networkFractionOfGemm: totalGemm / totalConv, convolutionBatch: batch, overhead: overheads())
     }
