@@ -50,14 +50,13 @@ public struct EvaluationReport: Codable, Sendable {
 /// metric after every inner step. Tasks come from a fixed evaluation seed, so every model is
 /// scored on the same tasks.
 public enum Evaluation {
-    public static func run<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, family: any TaskFamily,
-                                            split: TaskSplit, seed: UInt64, tasks: Int, steps: Int,
-                                            learningRate: Double, metric: String) -> EvaluationReport {
+    public static func run<S: TensorScalar>(algorithm: Algorithm, model: any Model, parameters: Parameters<Tensor<S>>,
+                                            family: any TaskFamily, split: TaskSplit, seed: UInt64, tasks: Int, steps: Int,
+                                            inner: InnerLoop, metric: String) -> EvaluationReport {
         var perTask: [[Double]] = []
         for i in 0..<tasks {
             let task: Task<S> = family.task(seed: seed, iteration: 0, index: UInt32(i), split: split, as: S.self)
-            perTask.append(MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps,
-                                         learningRate: learningRate))
+            perTask.append(algorithm.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps))
         }
         return EvaluationReport(metric: metric, perTask: perTask)
     }

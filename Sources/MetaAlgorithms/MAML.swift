@@ -35,39 +35,32 @@ public enum MAML {
                           metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
     }
 
-    /// `steps` steps of SGD on the support set. With `createGraph` the result is a
-    /// differentiable function of `parameters` through the gradients; without it, the
-    /// gradients are constants.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
+    /// `steps` steps of SGD on the support set (see ``InnerUpdate``).
     public static func adapt<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>, inputs: Tensor<S>,
                                               targets: Targets<S>, steps: Int, learningRate: S,
                                               createGraph: Bool) -> Parameters<Variable<S>> {
-        var fast = parameters
-        let x = Variable(inputs)
-        for _ in 0..<steps {
-            let loss = TaskLoss.loss(model.apply(fast, x), targets)
-            let g = gradients(of: loss, withRespectTo: fast.values, createGraph: createGraph)
-            fast = Parameters(layout: fast.layout, values: zip(fast.values, g).map { $0 - $1 * learningRate })
-        }
-        return fast
+        InnerUpdate.adapt(model: model, parameters: parameters, inputs: inputs, targets: targets, steps: steps,
+                          learningRate: learningRate, createGraph: createGraph)
     }
 
-    /// The query metric after 0, 1, …, `steps` adaptation steps (evaluation; builds no second-order graph).
+    /// The query metric after 0, 1, …, `steps` adaptation steps (evaluation: first-order
+    /// steps, no graph kept between steps). `adapting` and `rates` as in ``InnerUpdate``.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                 steps: Int, learningRate: Double) -> [Double] {
-        var fast = parameters.map { Variable(differentiable: $0) }
+                                                 steps: Int, learningRate: Double, adapting: [String]? = nil,
+                                                 rates: Parameters<Tensor<S>>? = nil) -> [Double] {
+        var fast = parameters
         var metrics: [Double] = []
-        let xs = Variable(task.supportInputs), xq = Variable<S>(task.queryInputs)
+        let xq = Variable<S>(task.queryInputs)
+        let rateVariables = rates?.map { Variable($0) }
         for step in 0...steps {
-            metrics.append(TaskLoss.metric(model.apply(fast.map { $0.detached() }, xq).value, task.queryTargets))
+            metrics.append(TaskLoss.metric(model.apply(fast.map { Variable($0) }, xq).value, task.queryTargets))
             if step == steps { break }
-            let loss = TaskLoss.loss(model.apply(fast, xs), task.supportTargets)
-            let g = gradients(of: loss, withRespectTo: fast.values)
-            fast = Parameters(layout: fast.layout,
-                              values: zip(fast.values, g).map { Variable(differentiable: ($0.value - $1.value * S(learningRate))) })
+            fast = InnerUpdate.adapt(model: model, parameters: fast.map { Variable(differentiable: $0) },
+                                     inputs: task.supportInputs, targets: task.supportTargets, steps: 1,
+                                     learningRate: S(learningRate), createGraph: false, adapting: adapting,
+                                     rates: rateVariables).map { $0.value }
         }
         return metrics
     }

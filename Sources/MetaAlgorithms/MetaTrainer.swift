@@ -4,7 +4,7 @@ import MetaOptim
 import MetaTasks
 
 /// Single-process meta-training: for each iteration, the per-task steps of tasks 0…B−1,
-/// their meta-gradients reduced in task order, and one Adam step on the initialisation.
+/// their meta-gradients reduced in task order, and one outer optimizer step.
 ///
 /// The state is explicit (parameters, optimizer state, next iteration); ``step(_:)`` is a
 /// pure function of it and of the configuration, so a run can be stopped and resumed, or its
@@ -12,7 +12,7 @@ import MetaTasks
 public struct MetaTrainer<S: TensorScalar> {
     public struct State: Sendable {
         public var parameters: Parameters<Tensor<S>>
-        public var optimizer: Adam<S>.State
+        public var optimizer: OuterOptimizer.State<S>
         /// The next iteration to run.
         public var iteration: Int
     }
@@ -25,17 +25,18 @@ public struct MetaTrainer<S: TensorScalar> {
     public let configuration: RunConfiguration
     public let model: any Model
     public let family: any TaskFamily
-    public let optimizer: Adam<S>
+    public let optimizer: OuterOptimizer
 
     public init(configuration: RunConfiguration) {
         self.configuration = configuration
         model = configuration.model
         family = configuration.taskFamily
-        optimizer = Adam(learningRate: S(configuration.outerLearningRate))
+        optimizer = configuration.outerOptimizer
     }
 
     public func initialState() -> State {
-        let p = model.initialParameters(seed: configuration.seed, as: S.self)
+        let p = configuration.algorithm.initialParameters(model: model, seed: configuration.seed,
+                                                          inner: configuration.inner, as: S.self)
         return State(parameters: p, optimizer: optimizer.initialState(for: p), iteration: 0)
     }
 
@@ -46,8 +47,8 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// The per-task step (what a worker runs).
     public func taskResult(parameters: Parameters<Tensor<S>>, iteration: Int, index: Int) -> TaskResult<S> {
-        MAML.taskStep(model: model, parameters: parameters, task: task(iteration: iteration, index: index),
-                      inner: configuration.inner)
+        configuration.algorithm.taskStep(model: model, parameters: parameters,
+                                         task: task(iteration: iteration, index: index), inner: configuration.inner)
     }
 
     /// The outer update from task results given in task-index order.
@@ -70,8 +71,8 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// The evaluation protocol on `split`.
     public func evaluate(_ parameters: Parameters<Tensor<S>>, split: TaskSplit, tasks: Int, steps: Int? = nil) -> EvaluationReport {
-        Evaluation.run(model: model, parameters: parameters, family: family, split: split,
+        Evaluation.run(algorithm: configuration.algorithm, model: model, parameters: parameters, family: family, split: split,
                        seed: configuration.evaluationSeed, tasks: tasks, steps: steps ?? configuration.inner.evaluationSteps,
-                       learningRate: configuration.inner.learningRate, metric: configuration.metric)
+                       inner: configuration.inner, metric: configuration.metric)
     }
 }

@@ -16,11 +16,12 @@ public struct RunConfiguration: Sendable {
     public var name: String
     /// Where the hyper-parameters come from.
     public var source: String
+    public var algorithm: Algorithm
     public var family: Family
     public var architecture: Architecture
     public var inner: InnerLoop
     public var metaBatchSize: Int
-    public var outerLearningRate: Double
+    public var outerOptimizer: OuterOptimizer
     public var iterations: Int
     public var seed: UInt64
     public var validationInterval: Int
@@ -54,9 +55,9 @@ public struct RunConfiguration: Sendable {
         "sine-maml": RunConfiguration(
             name: "sine-maml",
             source: "Finn et al. 2017 (MAML) §5.1: K=10, meta-batch 25, 1 inner step α=0.01, Adam β=0.001, 70,000 iterations",
-            family: .sinusoid(support: 10, query: 10), architecture: .sineMLP(hidden: [40, 40]),
+            algorithm: .maml, family: .sinusoid(support: 10, query: 10), architecture: .sineMLP(hidden: [40, 40]),
             inner: InnerLoop(steps: 1, evaluationSteps: 10, learningRate: 0.01),
-            metaBatchSize: 25, outerLearningRate: 0.001, iterations: 70_000, seed: 1,
+            metaBatchSize: 25, outerOptimizer: .adam(learningRate: 0.001), iterations: 70_000, seed: 1,
             validationInterval: 1_000, validationTasks: 100, evaluationTasks: 600, evaluationSeed: 20_170_000),
     ]
 }

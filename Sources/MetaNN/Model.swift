@@ -10,6 +10,8 @@ public protocol Model: Sendable {
     var headParameterNames: [String] { get }
     /// The network's output for a batch `x` under `parameters`.
     func apply<S: TensorScalar>(_ parameters: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S>
+    /// The representation before the head (`[n, features]`), used by metric-based learners.
+    func features<S: TensorScalar>(_ parameters: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S>
 }
 
 extension Model {

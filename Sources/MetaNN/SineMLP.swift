@@ -20,14 +20,18 @@ public struct SineMLP: Model {
 
     public var headParameterNames: [String] { ["head.weight", "head.bias"] }
 
+    /// The last hidden layer's activations.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public func features<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
+        var h = x
+        for layer in layers.dropLast() { h = layer.apply(p, h).relu() }
+        return h
+    }
+
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
-        var h = x
-        for (i, layer) in layers.enumerated() {
-            h = layer.apply(p, h)
-            if i < layers.count - 1 { h = h.relu() }
-        }
-        return h
+        layers[layers.count - 1].apply(p, features(p, x))
     }
 }

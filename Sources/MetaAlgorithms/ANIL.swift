@@ -1,0 +1,25 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// ANIL, "almost no inner loop" (Raghu, Raghu, Bengio & Vinyals 2020): MAML whose inner
+/// loop adapts only the head; the body is shared as is, and the meta-gradient still reaches
+/// every parameter (the body through the features the adapted head reads).
+public enum ANIL {
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 inner: InnerLoop) -> TaskResult<S> {
+        let theta = parameters.map { Variable(differentiable: $0) }
+        let adapted = InnerUpdate.adapt(model: model, parameters: theta, inputs: task.supportInputs,
+                                        targets: task.supportTargets, steps: inner.steps,
+                                        learningRate: S(inner.learningRate), createGraph: !inner.firstOrder,
+                                        adapting: model.headParameterNames)
+        let prediction = model.apply(adapted, Variable(task.queryInputs))
+        let loss = TaskLoss.loss(prediction, task.queryTargets)
+        let grads = gradients(of: loss, withRespectTo: theta.values)
+        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+    }
+}

@@ -1,0 +1,53 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaRandom
+import MetaTasks
+
+/// Meta-SGD (Li, Zhou, Chen & Li 2017): the initialisation θ and a per-parameter inner
+/// learning rate α (same shape as θ, named `lr.<parameter>`) are learned together.
+///
+/// Inner step: θ′ = θ − α ⊙ ∇L_support(θ); the meta-gradient is ∇_(θ, α) L_query(θ′). In the
+/// first-order form the inner gradient is a constant, but θ′ still depends on α, so α keeps
+/// its gradient −∇L_support ⊙ ∇L_query(θ′).
+public enum MetaSGD {
+    /// The rate entries' name prefix.
+    public static let ratePrefix = "lr."
+
+    /// The model's initial parameters followed by the initial rates, drawn uniformly from
+    /// `rateRange` (the paper draws them from [0.005, 0.1]).
+    public static func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, rateRange: ClosedRange<Double>,
+                                                          as: S.Type = S.self) -> Parameters<Tensor<S>> {
+        let base = model.initialParameters(seed: seed, as: S.self)
+        var stream = RandomStream(seed: seed, purpose: RandomPurpose("meta-sgd-rates"))
+        let rates = zip(base.names, base.values).map { name, value -> (String, Tensor<S>) in
+            (ratePrefix + name, stream.uniformTensor(value.shape, low: rateRange.lowerBound, high: rateRange.upperBound))
+        }
+        return Parameters(Array(zip(base.names, base.values)) + rates)
+    }
+
+    /// The rate entries of a Meta-SGD parameter set, named `lr.<parameter>`.
+    public static func rates<V>(_ parameters: Parameters<V>) -> Parameters<V> {
+        Parameters(zip(parameters.names, parameters.values).filter { $0.0.hasPrefix(ratePrefix) })
+    }
+
+    /// The names of the model's own parameters in a Meta-SGD parameter set.
+    public static func modelNames<V>(_ parameters: Parameters<V>) -> [String] {
+        parameters.names.filter { !$0.hasPrefix(ratePrefix) }
+    }
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 inner: InnerLoop) -> TaskResult<S> {
+        let all = parameters.map { Variable(differentiable: $0) }
+        let adapted = InnerUpdate.adapt(model: model, parameters: all, inputs: task.supportInputs,
+                                        targets: task.supportTargets, steps: inner.steps, learningRate: 0,
+                                        createGraph: !inner.firstOrder, adapting: modelNames(parameters), rates: rates(all))
+        let prediction = model.apply(adapted, Variable(task.queryInputs))
+        let loss = TaskLoss.loss(prediction, task.queryTargets)
+        let grads = gradients(of: loss, withRespectTo: all.values)
+        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+    }
+}

@@ -1,0 +1,46 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// Prototypical Networks (Snell, Swersky & Zemel 2017): embed the support set, average each
+/// class's embeddings into a prototype, and classify queries by a softmax over negative
+/// squared Euclidean distances to the prototypes. No inner loop; the meta-gradient is the
+/// gradient of the query cross-entropy with respect to the embedding's parameters (the
+/// model's head is unused).
+public enum PrototypicalNetworks {
+    /// Logits `[queries, ways]`: −‖f(x_q) − c_k‖², with c_k the mean support embedding of class k.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func logits<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>, task: Task<S>) -> Variable<S> {
+        guard case let .classification(labels) = task.supportTargets else {
+            fatalError("Prototypical Networks need a classification task")
+        }
+        let ways = (labels.max() ?? -1) + 1
+        let support = model.features(parameters, Variable(task.supportInputs))
+        let query = model.features(parameters, Variable(task.queryInputs))
+        // Class means as one product: prototypes = A · support, A[k, i] = 1/|class k| if label_i = k.
+        var counts = [Int](repeating: 0, count: ways)
+        for l in labels { counts[l] += 1 }
+        var averaging = [S](repeating: 0, count: ways * labels.count)
+        for (i, l) in labels.enumerated() { averaging[l * labels.count + i] = 1 / S(counts[l]) }
+        let prototypes = Variable.matmul(Variable(Tensor(shape: [ways, labels.count], scalars: averaging)), support)
+        return -Losses.pairwiseSquaredDistances(query, prototypes)
+    }
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>) -> TaskResult<S> {
+        let theta = parameters.map { Variable(differentiable: $0) }
+        let logits = logits(model: model, parameters: theta, task: task)
+        let loss = TaskLoss.loss(logits, task.queryTargets)
+        let grads = gradients(of: loss, withRespectTo: theta.values)
+        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(logits.value, task.queryTargets),
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+    }
+
+    /// Query accuracy with prototypes from the support set (a single "step 0" entry).
+    public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>) -> [Double] {
+        [TaskLoss.metric(logits(model: model, parameters: parameters.map { Variable($0) }, task: task).value, task.queryTargets)]
+    }
+}

@@ -1,0 +1,26 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// Reptile (Nichol, Achiam & Schulman 2018) as a pure per-task step.
+///
+/// Adapt by `steps` SGD steps on the support set to φ, and return θ − φ as the task's
+/// "meta-gradient": an outer SGD step with rate ε then moves θ toward φ, θ ← θ + ε(φ − θ), the
+/// paper's update. (The paper's inner loop uses Adam with β₁ = 0 on mini-batches; here it is
+/// plain SGD on the whole support set, which keeps the defining property exact: with one step,
+/// θ − φ = α∇L_support(θ).) The reported loss and metric are the query's after adaptation.
+public enum Reptile {
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 inner: InnerLoop) -> TaskResult<S> {
+        let adapted = InnerUpdate.adapt(model: model, parameters: parameters.map { Variable(differentiable: $0) },
+                                        inputs: task.supportInputs, targets: task.supportTargets, steps: inner.steps,
+                                        learningRate: S(inner.learningRate), createGraph: false).map { $0.value }
+        let prediction = model.apply(adapted.map { Variable($0) }, Variable(task.queryInputs))
+        let loss = TaskLoss.loss(prediction, task.queryTargets)
+        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
+                          metaGradient: parameters.zip(adapted) { $0 - $1 })
+    }
+}
