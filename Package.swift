@@ -15,20 +15,25 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev; scripts/install-deps.sh).
+        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev; scripts/install-deps.sh).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq",
                        providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // Storage, shapes and CPU kernels. No I/O, no autodiff.
         .target(name: "MetaTensor", dependencies: [
             "CBLAS", .product(name: "RealModule", package: "swift-numerics"),
         ]),
+        // Checksums (SHA-256) for checkpoints, manifests and embedded tables.
+        .target(name: "MetaChecksum"),
         // Counter-based random streams keyed by (seed, iteration, task, purpose).
         .target(name: "MetaRandom", dependencies: ["MetaTensor"]),
         // Reverse-mode autodiff with differentiable derivative rules (higher order).
@@ -38,15 +43,17 @@ let package = Package(
         // Optimizers as init/update pairs with explicit state; gradient clipping.
         .target(name: "MetaOptim", dependencies: ["MetaNN"]),
         // Task families (sinusoid regression, ...).
-        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom"]),
+        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom", "MetaChecksum", "CZlib", "CPNG"]),
         // Meta-learning algorithms as pure per-task step functions.
         .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
+        // Run configurations as YAML files (strict keys) and run checkpoints.
+        .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", "MetaChecksum", .product(name: "Yams", package: "Yams")]),
         // Gradient checks and approximate comparison, shared by the test targets.
         .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
-            "MetaTasks", "MetaAlgorithms",
+            "MetaTasks", "MetaAlgorithms", "MetaConfig",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -55,7 +62,10 @@ let package = Package(
         .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaAutodiff", "MetaTestKit"]),
         .testTarget(name: "MetaNNTests", dependencies: ["MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaOptim", "MetaTestKit"]),
+        .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
+        .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum"]),
+        .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
     ],
     swiftLanguageModes: [.v6]
 )

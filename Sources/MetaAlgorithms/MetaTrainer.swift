@@ -25,12 +25,16 @@ public struct MetaTrainer<S: TensorScalar> {
     public let configuration: RunConfiguration
     public let model: any Model
     public let family: any TaskFamily
+    /// Validation and test tasks (the training family unless the configuration names another).
+    public let evaluationFamily: any TaskFamily
     public let optimizer: OuterOptimizer
 
-    public init(configuration: RunConfiguration) {
+    /// Builds the trainer; throws when a data set cannot be loaded.
+    public init(configuration: RunConfiguration) throws {
         self.configuration = configuration
         model = configuration.model
-        family = configuration.taskFamily
+        family = try RunConfiguration.makeTaskFamily(configuration.family)
+        evaluationFamily = try configuration.evaluationFamily.map(RunConfiguration.makeTaskFamily) ?? family
         optimizer = configuration.outerOptimizer
     }
 
@@ -71,7 +75,7 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// The evaluation protocol on `split`.
     public func evaluate(_ parameters: Parameters<Tensor<S>>, split: TaskSplit, tasks: Int, steps: Int? = nil) -> EvaluationReport {
-        Evaluation.run(algorithm: configuration.algorithm, model: model, parameters: parameters, family: family, split: split,
+        Evaluation.run(algorithm: configuration.algorithm, model: model, parameters: parameters, family: evaluationFamily, split: split,
                        seed: configuration.evaluationSeed, tasks: tasks, steps: steps ?? configuration.inner.evaluationSteps,
                        inner: configuration.inner, metric: configuration.metric)
     }

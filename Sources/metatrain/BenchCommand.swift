@@ -7,13 +7,20 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure throughput.",
-        discussion: "Workloads: ops (per-op kernel throughput and overhead), memory (resident memory over many meta-iterations).")
+        discussion: """
+            Workloads: sine, omniglot-cnn, omniglot-cnn-20way (meta-training throughput on synthetic inputs of \
+            the real shapes; --algorithm maml or fomaml), ops (per-op kernel throughput and overhead), \
+            memory (resident memory over many meta-iterations).
+            """)
 
-    @Argument(help: "The workload: ops or memory.")
+    @Argument(help: "The workload: sine, omniglot-cnn, omniglot-cnn-20way, ops or memory.")
     var workload: String
 
-    @Option(name: .long, help: "Meta-iterations for the memory workload.")
-    var iterations: Int = 1000
+    @Option(name: .long, help: "maml (second order) or fomaml, for the training workloads.")
+    var algorithm: String = "maml"
+
+    @Option(name: .long, help: "Meta-iterations per timed window (training workloads) or in all (memory; default 1000).")
+    var iterations: Int?
 
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
@@ -21,18 +28,25 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard ["ops", "memory"].contains(workload) else {
-            throw ValidationError("unknown workload '\(workload)'; expected one of: ops, memory")
+        let all = TrainingBenchmark.workloads + ["ops", "memory"]
+        guard all.contains(workload) else {
+            throw ValidationError("unknown workload '\(workload)'; expected one of: \(all.joined(separator: ", "))")
         }
-        guard iterations >= 10 else { throw ValidationError("--iterations must be at least 10, got \(iterations)") }
+        guard TrainingBenchmark.algorithms.contains(algorithm) else {
+            throw ValidationError("unknown algorithm '\(algorithm)'; expected maml or fomaml")
+        }
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
     }
 
     func run() throws {
         compute.apply()
         let progress: ((String) -> Void)? = json ? nil : { print($0) }
         switch workload {
-        case "memory": try emit(MemoryBenchmark(iterations: iterations).run(progress: progress), table: \.table)
-        default: try emit(OpsBenchmark(threads: compute.threads).run(progress: progress), table: \.table)
+        case "memory": try emit(try MemoryBenchmark(iterations: iterations ?? 1000).run(progress: progress), table: \.table)
+        case "ops": try emit(OpsBenchmark(threads: compute.threads).run(progress: progress), table: \.table)
+        default:
+            let bench = TrainingBenchmark(workload: workload, algorithm: algorithm, threads: compute.threads, iterations: iterations)
+            try emit(try bench.run(progress: progress), table: \.table)
         }
     }
 

@@ -28,7 +28,7 @@ struct MemoryBenchmark {
 
     var iterations: Int
 
-    func run(progress: ((String) -> Void)?) -> Report {
+    func run(progress: ((String) -> Void)?) throws -> Report {
         var sine = RunConfiguration.presets["sine-maml"]!
         sine.iterations = iterations
         var cnn = sine
@@ -37,12 +37,12 @@ struct MemoryBenchmark {
         cnn.architecture = .omniglotCNN(ways: 5)
         cnn.inner = InnerLoop(steps: 1, learningRate: 0.4)
         cnn.metaBatchSize = 4
-        return Report(runs: [measure(sine, progress: progress), measure(cnn, progress: progress)])
+        return Report(runs: [try measure(sine, progress: progress), try measure(cnn, progress: progress)])
     }
 
-    func measure(_ config: RunConfiguration, progress: ((String) -> Void)?) -> Run {
+    func measure(_ config: RunConfiguration, progress: ((String) -> Void)?) throws -> Run {
         progress?("\(config.name): \(config.iterations) iterations…")
-        let trainer = MetaTrainer<Float>(configuration: config)
+        let trainer = try MetaTrainer<Float>(configuration: config)
         var state = trainer.initialState()
         var samples: [Sample] = []
         let every = max(1, config.iterations / 10)

@@ -6,7 +6,7 @@ struct Metatrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metatrain",
         abstract: "A distributed meta-learning trainer.",
-        subcommands: [TrainCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, BenchCommand.self]
     )
 
     static func main() {

@@ -3,6 +3,7 @@ import Foundation
 import MetaTensor
 import MetaNN
 import MetaAlgorithms
+import MetaConfig
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,8 +11,7 @@ struct TrainCommand: ParsableCommand {
         abstract: "Meta-train a model in this process, then evaluate it on held-out tasks.",
         discussion: "Presets: \(RunConfiguration.presets.keys.sorted().joined(separator: ", ")).")
 
-    @Option(name: .long, help: "A named configuration.")
-    var preset: String = "sine-maml"
+    @OptionGroup var selection: RunSelection
 
     @Option(name: .long, help: "Meta-iterations (default: the preset's).")
     var iterations: Int?
@@ -28,16 +28,13 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        guard RunConfiguration.presets[preset] != nil else {
-            throw ValidationError("unknown preset '\(preset)'; available: \(RunConfiguration.presets.keys.sorted().joined(separator: ", "))")
-        }
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
         if let evalTasks, evalTasks < 1 { throw ValidationError("--eval-tasks must be at least 1, got \(evalTasks)") }
     }
 
     func run() throws {
         compute.apply()
-        var config = RunConfiguration.presets[preset]!
+        var config = try selection.load()
         if let iterations { config.iterations = iterations }
         if let seed { config.seed = seed }
         if let evalTasks { config.evaluationTasks = evalTasks }
@@ -48,7 +45,11 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("cannot create run directory \(dir.path): \(error.localizedDescription)")
         }
         let log = try MetricsLog(runDirectory: dir)
-        let trainer = MetaTrainer<Float>(configuration: config)
+        let trainer: MetaTrainer<Float>
+        do { trainer = try MetaTrainer<Float>(configuration: config) } catch {
+            throw ValidationError("\(error)")
+        }
+        try ConfigFile.yaml(config).write(to: dir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         var state = trainer.initialState()
         print("metatrain: \(config.name), \(config.iterations) iterations, meta-batch \(config.metaBatchSize), "
               + "\(state.parameters.scalarCount) parameters, seed \(config.seed)")
@@ -83,9 +84,9 @@ struct TrainCommand: ParsableCommand {
                                  + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)")
             }
         }
-        let paramsURL = dir.appendingPathComponent("final.params")
-        try Data(ParameterCoding.encode(state.parameters)).write(to: paramsURL, options: .atomic)
-        print("trained in \(duration(progress.elapsed)); parameters written to \(paramsURL.path)")
+        let checkpointURL = dir.appendingPathComponent("final.\(RunCheckpoint.fileExtension)")
+        try RunCheckpoint(iteration: state.iteration, configuration: config, parameters: state.parameters).write(to: checkpointURL)
+        print("trained in \(duration(progress.elapsed)); checkpoint written to \(checkpointURL.path)")
 
         print("evaluating on \(config.evaluationTasks) held-out test tasks (seed \(config.evaluationSeed))…")
         let report = trainer.evaluate(state.parameters, split: .test, tasks: config.evaluationTasks)

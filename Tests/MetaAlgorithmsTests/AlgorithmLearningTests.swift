@@ -9,8 +9,8 @@ import MetaAlgorithms
     /// The meta-loss (query loss after the algorithm's adaptation) averaged over a fixed set of
     /// `tasks` validation tasks, before and after `iterations` meta-iterations. A fixed set keeps
     /// the comparison free of the batch-to-batch noise of the training loss.
-    static func lossBeforeAndAfter(_ config: RunConfiguration, iterations: Int, tasks: Int) -> (Double, Double) {
-        let trainer = MetaTrainer<Float>(configuration: config)
+    static func lossBeforeAndAfter(_ config: RunConfiguration, iterations: Int, tasks: Int) throws -> (Double, Double) {
+        let trainer = try MetaTrainer<Float>(configuration: config)
         func metaLoss(_ p: Parameters<Tensor<Float>>) -> Double {
             (0..<tasks).map { i in
                 let task: Task<Float> = trainer.family.task(seed: 99, iteration: 0, index: UInt32(i), split: .validation, as: Float.self)
@@ -42,19 +42,19 @@ import MetaAlgorithms
         ("first-order meta-sgd", sine(.metaSGD, firstOrder: true), 0.8), ("anil", sine(.anil), 0.8),
         ("pretrain", sine(.pretrain), 0.9),
     ])
-    func algorithmReducesMetaLossOnSinusoids(_ name: String, _ config: RunConfiguration, _ ratio: Double) {
-        let (before, after) = Self.lossBeforeAndAfter(config, iterations: 400, tasks: 100)
+    func algorithmReducesMetaLossOnSinusoids(_ name: String, _ config: RunConfiguration, _ ratio: Double) throws {
+        let (before, after) = try Self.lossBeforeAndAfter(config, iterations: 400, tasks: 100)
         #expect(after < ratio * before, "\(name): \(before) → \(after)")
     }
 
-    @Test func prototypicalNetworksReduceMetaLossOnSyntheticImages() {
+    @Test func prototypicalNetworksReduceMetaLossOnSyntheticImages() throws {
         var c = RunConfiguration.presets["sine-maml"]!
         c.algorithm = .protoNet
         c.family = .syntheticImages(ways: 5, shots: 1, queries: 2, size: 28)
         c.architecture = .omniglotCNN(ways: 5)
         c.metaBatchSize = 4
         c.outerOptimizer = .adam(learningRate: 0.001)
-        let (before, after) = Self.lossBeforeAndAfter(c, iterations: 40, tasks: 20)
+        let (before, after) = try Self.lossBeforeAndAfter(c, iterations: 40, tasks: 20)
         #expect(after < 0.8 * before, "protonet: \(before) → \(after)")
     }
 }

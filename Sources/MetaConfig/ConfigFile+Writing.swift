@@ -1,0 +1,38 @@
+import MetaNN
+import MetaAlgorithms
+
+extension ConfigFile {
+    /// The configuration as YAML that ``parse(_:)`` reads back to an equal value. Deterministic
+    /// (fixed key order, shortest round-tripping numbers), so its hash identifies the run.
+    public static func yaml(_ c: RunConfiguration) -> String {
+        var lines = ["# metatrain run configuration", "name: \(quoted(c.name))", "source: \(quoted(c.source))",
+                     "algorithm: \(c.algorithm.rawValue)", "seed: \(c.seed)", "iterations: \(c.iterations)",
+                     "meta_batch: \(c.metaBatchSize)"]
+        lines += ["tasks:"] + familyLines(c.family)
+        if let e = c.evaluationFamily { lines += ["evaluation_tasks:"] + familyLines(e) }
+        lines += ["model:", "  architecture: \(architectureName(c.architecture))"]
+        if case let .sineMLP(hidden) = c.architecture { lines.append("  hidden: [\(hidden.map(String.init).joined(separator: ", "))]") }
+        lines += ["inner:", "  steps: \(c.inner.steps)", "  evaluation_steps: \(c.inner.evaluationSteps)",
+                  "  learning_rate: \(c.inner.learningRate)", "  first_order: \(c.inner.firstOrder)",
+                  "  batch_norm: \(c.batchNorm.rawValue)",
+                  "outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
+                  "validation:", "  interval: \(c.validationInterval)", "  tasks: \(c.validationTasks)",
+                  "evaluation:", "  tasks: \(c.evaluationTasks)", "  seed: \(c.evaluationSeed)"]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func familyLines(_ f: RunConfiguration.Family) -> [String] {
+        switch f {
+        case let .sinusoid(k, q): return ["  family: sinusoid", "  shots: \(k)", "  queries: \(q)"]
+        case let .omniglot(n, k, q, d):
+            return ["  family: omniglot", "  ways: \(n)", "  shots: \(k)", "  queries: \(q)", "  data: \(quoted(d))"]
+        case let .syntheticImages(n, k, q, s):
+            return ["  family: synthetic-images", "  ways: \(n)", "  shots: \(k)", "  queries: \(q)", "  size: \(s)"]
+        }
+    }
+
+    /// A double-quoted YAML string.
+    static func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}

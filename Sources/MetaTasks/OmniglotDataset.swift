@@ -1,0 +1,358 @@
+import Foundation
+
+/// The Omniglot data set (Lake et al. 2015) decoded once into memory: 1,623 characters ×
+/// 20 drawings, each a 28×28 image of one byte per pixel (≈ 25 MB).
+///
+/// Contract:
+/// - **Source.** `directory` holds the official archives `images_background.zip` and
+///   `images_evaluation.zip` (entries `images_<archive>/<alphabet>/character<NN>/<id>_<nn>.png`,
+///   stored or deflate), or the folders `images_background/` and `images_evaluation/` they
+///   unzip to. When both a zip and its folder exist, the zip is read (its entries carry CRCs).
+///   Entries other than PNG files (folders, `__MACOSX/`, hidden files) are ignored.
+/// - **Checks.** The characters found must be exactly those of `split` (after
+///   ``OmniglotSplit/verify()``), each with exactly the 20 drawings `<id>_01.png` … `<id>_20.png`
+///   of one id, each a 105×105 PNG. Any failure throws one ``OmniglotError`` whose
+///   description names the path and what was expected; a missing archive gives
+///   "expected images_background.zip or an images_background/ folder in DIR (the official
+///   Omniglot archives)"; a damaged one names the archive and the entry.
+/// - **Pixels.** Each PNG is decoded with libpng to 8-bit gray, inverted so that ink is
+///   high and the background 0, and reduced from 105×105 to 28×28 by exact area averaging
+///   (a box filter 3.75 source pixels wide: each output pixel is the mean ink coverage of
+///   the source area it covers, with fractional weights at the edges), then rounded to a
+///   byte: 0 = no ink, 255 = fully inked. Inputs built from it are `byte / 255` in [0, 1].
+///   MAML's reference code instead resizes with PIL's LANCZOS filter and inverts (`1 − x`)
+///   at load; area averaging has no ringing (values stay in [0, 1]) and preserves the ink
+///   mass, and the two differ only in the grey levels along stroke edges.
+/// - **Order.** ``characters`` is in the split table's order; drawing `d` of a character is
+///   the file `<id>_<d+1>.png` (drawer `d+1`).
+/// - Immutable after `init`, so one instance is shared by every task and thread.
+public final class OmniglotDataset: Sendable {
+    /// One character (class) of the data set.
+    public struct Character: Sendable, Hashable {
+        /// `images_background` or `images_evaluation`.
+        public let archive: String
+        /// The alphabet's folder name, e.g. `Alphabet_of_the_Magi`.
+        public let alphabet: String
+        /// The character's folder name, e.g. `character01`.
+        public let name: String
+        /// The global character id of its file names (1…1623).
+        public let id: Int
+        /// `<archive>/<alphabet>/<name>`, as in the split table.
+        public var path: String { "\(archive)/\(alphabet)/\(name)" }
+    }
+
+    /// Side of the stored images (28).
+    public static let side = 28
+    /// Bytes per stored image (28 × 28).
+    public static let pixelsPerImage = side * side
+    /// Drawings per character (20).
+    public static let drawingsPerCharacter = 20
+    /// Side of the source PNGs (105).
+    public static let sourceSide = 105
+    /// The two archives, in split order.
+    public static let archives = ["images_background", "images_evaluation"]
+    /// The environment variable that overrides the data set's directory (see ``directory(default:)``).
+    public static let environmentVariable = "METATRAIN_OMNIGLOT_DIR"
+
+    /// The directory the data set was read from.
+    public let directory: String
+    /// The split the characters were checked against.
+    public let split: OmniglotSplit
+    /// All characters, in the split table's order.
+    public let characters: [Character]
+    /// Wall-clock time `init` took (reading, decoding, resizing, checking), in seconds.
+    public let loadSeconds: Double
+    private let pixels: [UInt8]
+    private let trainIndices: [Int], validationIndices: [Int], testIndices: [Int]
+
+    /// `$METATRAIN_OMNIGLOT_DIR` when set and non-empty, otherwise `defaultDirectory`.
+    public static func directory(default defaultDirectory: String) -> String {
+        if let value = ProcessInfo.processInfo.environment[environmentVariable], !value.isEmpty { return value }
+        return defaultDirectory
+    }
+
+    /// The data set in `directory`, loaded on first use and shared by every later call with
+    /// the same (standardized) directory in this process.
+    public static func shared(directory: String) throws -> OmniglotDataset {
+        let key = URL(fileURLWithPath: directory).standardizedFileURL.path
+        return try cache.lock.withLock {
+            if let dataset = cache.datasets[key] { return dataset }
+            let dataset = try OmniglotDataset(directory: directory)
+            cache.datasets[key] = dataset
+            return dataset
+        }
+    }
+
+    private final class Cache: @unchecked Sendable {
+        let lock = NSLock()
+        var datasets: [String: OmniglotDataset] = [:]
+    }
+    private static let cache = Cache()
+
+    /// Reads, checks and decodes the whole data set; see the type's contract.
+    public init(directory: String, split: OmniglotSplit = .v1) throws {
+        let clock = ContinuousClock(), start = clock.now
+        try split.verify()
+        self.directory = directory
+        self.split = split
+
+        // 1. List the PNG files of each archive, grouped by character folder.
+        var sources: [String: [String: Source]] = [:]   // character path → file name → source
+        for archive in Self.archives {
+            for (path, file, source) in try Self.listArchive(archive, in: directory) {
+                sources[path, default: [:]][file] = source
+            }
+        }
+
+        // 2. The characters must be exactly the split's.
+        let expected = Set(split.paths)
+        let missing = split.paths.filter { sources[$0] == nil }
+        let unexpected = sources.keys.filter { !expected.contains($0) }.sorted()
+        if !missing.isEmpty || !unexpected.isEmpty {
+            var parts: [String] = []
+            if !missing.isEmpty { parts.append("\(missing.count) of its characters are missing (first: \(missing[0]))") }
+            if !unexpected.isEmpty { parts.append("\(unexpected.count) characters are not in it (first: \(unexpected[0]))") }
+            throw OmniglotError(.splitMismatch, "the Omniglot characters in \(directory) do not match split \(split.name): \(parts.joined(separator: "; ")) (expected the official images_background and images_evaluation archives)")
+        }
+
+        // 3. Each character holds <id>_01.png … <id>_20.png.
+        var characters: [Character] = []
+        var jobs: [Source] = []
+        characters.reserveCapacity(split.paths.count)
+        jobs.reserveCapacity(split.paths.count * Self.drawingsPerCharacter)
+        for path in split.paths {
+            let files = sources[path]!
+            let components = path.split(separator: "/").map(String.init)
+            guard let found = Self.characterID(files.keys), components.count == 3 else {
+                throw OmniglotError(.badCharacter, "\(path) in \(directory): expected exactly the 20 drawings <id>_01.png … <id>_20.png of one character id, found \(files.count) files (\(files.keys.sorted().prefix(3).joined(separator: ", "))…)")
+            }
+            let (id, idText) = found
+            characters.append(Character(archive: components[0], alphabet: components[1], name: components[2], id: id))
+            for drawing in 1...Self.drawingsPerCharacter {
+                jobs.append(files["\(idText)_\(drawing < 10 ? "0" : "")\(drawing).png"]!)
+            }
+        }
+
+        // 4. Decode every PNG once, in parallel, into one buffer.
+        self.pixels = try Self.decodeAll(jobs, directory: directory)
+        self.characters = characters
+        func indices(_ part: TaskSplit) -> [Int] { split.assignments.indices.filter { split.assignments[$0] == part } }
+        trainIndices = indices(.train); validationIndices = indices(.validation); testIndices = indices(.test)
+        let elapsed = clock.now - start
+        loadSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+
+    /// Indices into ``characters`` of the characters in `part`, in table order.
+    public func characterIndices(in part: TaskSplit) -> [Int] {
+        switch part {
+        case .train: return trainIndices
+        case .validation: return validationIndices
+        case .test: return testIndices
+        }
+    }
+
+    /// Number of images (characters × 20).
+    public var imageCount: Int { characters.count * Self.drawingsPerCharacter }
+
+    /// The 28×28 image (row-major, 0 = background, 255 = full ink) of drawing `drawing`
+    /// (0..<20) of character `character` (an index into ``characters``).
+    public func image(character: Int, drawing: Int) -> [UInt8] {
+        withImage(character: character, drawing: drawing) { Array($0) }
+    }
+
+    /// Calls `body` with the bytes of one image (see ``image(character:drawing:)``), without copying.
+    public func withImage<R>(character: Int, drawing: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        precondition(characters.indices.contains(character) && (0..<Self.drawingsPerCharacter).contains(drawing),
+                     "Omniglot image (character \(character), drawing \(drawing)) out of range")
+        let offset = (character * Self.drawingsPerCharacter + drawing) * Self.pixelsPerImage
+        return try pixels.withUnsafeBufferPointer {
+            try body(UnsafeBufferPointer(rebasing: $0[offset..<(offset + Self.pixelsPerImage)]))
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Where one PNG's bytes come from.
+    private enum Source: Sendable {
+        case zip(ZipArchive, ZipArchive.Entry)
+        case file(String)
+    }
+
+    /// The PNG files of one archive as (character path, file name, source).
+    private static func listArchive(_ archive: String, in directory: String) throws -> [(String, String, Source)] {
+        let fm = FileManager.default
+        let zipPath = (directory as NSString).appendingPathComponent(archive + ".zip")
+        let folderPath = (directory as NSString).appendingPathComponent(archive)
+        var isFolder: ObjCBool = false
+        var listed: [(String, String, Source)] = []
+        func add(_ relative: String, _ source: Source) {
+            // <archive>/<alphabet>/<character>/<file>.png
+            let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count == 4, parts[0] == archive, parts[3].hasSuffix(".png"),
+                  !parts.contains(where: { $0.isEmpty || $0.hasPrefix(".") || $0 == "__MACOSX" }) else { return }
+            listed.append(("\(parts[0])/\(parts[1])/\(parts[2])", String(parts[3]), source))
+        }
+        if fm.fileExists(atPath: zipPath, isDirectory: &isFolder), !isFolder.boolValue {
+            let zip: ZipArchive
+            do { zip = try ZipArchive(path: zipPath) } catch let error as ZipArchiveError {
+                throw OmniglotError(.damagedArchive, "\(zipPath) is damaged: \(error.entry.map { "entry \($0): " } ?? "")\(error.message) (expected the official Omniglot archive \(archive).zip)")
+            }
+            for entry in zip.entries where !entry.isDirectory { add(entry.name, .zip(zip, entry)) }
+            if listed.isEmpty {
+                throw OmniglotError(.damagedArchive, "\(zipPath) holds no entries \(archive)/<alphabet>/<character>/<id>_<nn>.png (expected the official Omniglot archive \(archive).zip)")
+            }
+        } else if fm.fileExists(atPath: folderPath, isDirectory: &isFolder), isFolder.boolValue {
+            guard let walker = fm.enumerator(atPath: folderPath) else {
+                throw OmniglotError(.missingArchive, "cannot list \(folderPath)")
+            }
+            while let relative = walker.nextObject() as? String {
+                add(archive + "/" + relative, .file((folderPath as NSString).appendingPathComponent(relative)))
+            }
+            if listed.isEmpty {
+                throw OmniglotError(.missingArchive, "\(folderPath) holds no files <alphabet>/<character>/<id>_<nn>.png (expected the unzipped official Omniglot archive \(archive).zip)")
+            }
+        } else {
+            throw OmniglotError(.missingArchive, "expected \(archive).zip or an \(archive)/ folder in \(directory) (the official Omniglot archives)")
+        }
+        return listed
+    }
+
+    /// The id (as a number and as written) shared by exactly the files `<id>_01.png` …
+    /// `<id>_20.png`, or nil.
+    private static func characterID<Names: Collection>(_ names: Names) -> (Int, String)? where Names.Element == String {
+        guard names.count == drawingsPerCharacter, let first = names.first,
+              let underscore = first.firstIndex(of: "_"), let id = Int(first[..<underscore]), id > 0 else { return nil }
+        let idText = String(first[..<underscore])
+        let expected = Set((1...drawingsPerCharacter).map { "\(idText)_\($0 < 10 ? "0" : "")\($0).png" })
+        return Set(names) == expected ? (id, idText) : nil
+    }
+
+    /// Decodes every source into 28×28 ink images, in order, on all cores.
+    private static func decodeAll(_ jobs: [Source], directory: String) throws -> [UInt8] {
+        let count = jobs.count, chunkCount = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount * 4))
+        var pixels = [UInt8](repeating: 0, count: count * pixelsPerImage)
+        var failures = [OmniglotError?](repeating: nil, count: chunkCount)
+        pixels.withUnsafeMutableBufferPointer { out in
+            failures.withUnsafeMutableBufferPointer { fail in
+                nonisolated(unsafe) let out = out, fail = fail
+                DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                    let range = (chunk * count / chunkCount)..<((chunk + 1) * count / chunkCount)
+                    var resizer = AreaResizer()
+                    for job in range {
+                        do {
+                            try decode(jobs[job], into: out.baseAddress! + job * pixelsPerImage, resizer: &resizer)
+                        } catch {
+                            fail[chunk] = error as? OmniglotError ?? OmniglotError(.badImage, "\(error)")
+                            return
+                        }
+                    }
+                }
+            }
+        }
+        if let first = failures.lazy.compactMap({ $0 }).first { throw first }
+        return pixels
+    }
+
+    private static func decode(_ source: Source, into output: UnsafeMutablePointer<UInt8>, resizer: inout AreaResizer) throws {
+        let bytes: [UInt8], label: String
+        switch source {
+        case let .zip(zip, entry):
+            label = "\(zip.name): entry \(entry.name)"
+            do { bytes = try zip.contents(of: entry) } catch let error as ZipArchiveError {
+                throw OmniglotError(.damagedArchive, "\(zip.name) is damaged: entry \(entry.name): \(error.message)")
+            }
+        case let .file(path):
+            label = path
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw OmniglotError(.badImage, "\(path): cannot read the file")
+            }
+            bytes = [UInt8](data)
+        }
+        let image: PNGDecoder.GrayImage
+        do { image = try PNGDecoder.decodeGray(bytes) } catch let error as PNGDecoder.DecodeError {
+            throw OmniglotError(.badImage, "\(label): not a valid PNG (\(error.message))")
+        }
+        guard image.width == sourceSide && image.height == sourceSide else {
+            throw OmniglotError(.badImage, "\(label): expected a \(sourceSide)×\(sourceSide) image, found \(image.width)×\(image.height)")
+        }
+        resizer.resize(image.pixels, into: output)
+    }
+}
+
+/// Exact area averaging from 105×105 gray (255 = white) to 28×28 ink (255 = full ink).
+///
+/// In units of 1/28 source pixel, output pixel `o` covers [105·o, 105·(o+1)) and source pixel
+/// `i` covers [28·i, 28·(i+1)); their overlap (0…28) is the integer weight, and every output
+/// pixel's weights sum to 105 per axis. The result is the weighted ink sum divided by
+/// 105² and rounded, all in integers, so it is exact and identical on every machine.
+struct AreaResizer {
+    private static let n = OmniglotDataset.sourceSide, m = OmniglotDataset.side, taps = 5
+    /// For each output index: the first source index it overlaps.
+    private static let first: [Int] = (0..<m).map { 105 * $0 / 28 }
+    /// For each output index: `taps` weights from `first` on (zero past the last overlap).
+    private static let weights: [Int32] = (0..<m).flatMap { o -> [Int32] in
+        let lo = 105 * o, hi = 105 * (o + 1)
+        return (0..<taps).map { k in
+            let i = lo / 28 + k
+            return Int32(max(0, min(hi, 28 * (i + 1)) - max(lo, 28 * i)))
+        }
+    }
+    /// The vertical pass: `m` rows of `n + taps` column sums (zero-padded so every tap is in range).
+    private var columns = [Int32](repeating: 0, count: m * (n + taps))
+
+    mutating func resize(_ gray: [UInt8], into output: UnsafeMutablePointer<UInt8>) {
+        let n = Self.n, m = Self.m, taps = Self.taps, stride = n + taps
+        precondition(gray.count == n * n)
+        Self.first.withUnsafeBufferPointer { first in
+        Self.weights.withUnsafeBufferPointer { weights in
+        gray.withUnsafeBufferPointer { src in
+        columns.withUnsafeMutableBufferPointer { columns in
+            // Vertical pass (contiguous, vectorised): columns[oy][x] = Σ_k w(oy, k)·ink(x, first(oy) + k),
+            // with ink = 255 − gray; at most 105·255.
+            for oy in 0..<m {
+                let column = columns.baseAddress! + oy * stride
+                for x in 0..<n { column[x] = 0 }
+                for k in 0..<taps {
+                    let w = weights[oy * taps + k]
+                    if w == 0 { continue }
+                    let row = src.baseAddress! + (first[oy] + k) * n
+                    for x in 0..<n { column[x] &+= w &* (255 &- Int32(row[x])) }
+                }
+            }
+            // Horizontal pass and rounding: Σ_k w(ox, k)·columns[oy][first(ox) + k] / 105², at most 255.
+            for oy in 0..<m {
+                let column = columns.baseAddress! + oy * stride
+                for ox in 0..<m {
+                    var sum: Int32 = 105 * 105 / 2
+                    for k in 0..<taps { sum &+= weights[ox * taps + k] &* column[first[ox] + k] }
+                    output[oy * m + ox] = UInt8(truncatingIfNeeded: sum / (105 * 105))
+                }
+            }
+        }}}}
+    }
+}
+
+/// Why the Omniglot data set (or its split) could not be used. `description` is one line
+/// naming the path and what was expected.
+public struct OmniglotError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// An archive (zip or folder) is absent.
+        case missingArchive
+        /// A zip archive or one of its entries cannot be read.
+        case damagedArchive
+        /// The characters found differ from the split's.
+        case splitMismatch
+        /// A character folder does not hold exactly its 20 drawings.
+        case badCharacter
+        /// A PNG does not decode, or is not 105×105.
+        case badImage
+        /// The embedded split table is malformed or fails its checksum.
+        case splitTable
+    }
+    public let kind: Kind
+    public let message: String
+
+    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
+
+    public var description: String { "Omniglot: \(message)" }
+}

@@ -1,0 +1,72 @@
+import CPNG
+
+/// Decodes PNG images to 8-bit grayscale through libpng's simplified API.
+///
+/// Contract: any valid PNG (any bit depth, gray or colour, with or without alpha) decodes to
+/// `width × height` bytes, row-major, one byte per pixel (`PNG_FORMAT_GRAY`: colour is
+/// converted to gray and alpha removed as libpng's simplified API does; a 1-bit gray image
+/// gives 0 and 255). Invalid data, and images of more than `maxPixels` pixels, throw a
+/// ``PNGDecoder/DecodeError`` carrying libpng's message; malformed input never traps.
+public enum PNGDecoder {
+    /// A decoded grayscale image.
+    public struct GrayImage: Sendable, Equatable {
+        public let width: Int
+        public let height: Int
+        /// `width × height` bytes, row-major, 0 = black, 255 = white.
+        public let pixels: [UInt8]
+    }
+
+    /// A PNG that libpng could not decode; `message` is libpng's.
+    public struct DecodeError: Error, CustomStringConvertible, Sendable, Equatable {
+        public let message: String
+        public var description: String { "PNG decoding failed: \(message)" }
+    }
+
+    /// Decodes `bytes` (a whole PNG file) to 8-bit gray.
+    public static func decodeGray(_ bytes: [UInt8], maxPixels: Int = 1 << 26) throws -> GrayImage {
+        try bytes.withUnsafeBytes { try decodeGray($0, maxPixels: maxPixels) }
+    }
+
+    /// Decodes `bytes` (a whole PNG file) to 8-bit gray.
+    public static func decodeGray(_ bytes: UnsafeRawBufferPointer, maxPixels: Int = 1 << 26) throws -> GrayImage {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { throw DecodeError(message: "empty input") }
+        var image = png_image()
+        image.version = UInt32(PNG_IMAGE_VERSION)
+        guard png_image_begin_read_from_memory(&image, base, bytes.count) != 0 else {
+            defer { png_image_free(&image) }
+            throw DecodeError(message: message(of: &image))
+        }
+        image.format = UInt32(PNG_FORMAT_GRAY)
+        let width = Int(image.width), height = Int(image.height)
+        guard width > 0, height > 0, width <= maxPixels / height else {
+            png_image_free(&image)
+            throw DecodeError(message: "image of \(width)×\(height) pixels exceeds the limit of \(maxPixels) pixels")
+        }
+        let size = cpng_image_size(&image)
+        guard size == width * height else {
+            png_image_free(&image)
+            throw DecodeError(message: "unexpected buffer size \(size) for a \(width)×\(height) gray image")
+        }
+        var failure: String?
+        let pixels = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            if png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil) != 0 {
+                initialized = size
+            } else {
+                failure = message(of: &image)
+                initialized = 0
+            }
+        }
+        // finish_read frees libpng's state on success and on failure; free again is a no-op.
+        png_image_free(&image)
+        if let failure { throw DecodeError(message: failure) }
+        return GrayImage(width: width, height: height, pixels: pixels)
+    }
+
+    private static func message(of image: inout png_image) -> String {
+        let text = withUnsafeBytes(of: &image.message) { raw -> String in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return text.isEmpty ? "libpng error" : text
+    }
+}

@@ -1,0 +1,83 @@
+import Testing
+import MetaAlgorithms
+import MetaConfig
+
+/// YAML run configurations: presets round-trip, every mistake names its key.
+@Suite struct ConfigFileTests {
+    @Test(arguments: RunConfiguration.presets.keys.sorted())
+    func presetWrittenAsYAMLParsesBackToTheSameConfiguration(_ name: String) throws {
+        let preset = RunConfiguration.presets[name]!
+        #expect(try ConfigFile.parse(ConfigFile.yaml(preset)) == preset)
+    }
+
+    @Test func writingIsDeterministic() {
+        let c = RunConfiguration.presets["omniglot-5w1s-maml"]!
+        #expect(ConfigFile.yaml(c) == ConfigFile.yaml(c))
+    }
+
+    @Test func aFileCanStartFromAPresetAndOverrideKeys() throws {
+        let c = try ConfigFile.parse("""
+            preset: omniglot-5w1s-maml
+            iterations: 500
+            inner:
+              learning_rate: 0.2
+              first_order: true
+            outer:
+              learning_rate: 0.003
+            """)
+        var expected = RunConfiguration.presets["omniglot-5w1s-maml"]!
+        expected.iterations = 500
+        expected.inner.learningRate = 0.2
+        expected.inner.firstOrder = true
+        expected.outerOptimizer = .adam(learningRate: 0.003)
+        #expect(c == expected)
+    }
+
+    @Test func aCompleteFileWithoutPresetIsRead() throws {
+        let c = try ConfigFile.parse("""
+            name: tiny
+            algorithm: reptile
+            iterations: 10
+            meta_batch: 4
+            tasks: {family: synthetic-images, ways: 3, shots: 2, queries: 2, size: 16}
+            model: {architecture: omniglot-cnn}
+            inner: {steps: 3, learning_rate: 0.1}
+            outer: {optimizer: sgd, learning_rate: 1.0}
+            """)
+        #expect(c.algorithm == .reptile)
+        #expect(c.family == .syntheticImages(ways: 3, shots: 2, queries: 2, size: 16))
+        #expect(c.architecture == .omniglotCNN(ways: 3))
+        #expect(c.outerOptimizer == .sgd(learningRate: 1.0))
+        #expect(c.inner.steps == 3)
+    }
+
+    /// (YAML, a fragment the error message must contain.)
+    @Test(arguments: [
+        ("preset: sine-maml\nitertions: 5", "'itertions'"),
+        ("preset: sine-maml\ninner:\n  stepz: 2", "'inner.stepz'"),
+        ("preset: sine-maml\ninner:\n  learning_rate: fast", "'inner.learning_rate'"),
+        ("preset: sine-maml\niterations: 0", "'iterations': must be at least 1"),
+        ("preset: sine-maml\nmeta_batch: -3", "'meta_batch'"),
+        ("preset: sine-maml\nalgorithm: magic", "'algorithm'"),
+        ("preset: no-such-preset", "'preset'"),
+        ("preset: sine-maml\ntasks:\n  family: imagenet", "'tasks.family'"),
+        ("preset: sine-maml\ntasks:\n  ways: 5", "'tasks.ways'"),
+        ("preset: sine-maml\nouter:\n  optimizer: rmsprop", "'outer.optimizer'"),
+        ("preset: sine-maml\ninner:\n  first_order: maybe", "'inner.first_order'"),
+        ("preset: sine-maml\ninner:\n  batch_norm: running", "'inner.batch_norm'"),
+        ("preset: omniglot-5w1s-maml\ntasks:\n  shots: 15\n  queries: 10", "'tasks.shots'"),
+        ("preset: sine-maml\nmodel:\n  architecture: omniglot-cnn", "do not fit together"),
+        ("algorithm: maml", "'tasks' is missing"),
+        ("preset: sine-maml\ninner: 3", "'inner'"),
+        ("[1, 2, 3]", "mapping"),
+        ("preset: sine-maml\npreset: sine-maml", "YAML"),
+    ])
+    func invalidConfigurationIsRejectedNamingTheKey(_ yaml: String, _ fragment: String) {
+        do {
+            _ = try ConfigFile.parse(yaml)
+            Issue.record("accepted: \(yaml)")
+        } catch {
+            #expect("\(error)".contains(fragment), "\(error)")
+        }
+    }
+}
