@@ -104,7 +104,9 @@ public struct BatchNorm: Layer {
         let mean = x.mean(alongAxes: axes, keepingDimensions: true)
         let centered = x - mean
         let variance = centered.squared().mean(alongAxes: axes, keepingDimensions: true)
-        let normalized = centered * (variance + S(epsilon)).pow(-0.5)
-        return normalized * p["\(name).scale"].reshaped(paramShape) + p["\(name).offset"].reshaped(paramShape)
+        // γ/√(σ² + ε) is formed on the small [1, C, 1, …] tensor, so the full-size work is one
+        // subtraction, one square, one product and one sum.
+        let gain = (variance + S(epsilon)).pow(-0.5) * p["\(name).scale"].reshaped(paramShape)
+        return centered * gain + p["\(name).offset"].reshaped(paramShape)
     }
 }

@@ -1,3 +1,4 @@
+import MetaTensor
 import Foundation
 
 /// The Omniglot data set (Lake et al. 2015) decoded once into memory: 1,623 characters ×
@@ -71,8 +72,9 @@ public final class OmniglotDataset: Sendable {
         return defaultDirectory
     }
 
-    /// The data set in `directory`, loaded on first use and shared by every later call with
-    /// the same (standardized) directory in this process.
+    /// The data set in `directory` under ``OmniglotSplit/v1``, loaded on first use and shared
+    /// by every later call with the same (standardized) directory in this process. A failed
+    /// load is not cached: the next call tries again.
     public static func shared(directory: String) throws -> OmniglotDataset {
         let key = URL(fileURLWithPath: directory).standardizedFileURL.path
         return try cache.lock.withLock {
@@ -112,7 +114,7 @@ public final class OmniglotDataset: Sendable {
             var parts: [String] = []
             if !missing.isEmpty { parts.append("\(missing.count) of its characters are missing (first: \(missing[0]))") }
             if !unexpected.isEmpty { parts.append("\(unexpected.count) characters are not in it (first: \(unexpected[0]))") }
-            throw OmniglotError(.splitMismatch, "the Omniglot characters in \(directory) do not match split \(split.name): \(parts.joined(separator: "; ")) (expected the official images_background and images_evaluation archives)")
+            throw OmniglotError(.splitMismatch, "the characters in \(directory) do not match split \(split.name): \(parts.joined(separator: "; ")) (expected the official images_background and images_evaluation archives)")
         }
 
         // 3. Each character holds <id>_01.png … <id>_20.png.
@@ -134,7 +136,7 @@ public final class OmniglotDataset: Sendable {
         }
 
         // 4. Decode every PNG once, in parallel, into one buffer.
-        self.pixels = try Self.decodeAll(jobs, directory: directory)
+        self.pixels = try Self.decodeAll(jobs)
         self.characters = characters
         func indices(_ part: TaskSplit) -> [Int] { split.assignments.indices.filter { split.assignments[$0] == part } }
         trainIndices = indices(.train); validationIndices = indices(.validation); testIndices = indices(.test)
@@ -162,7 +164,7 @@ public final class OmniglotDataset: Sendable {
 
     /// Calls `body` with the bytes of one image (see ``image(character:drawing:)``), without copying.
     public func withImage<R>(character: Int, drawing: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        precondition(characters.indices.contains(character) && (0..<Self.drawingsPerCharacter).contains(drawing),
+        require(characters.indices.contains(character) && (0..<Self.drawingsPerCharacter).contains(drawing),
                      "Omniglot image (character \(character), drawing \(drawing)) out of range")
         let offset = (character * Self.drawingsPerCharacter + drawing) * Self.pixelsPerImage
         return try pixels.withUnsafeBufferPointer {
@@ -228,7 +230,7 @@ public final class OmniglotDataset: Sendable {
     }
 
     /// Decodes every source into 28×28 ink images, in order, on all cores.
-    private static func decodeAll(_ jobs: [Source], directory: String) throws -> [UInt8] {
+    private static func decodeAll(_ jobs: [Source]) throws -> [UInt8] {
         let count = jobs.count, chunkCount = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount * 4))
         var pixels = [UInt8](repeating: 0, count: count * pixelsPerImage)
         var failures = [OmniglotError?](repeating: nil, count: chunkCount)
@@ -277,82 +279,4 @@ public final class OmniglotDataset: Sendable {
         }
         resizer.resize(image.pixels, into: output)
     }
-}
-
-/// Exact area averaging from 105×105 gray (255 = white) to 28×28 ink (255 = full ink).
-///
-/// In units of 1/28 source pixel, output pixel `o` covers [105·o, 105·(o+1)) and source pixel
-/// `i` covers [28·i, 28·(i+1)); their overlap (0…28) is the integer weight, and every output
-/// pixel's weights sum to 105 per axis. The result is the weighted ink sum divided by
-/// 105² and rounded, all in integers, so it is exact and identical on every machine.
-struct AreaResizer {
-    private static let n = OmniglotDataset.sourceSide, m = OmniglotDataset.side, taps = 5
-    /// For each output index: the first source index it overlaps.
-    private static let first: [Int] = (0..<m).map { 105 * $0 / 28 }
-    /// For each output index: `taps` weights from `first` on (zero past the last overlap).
-    private static let weights: [Int32] = (0..<m).flatMap { o -> [Int32] in
-        let lo = 105 * o, hi = 105 * (o + 1)
-        return (0..<taps).map { k in
-            let i = lo / 28 + k
-            return Int32(max(0, min(hi, 28 * (i + 1)) - max(lo, 28 * i)))
-        }
-    }
-    /// The vertical pass: `m` rows of `n + taps` column sums (zero-padded so every tap is in range).
-    private var columns = [Int32](repeating: 0, count: m * (n + taps))
-
-    mutating func resize(_ gray: [UInt8], into output: UnsafeMutablePointer<UInt8>) {
-        let n = Self.n, m = Self.m, taps = Self.taps, stride = n + taps
-        precondition(gray.count == n * n)
-        Self.first.withUnsafeBufferPointer { first in
-        Self.weights.withUnsafeBufferPointer { weights in
-        gray.withUnsafeBufferPointer { src in
-        columns.withUnsafeMutableBufferPointer { columns in
-            // Vertical pass (contiguous, vectorised): columns[oy][x] = Σ_k w(oy, k)·ink(x, first(oy) + k),
-            // with ink = 255 − gray; at most 105·255.
-            for oy in 0..<m {
-                let column = columns.baseAddress! + oy * stride
-                for x in 0..<n { column[x] = 0 }
-                for k in 0..<taps {
-                    let w = weights[oy * taps + k]
-                    if w == 0 { continue }
-                    let row = src.baseAddress! + (first[oy] + k) * n
-                    for x in 0..<n { column[x] &+= w &* (255 &- Int32(row[x])) }
-                }
-            }
-            // Horizontal pass and rounding: Σ_k w(ox, k)·columns[oy][first(ox) + k] / 105², at most 255.
-            for oy in 0..<m {
-                let column = columns.baseAddress! + oy * stride
-                for ox in 0..<m {
-                    var sum: Int32 = 105 * 105 / 2
-                    for k in 0..<taps { sum &+= weights[ox * taps + k] &* column[first[ox] + k] }
-                    output[oy * m + ox] = UInt8(truncatingIfNeeded: sum / (105 * 105))
-                }
-            }
-        }}}}
-    }
-}
-
-/// Why the Omniglot data set (or its split) could not be used. `description` is one line
-/// naming the path and what was expected.
-public struct OmniglotError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// An archive (zip or folder) is absent.
-        case missingArchive
-        /// A zip archive or one of its entries cannot be read.
-        case damagedArchive
-        /// The characters found differ from the split's.
-        case splitMismatch
-        /// A character folder does not hold exactly its 20 drawings.
-        case badCharacter
-        /// A PNG does not decode, or is not 105×105.
-        case badImage
-        /// The embedded split table is malformed or fails its checksum.
-        case splitTable
-    }
-    public let kind: Kind
-    public let message: String
-
-    public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }
-
-    public var description: String { "Omniglot: \(message)" }
 }

@@ -51,8 +51,8 @@ public struct OmniglotTasks: TaskFamily {
     /// Tasks of `ways` classes with `shots` support and `queries` query images per class.
     /// Needs `shots + queries ≤ 20` and `ways` no larger than any split used.
     public init(dataset: OmniglotDataset, ways: Int, shots: Int, queries: Int, rotations: Bool = true) {
-        precondition(ways >= 1 && shots >= 1 && queries >= 0, "Omniglot tasks need ways ≥ 1, shots ≥ 1, queries ≥ 0")
-        precondition(shots + queries <= OmniglotDataset.drawingsPerCharacter,
+        require(ways >= 1 && shots >= 1 && queries >= 0, "Omniglot tasks need ways ≥ 1, shots ≥ 1, queries ≥ 0")
+        require(shots + queries <= OmniglotDataset.drawingsPerCharacter,
                      "Omniglot has \(OmniglotDataset.drawingsPerCharacter) drawings per character: shots + queries = \(shots + queries) is too many")
         self.dataset = dataset; self.ways = ways; self.shots = shots; self.queries = queries; self.rotations = rotations
     }
@@ -60,7 +60,7 @@ public struct OmniglotTasks: TaskFamily {
     /// The description of the task with these coordinates (what ``task(seed:iteration:index:split:as:)`` builds).
     public func episode(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit) -> Episode {
         let pool = dataset.characterIndices(in: split)
-        precondition(ways <= pool.count, "\(ways)-way tasks need \(ways) characters; the \(split.rawValue) split has \(pool.count)")
+        require(ways <= pool.count, "\(ways)-way tasks need \(ways) characters; the \(split.rawValue) split has \(pool.count)")
         var stream = RandomStream(seed: seed, iteration: iteration, task: index,
                                   purpose: RandomPurpose("omniglot-\(split.rawValue)"))
         let chosen = stream.sample(ways, from: pool.count)
@@ -100,7 +100,7 @@ public struct OmniglotTasks: TaskFamily {
     /// (as numpy's `rot90` and TensorFlow's `image.rot90`): output pixel (r, c) is input
     /// pixel (c, side−1−r) for one turn. Four turns give the image back.
     public static func rotated<T>(_ image: [T], quarterTurns: Int, side: Int) -> [T] {
-        precondition(image.count == side * side, "rotated: expected \(side)×\(side) values, got \(image.count)")
+        require(image.count == side * side, "rotated: expected \(side)×\(side) values, got \(image.count)")
         var out = image
         image.withUnsafeBufferPointer { source in
             rotate(source, quarterTurns: quarterTurns, side: side) { out[$0] = $1 }

@@ -268,24 +268,3 @@ private func hex(_ v: UInt32) -> String {
     let digits = String(v, radix: 16)
     return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
-
-/// Why a zip archive could not be read. `description` is one line naming the archive,
-/// the entry when there is one, and what is wrong.
-public struct ZipArchiveError: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case unreadable, truncated, badSignature, outOfRange, inconsistent, unsupported, crcMismatch, corruptData
-    }
-    public let kind: Kind
-    public let archive: String
-    public let entry: String?
-    public let message: String
-
-    public init(_ kind: Kind, archive: String, entry: String? = nil, _ message: String) {
-        self.kind = kind; self.archive = archive; self.entry = entry; self.message = message
-    }
-
-    public var description: String {
-        if let entry { return "\(archive): entry \(entry): \(message)" }
-        return "\(archive): \(message)"
-    }
-}

@@ -132,9 +132,7 @@ func reduceSumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ shape: [Int], _ o
     for _ in 0..<rows {
         let px = x + xOff
         if so == 0 {
-            var s = 0.0
-            for i in 0..<n { s += Double(px[i]) }
-            acc[oOff] += s
+            acc[oOff] += rowSum(px, n)
         } else {
             let pa = acc + oOff
             for i in 0..<n { pa[i &* so] += Double(px[i]) }
@@ -149,6 +147,21 @@ func reduceSumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ shape: [Int], _ o
         }
     }
     for i in 0..<outCount { out[i] = T(acc[i]) }
+}
+
+/// The sum of `n` elements in `Double`, with eight interleaved partial sums (a fixed order,
+/// so the result is deterministic) that break the serial dependency of one running sum.
+@inline(__always)
+func rowSum<T: TensorScalar>(_ x: UnsafePointer<T>, _ n: Int) -> Double {
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0
+    var i = 0
+    while i + 8 <= n {
+        s0 += Double(x[i]); s1 += Double(x[i + 1]); s2 += Double(x[i + 2]); s3 += Double(x[i + 3])
+        s4 += Double(x[i + 4]); s5 += Double(x[i + 5]); s6 += Double(x[i + 6]); s7 += Double(x[i + 7])
+        i += 8
+    }
+    while i < n { s0 += Double(x[i]); i += 1 }
+    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }
 
 @inline(__always)
@@ -216,47 +229,40 @@ func permuteKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ shape: [Int], _ per
     }
 }
 
-/// The output columns `j` whose input column `j·stride − padding + offset` lies in 0..<width.
+/// For one kernel tap (ki, kj), the input offset within an image plane of every output
+/// position (i, j), or -1 where the tap falls in the zero padding. The same table serves
+/// every channel and image, so the copy loops run over whole output planes (`oh·ow` long)
+/// instead of short rows.
 @inline(__always)
-func validColumns(outWidth: Int, width: Int, stride: Int, padding: Int, offset: Int) -> Range<Int> {
-    // j·s ≥ p − o  and  j·s ≤ w − 1 + p − o
-    let lowNumerator = padding - offset
-    let low = lowNumerator <= 0 ? 0 : (lowNumerator + stride - 1) / stride
-    let highNumerator = width - 1 + padding - offset
-    let high = highNumerator < 0 ? -1 : highNumerator / stride
-    let lo = Swift.min(low, outWidth), hi = Swift.min(Swift.max(high + 1, lo), outWidth)
-    return lo..<hi
+func tapOffsets(_ g: ConvolutionGeometry, ki: Int, kj: Int, into table: UnsafeMutablePointer<Int32>) {
+    let oh = g.outHeight, ow = g.outWidth, s = g.stride, pad = g.padding
+    var k = 0
+    for i in 0..<oh {
+        let ih = i * s - pad + ki
+        for j in 0..<ow {
+            let iw = j * s - pad + kj
+            table[k] = (ih >= 0 && ih < g.height && iw >= 0 && iw < g.width) ? Int32(ih * g.width + iw) : -1
+            k += 1
+        }
+    }
 }
 
 @inline(__always)
 func im2colKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeometry, _ col: UnsafeMutablePointer<T>) {
-    let oh = g.outHeight, ow = g.outWidth, cols = g.columnCount
-    let h = g.height, w = g.width, s = g.stride, pad = g.padding
-    for c in 0..<g.channels {
-        for ki in 0..<g.kernelHeight {
-            for kj in 0..<g.kernelWidth {
+    let planeOut = g.outHeight * g.outWidth, planeIn = g.height * g.width, cols = g.columnCount
+    let table = UnsafeMutablePointer<Int32>.allocate(capacity: max(planeOut, 1))
+    defer { table.deallocate() }
+    for ki in 0..<g.kernelHeight {
+        for kj in 0..<g.kernelWidth {
+            tapOffsets(g, ki: ki, kj: kj, into: table)
+            for c in 0..<g.channels {
                 let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * cols
-                // Each output row splits into zero edges and a run of in-range input columns.
-                let valid = validColumns(outWidth: ow, width: w, stride: s, padding: pad, offset: kj)
-                let first = valid.lowerBound * s - pad + kj
                 for n in 0..<g.batch {
-                    let plane = x + (n * g.channels + c) * h * w
-                    let outBase = row + n * oh * ow
-                    for i in 0..<oh {
-                        let ih = i * s - pad + ki
-                        let dst = outBase + i * ow
-                        if ih < 0 || ih >= h {
-                            dst.initialize(repeating: 0, count: ow); continue
-                        }
-                        if valid.lowerBound > 0 { dst.initialize(repeating: 0, count: valid.lowerBound) }
-                        if valid.upperBound < ow { (dst + valid.upperBound).initialize(repeating: 0, count: ow - valid.upperBound) }
-                        let src = plane + ih * w + first
-                        let d = dst + valid.lowerBound
-                        if s == 1 {
-                            d.update(from: src, count: valid.count)
-                        } else {
-                            for j in 0..<valid.count { d[j] = src[j &* s] }
-                        }
+                    let plane = x + (n * g.channels + c) * planeIn
+                    let dst = row + n * planeOut
+                    for k in 0..<planeOut {
+                        let o = Int(table[k])
+                        dst[k] = o >= 0 ? plane[o] : 0
                     }
                 }
             }
@@ -266,24 +272,22 @@ func im2colKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ g: ConvolutionGeomet
 
 @inline(__always)
 func col2imKernel<T: TensorScalar>(_ col: UnsafePointer<T>, _ g: ConvolutionGeometry, _ x: UnsafeMutablePointer<T>) {
-    let oh = g.outHeight, ow = g.outWidth, cols = g.columnCount
-    let h = g.height, w = g.width, s = g.stride, pad = g.padding
-    x.initialize(repeating: 0, count: g.batch * g.channels * h * w)
-    for c in 0..<g.channels {
-        for ki in 0..<g.kernelHeight {
-            for kj in 0..<g.kernelWidth {
+    let planeOut = g.outHeight * g.outWidth, planeIn = g.height * g.width, cols = g.columnCount
+    x.initialize(repeating: 0, count: g.batch * g.channels * planeIn)
+    let table = UnsafeMutablePointer<Int32>.allocate(capacity: max(planeOut, 1))
+    defer { table.deallocate() }
+    for ki in 0..<g.kernelHeight {
+        for kj in 0..<g.kernelWidth {
+            tapOffsets(g, ki: ki, kj: kj, into: table)
+            for c in 0..<g.channels {
                 let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * cols
-                let valid = validColumns(outWidth: ow, width: w, stride: s, padding: pad, offset: kj)
-                let first = valid.lowerBound * s - pad + kj
                 for n in 0..<g.batch {
-                    let plane = x + (n * g.channels + c) * h * w
-                    let inBase = row + n * oh * ow
-                    for i in 0..<oh {
-                        let ih = i * s - pad + ki
-                        if ih < 0 || ih >= h { continue }
-                        let src = inBase + i * ow + valid.lowerBound
-                        let dst = plane + ih * w + first
-                        for j in 0..<valid.count { dst[j &* s] += src[j] }
+                    let plane = x + (n * g.channels + c) * planeIn
+                    let src = row + n * planeOut
+                    // Distinct output positions of one tap read distinct inputs: no write conflicts.
+                    for k in 0..<planeOut {
+                        let o = Int(table[k])
+                        if o >= 0 { plane[o] += src[k] }
                     }
                 }
             }
