@@ -34,6 +34,16 @@ public enum Algorithm: String, Sendable, Hashable, CaseIterable, Codable {
         }
     }
 
+    /// The per-task steps of a shard of tasks, in task order: batched into one graph where
+    /// ``TaskBatching`` applies (bit-identical results), one by one otherwise.
+    public func taskSteps<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                           inner: InnerLoop) -> [TaskResult<S>] {
+        if TaskBatching.applies(algorithm: self, model: model, tasks: tasks) {
+            return TaskBatching.mamlTaskSteps(model: model, parameters: parameters, tasks: tasks, inner: inner)
+        }
+        return tasks.map { taskStep(model: model, parameters: parameters, task: $0, inner: inner) }
+    }
+
     /// The query metric after each evaluation step 0…K on one held-out task (one entry for
     /// ProtoNets, which does not adapt by gradient steps).
     public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,

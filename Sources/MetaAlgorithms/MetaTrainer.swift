@@ -67,9 +67,9 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// One meta-iteration in this process.
     public func step(_ state: State) -> (State, IterationMetrics) {
-        let results = (0..<configuration.metaBatchSize).map {
-            taskResult(parameters: state.parameters, iteration: state.iteration, index: $0)
-        }
+        let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
+        let results = configuration.algorithm.taskSteps(model: model, parameters: state.parameters, tasks: tasks,
+                                                        inner: configuration.inner)
         return apply(results, to: state)
     }
 

@@ -12,6 +12,14 @@ public protocol Model: Sendable {
     func apply<S: TensorScalar>(_ parameters: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S>
     /// The representation before the head (`[n, features]`), used by metric-based learners.
     func features<S: TensorScalar>(_ parameters: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S>
+    /// Whether `apply` also accepts a leading task axis: inputs `[T, n, …]` with parameters
+    /// `[T, …]` (vectors as `[T, 1, n]`), each task computed with its own parameters exactly as
+    /// it would be alone. Lets a shard of tasks run as one batched graph.
+    var supportsTaskBatching: Bool { get }
+}
+
+extension Model {
+    public var supportsTaskBatching: Bool { false }
 }
 
 extension Model {

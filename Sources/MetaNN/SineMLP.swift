@@ -20,6 +20,9 @@ public struct SineMLP: Model {
 
     public var headParameterNames: [String] { ["head.weight", "head.bias"] }
 
+    /// Dense layers and ReLU only: a leading task axis batches cleanly (see `Model`).
+    public var supportsTaskBatching: Bool { true }
+
     /// The last hidden layer's activations.
     @_specialize(where S == Float)
     @_specialize(where S == Double)

@@ -11,6 +11,7 @@ struct Metatrain: ParsableCommand {
 
     static func main() {
         BLASKernelSelection.ensureOptimizedKernels()
+        AllocatorTuning.apply()
         BLASRuntime.setThreads(1)
         Metatrain.main(nil)
     }

@@ -25,11 +25,15 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Held-out tasks in the final evaluation (default: the preset's, 600).")
     var evalTasks: Int?
 
+    @Option(name: .long, help: "Write a checkpoint every N iterations (iteration-N.ckpt; default: never before the end).")
+    var checkpointEvery: Int?
+
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
         if let evalTasks, evalTasks < 1 { throw ValidationError("--eval-tasks must be at least 1, got \(evalTasks)") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
     }
 
     func run() throws {
@@ -75,6 +79,11 @@ struct TrainCommand: ParsableCommand {
                                 tasksPerSecond: tasksPerSecond)
                 windowLoss = 0; windowMetric = 0; windowCount = 0
             }
+            if let every = checkpointEvery, state.iteration % every == 0 && state.iteration < config.iterations {
+                let url = dir.appendingPathComponent("iteration-\(state.iteration).\(RunCheckpoint.fileExtension)")
+                try RunCheckpoint(iteration: state.iteration, configuration: config, parameters: state.parameters).write(to: url)
+                log.write(CheckpointRecord(iteration: state.iteration, path: url.lastPathComponent, elapsedSeconds: progress.elapsed))
+            }
             if state.iteration % config.validationInterval == 0 && state.iteration < config.iterations {
                 let v = trainer.evaluate(state.parameters, split: .validation, tasks: config.validationTasks)
                 let last = v.steps[min(config.inner.steps, v.steps.count - 1)]
@@ -103,6 +112,12 @@ struct TrainingRecord: Encodable {
         case kind, iteration, metaLoss = "meta_loss", trainMetric = "train_metric", metric
         case tasksPerSecond = "tasks_per_second", elapsedSeconds = "elapsed_seconds"
     }
+}
+
+struct CheckpointRecord: Encodable {
+    var kind = "checkpoint"
+    var iteration: Int, path: String, elapsedSeconds: Double
+    enum CodingKeys: String, CodingKey { case kind, iteration, path, elapsedSeconds = "elapsed_seconds" }
 }
 
 struct ValidationRecord: Encodable {

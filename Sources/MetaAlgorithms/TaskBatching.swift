@@ -1,0 +1,69 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// Runs the per-task steps of a shard of tasks as one batched graph (what JAX's `vmap` does),
+/// for models that accept a leading task axis (``Model/supportsTaskBatching``).
+///
+/// Each task gets its own copy of the parameters, stacked along a new first axis, and these
+/// copies are the leaves that gradients are taken with respect to; so each task's inner
+/// gradients and meta-gradient are its own, computed with the same kernels on the same
+/// per-task shapes as ``MAML/taskStep(model:parameters:task:inner:)``, and the results are
+/// bit-identical to running the tasks one by one. What batching saves is the fixed cost of
+/// each operation, paid once per shard instead of once per task.
+public enum TaskBatching {
+    /// Whether `tasks` can run batched under `model` with `algorithm`.
+    public static func applies<S: TensorScalar>(algorithm: Algorithm, model: any Model, tasks: [Task<S>]) -> Bool {
+        guard algorithm == .maml, model.supportsTaskBatching, tasks.count > 1, let first = tasks.first else { return false }
+        guard case .regression = first.supportTargets else { return false }
+        return tasks.allSatisfy {
+            $0.supportInputs.shape == first.supportInputs.shape && $0.queryInputs.shape == first.queryInputs.shape
+        }
+    }
+
+    /// MAML (first or second order) over a shard of regression tasks, batched.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func mamlTaskSteps<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                                      inner: InnerLoop) -> [TaskResult<S>] {
+        let t = tasks.count
+        // Per-task parameter copies; vectors become [T, 1, n] so they broadcast over rows.
+        let copies = parameters.map { p -> Variable<S> in
+            let single = p.rank == 1 ? [1, 1] + p.shape : [1] + p.shape
+            return Variable(differentiable: p.reshaped(single).broadcast(to: [t] + single.dropFirst()))
+        }
+        func stack(_ parts: [Tensor<S>]) -> Tensor<S> { Tensor.concatenate(parts.map { $0.reshaped([1] + $0.shape) }, axis: 0) }
+        func targets(_ kind: KeyPath<Task<S>, Targets<S>>) -> Tensor<S> {
+            stack(tasks.map { task -> Tensor<S> in
+                guard case let .regression(y) = task[keyPath: kind] else { fatalError("batched MAML needs regression tasks") }
+                return y
+            })
+        }
+        let supportX = Variable(stack(tasks.map { $0.supportInputs })), supportY = Variable(targets(\.supportTargets))
+        let queryX = Variable(stack(tasks.map { $0.queryInputs })), queryY = Variable(targets(\.queryTargets))
+        let perTaskScale = 1 / S(tasks[0].supportInputs.shape[0] * tasks[0].supportInputs.shape.dropFirst().reduce(1, *))
+        let queryScale = 1 / S(tasks[0].queryInputs.shape[0] * tasks[0].queryInputs.shape.dropFirst().reduce(1, *))
+
+        // Σ_t mean_t((f_t(x) − y)²): each task's loss depends on its own copy only, so the
+        // gradient with respect to the copies is the stack of the per-task gradients.
+        var fast = copies
+        for _ in 0..<inner.steps {
+            let loss = (model.apply(fast, supportX) - supportY).squared().sum() * perTaskScale
+            let g = gradients(of: loss, withRespectTo: fast.values, createGraph: !inner.firstOrder)
+            fast = Parameters(layout: fast.layout, values: zip(fast.values, g).map { $0 - $1 * S(inner.learningRate) })
+        }
+        let prediction = model.apply(fast, queryX)
+        let squaredErrors = (prediction - queryY).squared()
+        let meta = gradients(of: squaredErrors.sum() * queryScale, withRespectTo: copies.values)
+        // Per-task losses, summed exactly as the unbatched step sums them.
+        let perTaskLoss = squaredErrors.value.sum(toShape: [t] + [Int](repeating: 1, count: squaredErrors.rank - 1)) * queryScale
+        return (0..<t).map { i in
+            let gradient = Parameters(layout: parameters.layout, values: zip(parameters.values, meta).map { p, g in
+                g.value.slice(axis: 0, start: i, length: 1).reshaped(p.shape)
+            })
+            let loss = Double(perTaskLoss.reshaped([t])[i])
+            return TaskResult(loss: loss, metric: loss, metaGradient: gradient)
+        }
+    }
+}
