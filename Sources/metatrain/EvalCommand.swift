@@ -49,11 +49,11 @@ struct EvalCommand: ParsableCommand {
             } else {
                 loaded = try RunCheckpoint.read(from: URL(fileURLWithPath: checkpoint!))
             }
-        } catch let error as CheckpointError { throw ValidationError(error.description) }
+        } catch let error as CheckpointError { throw RunError(error.description) }
         let config: RunConfiguration
-        do { config = try loaded.configuration() } catch { throw ValidationError("the checkpoint's configuration: \(error)") }
+        do { config = try loaded.configuration() } catch { throw RunError("the checkpoint's configuration: \(error)") }
         let trainer: MetaTrainer<Float>
-        do { trainer = try MetaTrainer<Float>(configuration: config) } catch { throw ValidationError("\(error)") }
+        do { trainer = try MetaTrainer<Float>(configuration: config) } catch { throw RunError.taskFamily(error) }
         let n = tasks ?? config.evaluationTasks
         if !json { print("evaluating \(config.name) at iteration \(loaded.iteration) on \(n) test tasks (seed \(config.evaluationSeed))…") }
         let report = trainer.evaluate(loaded.parameters, split: .test, tasks: n, steps: steps)

@@ -22,10 +22,10 @@ struct RunSelection: ParsableArguments {
     func load() throws -> RunConfiguration {
         if let config {
             guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
-                throw ValidationError("cannot read the configuration file \(config)")
+                throw RunError("cannot read the configuration file \(config)")
             }
             do { return try ConfigFile.parse(text) } catch let error as ConfigError {
-                throw ValidationError("\(config): \(error)")
+                throw RunError("\(config): \(error)")
             }
         }
         return RunConfiguration.presets[preset ?? "sine-maml"]!

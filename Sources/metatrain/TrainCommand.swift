@@ -46,13 +46,11 @@ struct TrainCommand: ParsableCommand {
         do {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         } catch {
-            throw ValidationError("cannot create run directory \(dir.path): \(error.localizedDescription)")
+            throw RunError("cannot create run directory \(dir.path): \(error.localizedDescription)")
         }
         let log = try MetricsLog(runDirectory: dir)
         let trainer: MetaTrainer<Float>
-        do { trainer = try MetaTrainer<Float>(configuration: config) } catch {
-            throw ValidationError("\(error)")
-        }
+        do { trainer = try MetaTrainer<Float>(configuration: config) } catch { throw RunError.taskFamily(error) }
         try ConfigFile.yaml(config).write(to: dir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         var state = trainer.initialState()
         print("metatrain: \(config.name), \(config.iterations) iterations, meta-batch \(config.metaBatchSize), "

@@ -1,0 +1,17 @@
+import MetaTasks
+
+/// A failure while running a command (not a usage mistake): printed as one line, without
+/// the usage text that ArgumentParser adds to validation errors.
+struct RunError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+
+    /// A task family could not be built: the error plus what to do about missing Omniglot data.
+    static func taskFamily(_ error: Error) -> RunError {
+        if let omniglot = error as? OmniglotError, omniglot.kind == .missingArchive {
+            return RunError("\(omniglot); download images_background.zip and images_evaluation.zip (github.com/brendenlake/omniglot, "
+                            + "folder python/) and point \(OmniglotDataset.environmentVariable) or the config's tasks.data at their folder")
+        }
+        return RunError("\(error)")
+    }
+}
