@@ -16,10 +16,6 @@ public enum ANIL {
                                         targets: task.supportTargets, steps: inner.steps,
                                         learningRate: S(inner.learningRate), createGraph: !inner.firstOrder,
                                         adapting: model.headParameterNames)
-        let prediction = model.apply(adapted, Variable(task.queryInputs))
-        let loss = TaskLoss.loss(prediction, task.queryTargets)
-        let grads = gradients(of: loss, withRespectTo: theta.values)
-        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
-                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+        return MAML.queryResult(model: model, adapted: adapted, task: task, leaves: theta)
     }
 }

@@ -28,11 +28,21 @@ public enum MAML {
         let theta = parameters.map { Variable(differentiable: $0) }
         let adapted = adapt(model: model, parameters: theta, inputs: task.supportInputs, targets: task.supportTargets,
                             steps: inner.steps, learningRate: S(inner.learningRate), createGraph: !inner.firstOrder)
+        return queryResult(model: model, adapted: adapted, task: task, leaves: theta)
+    }
+
+    /// The query loss and metric under `adapted`, and the gradient of that loss with respect
+    /// to `leaves` (the differentiable initial parameters): the tail every gradient-based
+    /// learner's step shares.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func queryResult<S: TensorScalar>(model: any Model, adapted: Parameters<Variable<S>>, task: Task<S>,
+                                                    leaves: Parameters<Variable<S>>) -> TaskResult<S> {
         let prediction = model.apply(adapted, Variable(task.queryInputs))
         let loss = TaskLoss.loss(prediction, task.queryTargets)
-        let grads = gradients(of: loss, withRespectTo: theta.values)
+        let grads = gradients(of: loss, withRespectTo: leaves.values)
         return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
-                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+                          metaGradient: Parameters(layout: leaves.layout, values: grads.map { $0.value }))
     }
 
     /// `steps` steps of SGD on the support set (see ``InnerUpdate``).

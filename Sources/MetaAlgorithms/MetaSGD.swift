@@ -44,10 +44,6 @@ public enum MetaSGD {
         let adapted = InnerUpdate.adapt(model: model, parameters: all, inputs: task.supportInputs,
                                         targets: task.supportTargets, steps: inner.steps, learningRate: 0,
                                         createGraph: !inner.firstOrder, adapting: modelNames(parameters), rates: rates(all))
-        let prediction = model.apply(adapted, Variable(task.queryInputs))
-        let loss = TaskLoss.loss(prediction, task.queryTargets)
-        let grads = gradients(of: loss, withRespectTo: all.values)
-        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
-                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+        return MAML.queryResult(model: model, adapted: adapted, task: task, leaves: all)
     }
 }
