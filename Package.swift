@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
         // Run configurations as YAML files (strict keys) and run checkpoints.
         .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", "MetaChecksum", .product(name: "Yams", package: "Yams")]),
+        // The distributed runtime's socket-free core: wire protocol and peer state machines.
+        .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum"]),
         // Gradient checks and approximate comparison, shared by the test targets.
         .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN"]),
         // The command-line tool.
@@ -66,6 +68,7 @@ let package = Package(
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
+        .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime"]),
     ],
     swiftLanguageModes: [.v6]
 )

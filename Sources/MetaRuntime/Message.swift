@@ -1,0 +1,276 @@
+import MetaTensor
+import MetaNN
+
+/// One message of the coordinator–worker protocol (``WireCodec/protocolVersion`` 1).
+///
+/// The coordinator binds a ROUTER socket; each worker connects a DEALER. A session is:
+/// ```
+/// worker                          coordinator
+///   hello  ───────────────────────▶            version and build checked
+///          ◀─────────────────────── job        (or reject)
+///   ready  ───────────────────────▶            job hash checked
+///          ◀─────────────────────── assignment (iteration, task indices, parameters)
+///   result ───────────────────────▶            reduced in task-index order
+///          … assignment / result …
+///   heartbeat ◀──────────────────▶ heartbeat   both ways, periodically
+///          ◀─────────────────────── shutdown   (or reject, either direction)
+/// ```
+/// Each case's payload documents who sends it, when, and what the receiver does. The byte
+/// encoding is ``WireCodec``; the peers' rules are ``WorkerPeer`` and ``CoordinatorPeer``.
+public enum Message: Sendable, Equatable {
+    case hello(HelloMessage)
+    case job(JobMessage)
+    case ready(ReadyMessage)
+    case assignment(AssignmentMessage)
+    case result(ResultMessage)
+    case heartbeat(HeartbeatMessage)
+    case reject(RejectMessage)
+    case shutdown(ShutdownMessage)
+
+    /// The message's type, as written in the frame header.
+    public var kind: MessageKind {
+        switch self {
+        case .hello: .hello
+        case .job: .job
+        case .ready: .ready
+        case .assignment: .assignment
+        case .result: .result
+        case .heartbeat: .heartbeat
+        case .reject: .reject
+        case .shutdown: .shutdown
+        }
+    }
+}
+
+/// The message type byte of a frame. Values are part of the wire format: never renumber.
+public enum MessageKind: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    case hello = 1, job = 2, ready = 3, assignment = 4, result = 5, heartbeat = 6, reject = 7, shutdown = 8
+
+    public var description: String {
+        switch self {
+        case .hello: "hello"
+        case .job: "job"
+        case .ready: "ready"
+        case .assignment: "assignment"
+        case .result: "result"
+        case .heartbeat: "heartbeat"
+        case .reject: "reject"
+        case .shutdown: "shutdown"
+        }
+    }
+}
+
+/// Worker → coordinator, first message after connecting (and after every reconnect).
+///
+/// The coordinator checks `protocolVersion` (answering `reject(.protocolVersion)` when it
+/// differs) and, if it requires one, the `buildID`; then it answers with ``JobMessage``.
+/// A hello from a peer the coordinator already knows means the worker restarted: its shard,
+/// if any, is reassigned and the handshake starts again.
+public struct HelloMessage: Sendable, Equatable {
+    /// The protocol version the worker speaks (``WireCodec/protocolVersion``).
+    public var protocolVersion: UInt16
+    /// An identifier of the worker's build (different builds may not compute bit-identical gradients).
+    public var buildID: String
+    /// A human-readable name for logs (host name, process id).
+    public var workerName: String
+    /// The number of compute threads the worker will use.
+    public var threads: UInt16
+
+    public init(protocolVersion: UInt16 = WireCodec.protocolVersion, buildID: String, workerName: String, threads: UInt16) {
+        self.protocolVersion = protocolVersion
+        self.buildID = buildID
+        self.workerName = workerName
+        self.threads = threads
+    }
+}
+
+/// Coordinator → worker, the answer to an accepted hello: what to train.
+///
+/// The worker checks that `jobHash` is the SHA-256 of `configurationYAML`, sets its socket's
+/// maximum message size to `maxMessageBytes`, builds the model and task sampler from the
+/// configuration and answers ``ReadyMessage`` (or `reject(.jobMismatch)` when it cannot).
+public struct JobMessage: Sendable, Equatable {
+    /// SHA-256 of `configurationYAML`.
+    public var jobHash: JobHash
+    /// The run configuration as YAML (MetaConfig's `ConfigFile.yaml`).
+    public var configurationYAML: String
+    /// The largest frame either side will send or accept for this job (ZMQ_MAXMSGSIZE),
+    /// see ``WireCodec/maxMessageBytes(parameterBytes:tasks:)``.
+    public var maxMessageBytes: UInt64
+
+    public init(jobHash: JobHash, configurationYAML: String, maxMessageBytes: UInt64) {
+        self.jobHash = jobHash
+        self.configurationYAML = configurationYAML
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// A job whose hash is computed from the configuration.
+    public init(configurationYAML: String, maxMessageBytes: UInt64) {
+        self.init(jobHash: JobHash(configurationYAML: configurationYAML), configurationYAML: configurationYAML,
+                  maxMessageBytes: maxMessageBytes)
+    }
+
+    /// Whether `jobHash` is the SHA-256 of `configurationYAML`.
+    public var hashMatchesConfiguration: Bool { jobHash == JobHash(configurationYAML: configurationYAML) }
+}
+
+/// Worker → coordinator, once the job is built: the worker can take assignments.
+///
+/// The coordinator checks `jobHash` against its job (`reject(.jobMismatch)` when it differs)
+/// and marks the worker idle.
+public struct ReadyMessage: Sendable, Equatable {
+    public var jobHash: JobHash
+    public init(jobHash: JobHash) { self.jobHash = jobHash }
+}
+
+/// Coordinator → an idle worker: a shard of one meta-batch.
+///
+/// The worker rebuilds each task from (seed, iteration, task index), runs the per-task step
+/// on the parameters of `parameterVersion` and answers one ``ResultMessage`` with the tasks
+/// in the order of `taskIndices`.
+public struct AssignmentMessage: Sendable, Equatable {
+    /// The meta-iteration the tasks belong to.
+    public var iteration: UInt64
+    /// The version of the parameters to use (it increases with every meta-update).
+    public var parameterVersion: UInt64
+    /// The indices of the tasks within the meta-batch, in the order results must come back.
+    public var taskIndices: [UInt32]
+    /// The ``ParameterCoding`` bytes of the parameters of `parameterVersion`, or empty when
+    /// the worker already holds that version.
+    public var parameters: [UInt8]
+
+    public init(iteration: UInt64, parameterVersion: UInt64, taskIndices: [UInt32], parameters: [UInt8]) {
+        self.iteration = iteration
+        self.parameterVersion = parameterVersion
+        self.taskIndices = taskIndices
+        self.parameters = parameters
+    }
+
+    /// An assignment carrying `parameters` in ``ParameterCoding``.
+    public init<S: TensorScalar>(iteration: UInt64, parameterVersion: UInt64, taskIndices: [UInt32],
+                                 parameters: Parameters<Tensor<S>>) {
+        self.init(iteration: iteration, parameterVersion: parameterVersion, taskIndices: taskIndices,
+                  parameters: ParameterCoding.encode(parameters))
+    }
+
+    /// Whether the parameters are included (false: the worker uses the version it holds).
+    public var carriesParameters: Bool { !parameters.isEmpty }
+}
+
+/// Worker → coordinator, the answer to an assignment: one outcome per assigned task.
+///
+/// The coordinator accepts it only from the worker it assigned the shard to, for the same
+/// iteration, parameter version and task indices; it then reduces the meta-gradients of the
+/// whole meta-batch in task-index order, so the sum does not depend on which worker ran what.
+/// A result with a non-finite loss or metric does not decode (``WireError/Kind/nonFinite``).
+public struct ResultMessage: Sendable, Equatable {
+    /// The outcome of one task.
+    public struct TaskOutcome: Sendable, Equatable {
+        /// The task's index within the meta-batch.
+        public var index: UInt32
+        /// Query loss after adaptation; finite.
+        public var loss: Double
+        /// Query metric after adaptation (MSE or accuracy); finite.
+        public var metric: Double
+        /// The meta-gradient in ``ParameterCoding``.
+        public var metaGradient: [UInt8]
+        /// Wall-clock seconds spent on the task; finite and not negative.
+        public var computeSeconds: Double
+
+        public init(index: UInt32, loss: Double, metric: Double, metaGradient: [UInt8], computeSeconds: Double) {
+            self.index = index
+            self.loss = loss
+            self.metric = metric
+            self.metaGradient = metaGradient
+            self.computeSeconds = computeSeconds
+        }
+
+        /// An outcome whose meta-gradient is encoded with ``ParameterCoding``.
+        public init<S: TensorScalar>(index: UInt32, loss: Double, metric: Double, metaGradient: Parameters<Tensor<S>>,
+                                     computeSeconds: Double) {
+            self.init(index: index, loss: loss, metric: metric, metaGradient: ParameterCoding.encode(metaGradient),
+                      computeSeconds: computeSeconds)
+        }
+
+        /// The meta-gradient, decoded (throws ``ParameterCodingError``).
+        public func decodedMetaGradient<S: TensorScalar>(as: S.Type = S.self) throws -> Parameters<Tensor<S>> {
+            try ParameterCoding.decode(metaGradient, as: S.self)
+        }
+    }
+
+    public var iteration: UInt64
+    public var parameterVersion: UInt64
+    /// In the order of the assignment's `taskIndices`.
+    public var tasks: [TaskOutcome]
+
+    public init(iteration: UInt64, parameterVersion: UInt64, tasks: [TaskOutcome]) {
+        self.iteration = iteration
+        self.parameterVersion = parameterVersion
+        self.tasks = tasks
+    }
+}
+
+/// Either direction, periodically (every few seconds) on an established connection.
+///
+/// The receiver only notes that the sender is alive; a peer that stays silent past the
+/// heartbeat timeout is considered lost (coordinator: its shard is reassigned; worker: it
+/// reconnects). Workers report the iteration they are working on, the coordinator sends nil.
+public struct HeartbeatMessage: Sendable, Equatable {
+    /// The sender's monotonic clock in nanoseconds (for round-trip estimates, not for ordering).
+    public var sentAt: UInt64
+    /// The iteration the worker is computing, nil when idle or sent by the coordinator.
+    public var iteration: UInt64?
+
+    public init(sentAt: UInt64, iteration: UInt64? = nil) {
+        self.sentAt = sentAt
+        self.iteration = iteration
+    }
+}
+
+/// Why a peer refuses to go on. Values are part of the wire format: never renumber.
+public enum RejectReason: UInt8, Sendable, CaseIterable, CustomStringConvertible {
+    /// The peer speaks another protocol version.
+    case protocolVersion = 1
+    /// Another job (configuration hash) or build than expected, or the job cannot be built.
+    case jobMismatch = 2
+    /// The peer is not allowed to join.
+    case notAuthorized = 3
+    /// A message that does not decode or breaks the protocol's rules.
+    case malformed = 4
+    /// The coordinator has enough workers.
+    case overloaded = 5
+
+    public var description: String {
+        switch self {
+        case .protocolVersion: "protocol version"
+        case .jobMismatch: "job mismatch"
+        case .notAuthorized: "not authorized"
+        case .malformed: "malformed message"
+        case .overloaded: "overloaded"
+        }
+    }
+}
+
+/// Either direction: the sender refuses to continue with the receiver and will ignore it.
+///
+/// Both sides print the reason and the text. A worker that receives it stops; the coordinator
+/// drops the worker and reassigns its shard, if any.
+public struct RejectMessage: Sendable, Equatable {
+    public var reason: RejectReason
+    /// A human-readable explanation, printed by the receiver.
+    public var text: String
+
+    public init(reason: RejectReason, text: String) {
+        self.reason = reason
+        self.text = text
+    }
+}
+
+/// Coordinator → worker at the end of training (or worker → coordinator when it exits).
+///
+/// The receiver prints the reason; a worker stops, the coordinator forgets the worker and
+/// reassigns its shard, if any.
+public struct ShutdownMessage: Sendable, Equatable {
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
