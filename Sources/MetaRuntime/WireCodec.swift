@@ -1,3 +1,5 @@
+import MetaTensor
+
 /// The byte encoding of ``Message``: one frame per ZeroMQ message.
 ///
 /// Frame layout (all integers little-endian):
@@ -76,7 +78,7 @@ public enum WireCodec {
             w.string(m.reason)
         }
         let bodyLength = w.out.count - headerBytes
-        precondition(bodyLength <= Int(UInt32.max), "a \(message.kind) message of \(bodyLength) bytes cannot be framed")
+        require(bodyLength <= Int(UInt32.max), "a \(message.kind) message of \(bodyLength) bytes cannot be framed")
         w.patchU32(UInt32(bodyLength), at: 8)
         w.u32(CRC32.checksum(w.out))
         return w.out
@@ -233,7 +235,7 @@ private struct Writer {
     mutating func bytes(_ b: [UInt8]) { out += b }
 
     mutating func count(_ n: Int) {
-        precondition(n <= Int(UInt32.max), "\(n) elements cannot be framed (u32 count)")
+        require(n <= Int(UInt32.max), "\(n) elements cannot be framed (u32 count)")
         u32(UInt32(n))
     }
 
