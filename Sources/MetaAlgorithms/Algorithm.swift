@@ -13,8 +13,7 @@ public enum Algorithm: String, Sendable, Hashable, CaseIterable, Codable {
     case pretrain
 
     /// Initial parameters: the model's, plus learned inner rates for Meta-SGD.
-    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, inner: InnerLoop,
-                                                   as: S.Type = S.self) -> Parameters<Tensor<S>> {
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
         switch self {
         case .metaSGD: return MetaSGD.initialParameters(model: model, seed: seed, rateRange: 0.005...0.1, as: S.self)
         default: return model.initialParameters(seed: seed, as: S.self)

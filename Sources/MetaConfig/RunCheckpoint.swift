@@ -27,8 +27,12 @@ public struct RunCheckpoint: Sendable {
     public var parameters: Parameters<Tensor<Float>>
 
     public init(iteration: Int, configuration: RunConfiguration, parameters: Parameters<Tensor<Float>>) {
+        self.init(iteration: iteration, configurationYAML: ConfigFile.yaml(configuration), parameters: parameters)
+    }
+
+    init(iteration: Int, configurationYAML: String, parameters: Parameters<Tensor<Float>>) {
         self.iteration = iteration
-        configurationYAML = ConfigFile.yaml(configuration)
+        self.configurationYAML = configurationYAML
         self.parameters = parameters
     }
 
@@ -76,9 +80,7 @@ public struct RunCheckpoint: Sendable {
             throw fail("parameters: \(error)")
         }
         guard iteration <= UInt64(Int.max) else { throw fail("iteration") }
-        var c = RunCheckpoint(iteration: Int(iteration), configuration: .presets["sine-maml"]!, parameters: parameters)
-        c.configurationYAML = yaml
-        return c
+        return RunCheckpoint(iteration: Int(iteration), configurationYAML: yaml, parameters: parameters)
     }
 
     /// Writes atomically: a temporary file in the same directory, fsync, rename over `url`,
