@@ -68,6 +68,7 @@ let package = Package(
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime"]),
     ],
     swiftLanguageModes: [.v6]

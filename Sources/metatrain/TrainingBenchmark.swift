@@ -12,11 +12,14 @@ struct TrainingBenchmark {
         var tasksPerSecond: Double
         var peakRssBytes: Int
         var windows: [Double]
+        /// Resident memory after each window: flat when nothing accumulates across iterations.
+        var windowResidentBytes: [Int]
         var blasCore: String
         enum CodingKeys: String, CodingKey {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
             case peakRssBytes = "peak_rss_bytes", windows = "window_meta_iterations_per_second", blasCore = "blas_core"
+            case windowResidentBytes = "window_rss_bytes"
         }
 
         var table: String {
@@ -24,6 +27,7 @@ struct TrainingBenchmark {
                 + "(\(String(format: "%.1f", tasksPerSecond)) tasks/s, meta-batch \(metaBatch)), \(parameters) parameters, "
                 + "peak RSS \(mib(peakRssBytes)) MiB, \(threads) thread(s), OpenBLAS \(blasCore); windows: "
                 + windows.map { String(format: "%.3f", $0) }.joined(separator: " ")
+                + "; RSS after each window (MiB): " + windowResidentBytes.map(mib).joined(separator: " ")
         }
     }
 
@@ -68,16 +72,17 @@ struct TrainingBenchmark {
         let warm = Stopwatch.seconds { state = trainer.step(state).0 }
         let perWindow = iterations ?? max(1, Int(2.0 / max(warm, 1e-6)))
         progress?("\(workload) \(algorithm): \(windows) windows of \(perWindow) meta-iterations after a warm-up…")
-        var rates: [Double] = []
+        var rates: [Double] = [], resident: [Int] = []
         for _ in 0..<windows {
             let t = Stopwatch.seconds { for _ in 0..<perWindow { state = trainer.step(state).0 } }
             rates.append(Double(perWindow) / t)
+            resident.append(ProcessMemory.residentBytes)
         }
         let median = Stopwatch.median(rates)
         return Report(workload: workload, algorithm: algorithm, threads: threads, parameters: state.parameters.scalarCount,
                       metaBatch: config.metaBatchSize, metaIterationsPerSecond: median,
                       tasksPerSecond: median * Double(config.metaBatchSize), peakRssBytes: ProcessMemory.peakResidentBytes,
-                      windows: rates, blasCore: BLASRuntime.coreName)
+                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName)
     }
 }
 
