@@ -60,17 +60,16 @@ struct TrainCommand: ParsableCommand {
 
         let progress = ProgressReporter(total: config.iterations)
         var windowLoss = 0.0, windowMetric = 0.0, windowCount = 0
-        var windowStart = progress.elapsed, windowTasks = 0, tasksPerSecond = 0.0
+        // Loss, metric and tasks/s are all averaged over the iterations since the last report.
+        var windowStart = progress.elapsed
         while state.iteration < config.iterations {
             let (next, m) = trainer.step(state)
             state = next
             windowLoss += m.metaLoss; windowMetric += m.metric; windowCount += 1
-            windowTasks += config.metaBatchSize
             let now = progress.elapsed
-            if now - windowStart >= 1 { tasksPerSecond = Double(windowTasks) / (now - windowStart); windowStart = now; windowTasks = 0 }
-            if tasksPerSecond == 0 { tasksPerSecond = Double(windowTasks) / max(now - windowStart, 1e-9) }
             if state.iteration % 100 == 0 || state.iteration == config.iterations {
                 let loss = windowLoss / Double(windowCount), metric = windowMetric / Double(windowCount)
+                let tasksPerSecond = Double(windowCount * config.metaBatchSize) / max(now - windowStart, 1e-9)
                 log.write(TrainingRecord(iteration: state.iteration, metaLoss: loss, trainMetric: metric,
                                          metric: config.metric, tasksPerSecond: tasksPerSecond, elapsedSeconds: now))
                 progress.update(done: state.iteration, loss: loss, metricName: config.metric, metric: metric,
@@ -90,6 +89,8 @@ struct TrainCommand: ParsableCommand {
                 progress.message("validation at \(state.iteration): \(v.metric) after \(config.inner.steps) step(s) "
                                  + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)")
             }
+            // A new window starts after any validation or checkpoint, so tasks/s counts training only.
+            if windowCount == 0 { windowStart = progress.elapsed }
         }
         let checkpointURL = dir.appendingPathComponent("final.\(RunCheckpoint.fileExtension)")
         try RunCheckpoint(iteration: state.iteration, configuration: config, parameters: state.parameters).write(to: checkpointURL)
