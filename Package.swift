@@ -50,12 +50,16 @@ let package = Package(
         .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", "MetaChecksum", .product(name: "Yams", package: "Yams")]),
         // The distributed runtime's socket-free core: wire protocol and peer state machines.
         .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum"]),
+        // ZeroMQ sockets, polling, CURVE keys and the ZAP allow-list handler. No protocol.
+        .target(name: "MetaTransport", dependencies: ["CZeroMQ"]),
+        // The distributed runtime: coordinator and worker event loops over MetaTransport.
+        .target(name: "MetaCluster", dependencies: ["MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig"]),
         // Gradient checks and approximate comparison, shared by the test targets.
         .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
-            "MetaTasks", "MetaAlgorithms", "MetaConfig",
+            "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCluster", "MetaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -70,6 +74,10 @@ let package = Package(
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime"]),
+        .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
+        .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster"]),
+        // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
+        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -11,6 +11,12 @@ public struct TaskResult<S: TensorScalar>: Sendable {
     public var metric: Double
     /// The gradient of the query loss with respect to the initial parameters.
     public var metaGradient: Parameters<Tensor<S>>
+
+    public init(loss: Double, metric: Double, metaGradient: Parameters<Tensor<S>>) {
+        self.loss = loss
+        self.metric = metric
+        self.metaGradient = metaGradient
+    }
 }
 
 /// Model-Agnostic Meta-Learning (Finn et al. 2017) as a pure per-task step.

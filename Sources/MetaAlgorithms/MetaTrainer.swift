@@ -15,6 +15,12 @@ public struct MetaTrainer<S: TensorScalar> {
         public var optimizer: OuterOptimizer.State<S>
         /// The next iteration to run.
         public var iteration: Int
+
+        /// A state restored from elsewhere (a checkpoint): `optimizer` must be the state of the
+        /// configuration's outer optimizer for `parameters`, `iteration` the next one to run.
+        public init(parameters: Parameters<Tensor<S>>, optimizer: OuterOptimizer.State<S>, iteration: Int) {
+            self.parameters = parameters; self.optimizer = optimizer; self.iteration = iteration
+        }
     }
     public struct IterationMetrics: Sendable {
         public var iteration: Int

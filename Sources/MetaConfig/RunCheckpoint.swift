@@ -1,6 +1,7 @@
 import Foundation
 import MetaTensor
 import MetaNN
+import MetaOptim
 import MetaAlgorithms
 import MetaChecksum
 
@@ -10,101 +11,364 @@ public struct CheckpointError: Error, CustomStringConvertible, Equatable, Sendab
     public init(_ description: String) { self.description = description }
 }
 
-/// A run's state on disk: the configuration it was trained with, the iteration reached and
-/// the parameters. (The distributed runtime extends it with optimizer and sampler state.)
+/// A run's full training state on disk: everything needed to resume bit-identically.
 ///
-/// File layout (little-endian): `"MTCK"`, u16 version (1), u64 iteration, u32 length + the
-/// configuration as YAML (``ConfigFile/yaml(_:)``), u64 length + the parameters
-/// (``ParameterCoding``), then a 32-byte SHA-256 of everything before it. Written atomically
-/// (temporary file, fsync, rename, fsync of the directory) and verified on every load.
+/// What is saved: the configuration (as YAML), the next iteration to run, the parameters,
+/// the outer optimizer's state (Adam's step count and moments, or SGD's step count and
+/// velocity) and the metrics so far (a JSON string the format does not interpret). Random
+/// streams and task sampling have no state of their own to save: every stream in this
+/// project is derived from (seed, iteration, task index, purpose) by a counter-based
+/// generator, so the seed (in the configuration) and the iteration determine every random
+/// number the rest of the run will draw.
+///
+/// File layout, format version 2 (integers little-endian):
+/// ```
+/// "MTCK"   magic, 4 bytes
+/// u16      format version (2)
+/// u64      iteration: the next iteration to run
+/// u32      length, then the configuration as UTF-8 YAML (ConfigFile.yaml)
+/// u8       outer optimizer: 0 = none, 1 = Adam, 2 = SGD
+/// u64      optimizer step count (0 when there is no optimizer state)
+/// u64      length, then the optimizer state: ParameterCoding of Adam/SGD.stateTensors
+///          (`adam.step`, `adam.m.<p>`, `adam.v.<p>` / `sgd.step`, `sgd.velocity.<p>`);
+///          empty when there is none
+/// u32      length, then the metrics so far as UTF-8 JSON (opaque; may be empty)
+/// u64      length, then the parameters (ParameterCoding); this section ends at the trailer
+/// 32 bytes SHA-256 of every byte before it
+/// ```
+/// Version 1 files (still read; never written) have only magic, version (1), iteration,
+/// configuration and parameters, then the trailer; they carry no optimizer state, so
+/// ``trainerState()`` refuses them.
+///
+/// Contract: ``encoded()`` is deterministic (the same value gives the same bytes). Decoding
+/// verifies the trailer first, then every length against the bytes that remain before
+/// allocating, the UTF-8 of every string, the parameter and optimizer encodings, the
+/// optimizer tensors' names and shapes against the parameters, and that the stored step
+/// count agrees with the tensors. Any failure is a ``CheckpointError`` naming the file; no
+/// input traps. Files are written atomically (temporary file, fsync, rename, fsync of the
+/// directory) and verified on every load.
 public struct RunCheckpoint: Sendable {
     public static let magic: [UInt8] = Array("MTCK".utf8)
-    public static let version: UInt16 = 1
+    /// The format version this build writes.
+    public static let version: UInt16 = 2
+    /// The format versions this build reads.
+    public static let readableVersions: ClosedRange<UInt16> = 1...2
     public static let fileExtension = "ckpt"
 
+    /// The next iteration to run (the number of outer steps taken).
     public var iteration: Int
     public var configurationYAML: String
     public var parameters: Parameters<Tensor<Float>>
+    /// The outer optimizer's state for ``parameters``; `nil` in a version 1 file.
+    public var optimizer: OuterOptimizer.State<Float>?
+    /// The metrics so far, as JSON chosen by the writer; empty when there are none.
+    public var metricsJSON: String
+    /// The name this checkpoint was decoded under (usually its path); `nil` when built in memory.
+    public private(set) var source: String?
+    /// The format version it was decoded from; ``version`` when built in memory.
+    public private(set) var formatVersion: UInt16
 
-    public init(iteration: Int, configuration: RunConfiguration, parameters: Parameters<Tensor<Float>>) {
-        self.init(iteration: iteration, configurationYAML: ConfigFile.yaml(configuration), parameters: parameters)
+    /// A checkpoint of a run's state.
+    /// - Parameters:
+    ///   - iteration: the next iteration to run; must be non-negative.
+    ///   - configuration: the run's configuration (its seed fixes every random stream).
+    ///   - parameters: the parameters after `iteration` outer steps.
+    ///   - optimizer: the outer optimizer's state for `parameters` (needed to resume).
+    ///   - metricsJSON: the metrics so far as JSON, opaque to the checkpoint.
+    public init(iteration: Int, configuration: RunConfiguration, parameters: Parameters<Tensor<Float>>,
+                optimizer: OuterOptimizer.State<Float>? = nil, metricsJSON: String = "") {
+        self.init(iteration: iteration, configurationYAML: ConfigFile.yaml(configuration), parameters: parameters,
+                  optimizer: optimizer, metricsJSON: metricsJSON)
     }
 
-    init(iteration: Int, configurationYAML: String, parameters: Parameters<Tensor<Float>>) {
+    /// A checkpoint of a trainer's state (parameters, optimizer state and next iteration).
+    public init(_ state: MetaTrainer<Float>.State, configuration: RunConfiguration, metricsJSON: String = "") {
+        self.init(iteration: state.iteration, configuration: configuration, parameters: state.parameters,
+                  optimizer: state.optimizer, metricsJSON: metricsJSON)
+    }
+
+    init(iteration: Int, configurationYAML: String, parameters: Parameters<Tensor<Float>>,
+         optimizer: OuterOptimizer.State<Float>? = nil, metricsJSON: String = "",
+         source: String? = nil, formatVersion: UInt16 = RunCheckpoint.version) {
         self.iteration = iteration
         self.configurationYAML = configurationYAML
         self.parameters = parameters
+        self.optimizer = optimizer
+        self.metricsJSON = metricsJSON
+        self.source = source
+        self.formatVersion = formatVersion
     }
 
     /// The configuration, parsed back.
     public func configuration() throws -> RunConfiguration { try ConfigFile.parse(configurationYAML) }
 
+    /// The SHA-256 of the configuration YAML's UTF-8 bytes, as 64 hexadecimal digits.
+    public var configurationSHA256: String { SHA256.hexDigest(Array(configurationYAML.utf8)) }
+
+    /// The SHA-256 of the parameters' ``ParameterCoding`` bytes, as 64 hexadecimal digits:
+    /// equal exactly when the parameters are bit-identical (names, shapes and values).
+    public var parametersSHA256: String { SHA256.hexDigest(ParameterCoding.encode(parameters)) }
+
+    /// The optimizer's name as stored ("adam" or "sgd"); `nil` without optimizer state.
+    public var optimizerKind: String? {
+        switch optimizer {
+        case .adam?: return "adam"
+        case .sgd?: return "sgd"
+        case nil: return nil
+        }
+    }
+
+    /// The outer optimizer's step count; `nil` without optimizer state.
+    public var optimizerStep: Int? {
+        switch optimizer {
+        case let .adam(s)?: return s.step
+        case let .sgd(s)?: return s.step
+        case nil: return nil
+        }
+    }
+
+    /// The state to resume training from.
+    ///
+    /// Throws a one-line ``CheckpointError`` naming the file when the checkpoint has no
+    /// optimizer state (format version 1), when its configuration does not parse, or when the
+    /// stored optimizer state is not one the configuration's outer optimizer can use (another
+    /// optimizer, or SGD velocity where the outer SGD has no momentum).
+    public func trainerState() throws -> MetaTrainer<Float>.State {
+        let file = source ?? "(in memory)"
+        guard let optimizer else {
+            throw CheckpointError("checkpoint \(file) (format version \(formatVersion)) has no optimizer state, so training cannot "
+                                  + "resume bit-identically from it; resume from a version \(Self.version) checkpoint or start a new run")
+        }
+        let configuration: RunConfiguration
+        do { configuration = try self.configuration() } catch {
+            throw CheckpointError("checkpoint \(file): its configuration does not parse: \(error)")
+        }
+        switch (configuration.outerOptimizer, optimizer) {
+        case (.adam, .adam): break
+        case let (.sgd, .sgd(s)) where s.velocity == nil: break
+        default:
+            throw CheckpointError("checkpoint \(file) holds \(optimizerKind ?? "no") optimizer state"
+                                  + "\(optimizer.hasVelocity ? " with momentum" : "") but its configuration's outer optimizer "
+                                  + "is \(configuration.outerOptimizer)")
+        }
+        return MetaTrainer<Float>.State(parameters: parameters, optimizer: optimizer, iteration: iteration)
+    }
+
+    // MARK: - Encoding
+
+    /// The file's bytes (format version ``version``); deterministic.
     public func encoded() -> [UInt8] {
+        precondition(iteration >= 0, "RunCheckpoint: iteration must be non-negative, got \(iteration)")
         var out = Self.magic
         append(Self.version, &out)
         append(UInt64(iteration), &out)
         let yaml = Array(configurationYAML.utf8)
         append(UInt32(yaml.count), &out); out += yaml
+        let (kind, step, tensors): (UInt8, Int, Parameters<Tensor<Float>>?) = switch optimizer {
+        case let .adam(s)?: (1, s.step, Adam<Float>(learningRate: 0).stateTensors(s))
+        case let .sgd(s)?: (2, s.step, SGD<Float>(learningRate: 0).stateTensors(s))
+        case nil: (0, 0, nil)
+        }
+        out.append(kind)
+        append(UInt64(step), &out)
+        let state = tensors.map(ParameterCoding.encode) ?? []
+        append(UInt64(state.count), &out); out += state
+        let metrics = Array(metricsJSON.utf8)
+        append(UInt32(metrics.count), &out); out += metrics
         let params = ParameterCoding.encode(parameters)
         append(UInt64(params.count), &out); out += params
         out += SHA256.digest(out)
         return out
     }
 
+    private func append<I: FixedWidthInteger>(_ v: I, _ out: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+
+    // MARK: - Decoding
+
+    /// Decodes and verifies a checkpoint of format version 1 or 2.
+    /// - Parameters:
+    ///   - bytes: the file's bytes.
+    ///   - name: how error messages name the file (usually its path).
+    /// - Throws: ``CheckpointError`` naming `name` on any damage or inconsistency.
     public static func decode(_ bytes: [UInt8], name: String) throws -> RunCheckpoint {
         func fail(_ what: String) -> CheckpointError { CheckpointError("checkpoint \(name) is damaged: \(what)") }
-        guard bytes.count >= 4 + 2 + 8 + 4 + 8 + 32 else { throw fail("too short (\(bytes.count) bytes)") }
+        guard bytes.count >= 4 else { throw fail("too short (\(bytes.count) bytes)") }
         guard Array(bytes[0..<4]) == magic else { throw CheckpointError("\(name) is not a metatrain checkpoint (bad magic)") }
-        let body = Array(bytes[0..<(bytes.count - 32)])
-        guard SHA256.digest(body) == Array(bytes[(bytes.count - 32)...]) else { throw fail("checksum mismatch (truncated or corrupted)") }
-        var offset = 4
-        func integer<I: FixedWidthInteger>(_: I.Type) throws -> I {
-            guard offset + MemoryLayout<I>.size <= body.count else { throw fail("truncated header") }
-            var v: I = 0
-            for i in 0..<MemoryLayout<I>.size { v |= I(body[offset + i]) << (8 * i) }
-            offset += MemoryLayout<I>.size
-            return v
+        guard bytes.count >= 4 + 2 + 8 + 4 + 8 + 32 else { throw fail("truncated (\(bytes.count) bytes)") }
+        let body = bytes[0..<(bytes.count - 32)]
+        guard SHA256.digest(body) == Array(bytes[(bytes.count - 32)...]) else {
+            if let declared = declaredSize(bytes), declared.size > bytes.count {
+                throw fail("truncated: \(bytes.count) bytes, its header declares \(declared.exact ? "" : "at least ")"
+                           + "\(declared.size) (checksum mismatch)")
+            }
+            throw fail("checksum mismatch (truncated or corrupted)")
         }
-        let v = try integer(UInt16.self)
-        guard v == version else { throw CheckpointError("checkpoint \(name) has format version \(v); this build reads \(version)") }
-        let iteration = try integer(UInt64.self)
-        let yamlLength = Int(try integer(UInt32.self))
-        guard offset + yamlLength <= body.count, let yaml = String(validating: body[offset..<(offset + yamlLength)], as: UTF8.self) else {
-            throw fail("configuration section")
+        var reader = Reader(body: body, fail: fail)
+        _ = try reader.bytes(4)
+        let v = try reader.integer(UInt16.self)
+        guard readableVersions.contains(v) else {
+            throw CheckpointError("checkpoint \(name) has format version \(v); this build reads versions "
+                                  + "\(readableVersions.lowerBound)–\(readableVersions.upperBound)")
         }
-        offset += yamlLength
-        let paramsLength = try integer(UInt64.self)
-        guard paramsLength == UInt64(body.count - offset) else { throw fail("parameter section length") }
+        let iteration = try reader.integer(UInt64.self)
+        guard iteration <= UInt64(Int.max) else { throw fail("iteration \(iteration) out of range") }
+        let yamlLength = Int(try reader.integer(UInt32.self))
+        let yaml = try reader.string(length: yamlLength, "configuration section")
+
+        var optimizerSection: (kind: UInt8, step: UInt64, bytes: ArraySlice<UInt8>)?
+        var metrics = ""
+        if v >= 2 {
+            let kind = try reader.integer(UInt8.self)
+            guard kind <= 2 else { throw fail("unknown optimizer kind \(kind)") }
+            let step = try reader.integer(UInt64.self)
+            let stateLength = try reader.length(UInt64.self, "optimizer section")
+            let state = try reader.bytes(stateLength)
+            if kind == 0 {
+                guard step == 0, state.isEmpty else { throw fail("optimizer section present without an optimizer") }
+            } else {
+                optimizerSection = (kind, step, state)
+            }
+            let metricsLength = Int(try reader.integer(UInt32.self))
+            metrics = try reader.string(length: metricsLength, "metrics section")
+        }
+
+        let paramsLength = try reader.integer(UInt64.self)
+        guard paramsLength == UInt64(reader.remaining) else { throw fail("parameter section length") }
         let parameters: Parameters<Tensor<Float>>
-        do { parameters = try ParameterCoding.decode(Array(body[offset...]), as: Float.self) } catch {
+        let parameterBytes = Array(try reader.bytes(reader.remaining))
+        do { parameters = try ParameterCoding.decode(parameterBytes, as: Float.self) } catch {
             throw fail("parameters: \(error)")
         }
-        guard iteration <= UInt64(Int.max) else { throw fail("iteration") }
-        return RunCheckpoint(iteration: Int(iteration), configurationYAML: yaml, parameters: parameters)
+
+        var optimizer: OuterOptimizer.State<Float>?
+        if let section = optimizerSection {
+            do {
+                let tensors = try ParameterCoding.decode(Array(section.bytes), as: Float.self)
+                let restored: OuterOptimizer.State<Float>
+                let step: Int
+                if section.kind == 1 {
+                    let s = try Adam<Float>(learningRate: 0).restoreState(from: tensors, for: parameters)
+                    restored = .adam(s); step = s.step
+                } else {
+                    // Restoring checks names against the momentum setting; only "some momentum or none" matters here.
+                    let hasVelocity = tensors.names.contains { $0.hasPrefix("sgd.velocity.") }
+                    let s = try SGD<Float>(learningRate: 0, momentum: hasVelocity ? 0.5 : 0).restoreState(from: tensors, for: parameters)
+                    restored = .sgd(s); step = s.step
+                }
+                guard UInt64(step) == section.step else {
+                    throw fail("optimizer step count \(section.step) in the header but \(step) in the state tensors")
+                }
+                optimizer = restored
+            } catch let error as CheckpointError {
+                throw error
+            } catch {
+                throw fail("optimizer state: \(error)")
+            }
+        }
+        return RunCheckpoint(iteration: Int(iteration), configurationYAML: yaml, parameters: parameters, optimizer: optimizer,
+                             metricsJSON: metrics, source: name, formatVersion: v)
     }
+
+    /// The file size the header's lengths declare: exact when every length field could be
+    /// read, else a lower bound (the end of the last field that lies beyond the bytes);
+    /// `nil` when a length is implausible. Only used to tell truncation from corruption in
+    /// error messages: the lengths themselves are unverified here.
+    static func declaredSize(_ bytes: [UInt8]) -> (size: Int, exact: Bool)? {
+        let limit = 1 << 48  // larger lengths are damage, not truncation
+        var offset = 4 + 2 + 8
+        func field(_ size: Int) -> Int? {
+            guard offset + size <= bytes.count else { return nil }
+            var v = 0
+            for i in 0..<size { v |= Int(bytes[offset + i]) << (8 * i) }
+            offset += size
+            return v
+        }
+        guard bytes.count >= 6 else { return (offset, false) }
+        let version = Int(bytes[4]) | Int(bytes[5]) << 8
+        guard let yaml = field(4) else { return (offset + 4, false) }
+        offset += yaml
+        if version >= 2 {
+            offset += 1 + 8
+            guard let state = field(8) else { return (offset + 8, false) }
+            guard state < limit else { return nil }
+            offset += state
+            guard let metrics = field(4) else { return (offset + 4, false) }
+            offset += metrics
+        }
+        guard let params = field(8) else { return (offset + 8, false) }
+        guard params < limit else { return nil }
+        return (offset + params + 32, true)
+    }
+
+    /// Bounds-checked little-endian reading of a checkpoint's body.
+    struct Reader {
+        let body: ArraySlice<UInt8>
+        let fail: (String) -> CheckpointError
+        var offset: Int
+
+        init(body: ArraySlice<UInt8>, fail: @escaping (String) -> CheckpointError) {
+            self.body = body; self.fail = fail; offset = body.startIndex
+        }
+
+        var remaining: Int { body.endIndex - offset }
+
+        mutating func bytes(_ n: Int) throws -> ArraySlice<UInt8> {
+            guard n >= 0, n <= remaining else { throw fail("truncated: \(n) bytes needed at offset \(offset), \(remaining) left") }
+            defer { offset += n }
+            return body[offset..<(offset + n)]
+        }
+
+        mutating func integer<I: FixedWidthInteger>(_: I.Type) throws -> I {
+            let slice = try bytes(MemoryLayout<I>.size)
+            var v: I = 0
+            for (i, b) in slice.enumerated() { v |= I(truncatingIfNeeded: b) << (8 * i) }
+            return v
+        }
+
+        /// A u64 (or narrower) length, checked against the bytes that remain.
+        mutating func length<I: FixedWidthInteger & UnsignedInteger>(_: I.Type, _ section: String) throws -> Int {
+            let n = try integer(I.self)
+            guard UInt64(n) <= UInt64(remaining) else { throw fail("\(section) length \(n) exceeds the \(remaining) bytes left") }
+            return Int(n)
+        }
+
+        mutating func string(length: Int, _ section: String) throws -> String {
+            guard length <= remaining else { throw fail("\(section) length \(length) exceeds the \(remaining) bytes left") }
+            guard let s = String(validating: try bytes(length), as: UTF8.self) else { throw fail("\(section) is not valid UTF-8") }
+            return s
+        }
+    }
+
+    // MARK: - Files
 
     /// Writes atomically: a temporary file in the same directory, fsync, rename over `url`,
     /// fsync of the directory. A crash leaves either the old file or the new one, never a mix.
     public func write(to url: URL) throws {
-        let bytes = encoded()
+        try Self.writeAtomically(encoded(), to: url)
+    }
+
+    /// Writes `bytes` to `url` atomically (see ``write(to:)``); throws ``CheckpointError``.
+    static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CheckpointError("cannot write \(tmp.path): \(String(cString: strerror(errno)))") }
-        var ok = bytes.withUnsafeBytes { raw -> Bool in
+        // errno of the first failing call (a later close or unlink would overwrite it).
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
                 let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { return false }
+                if n <= 0 { failure = n < 0 ? errno : ENOSPC; return }
                 done += n
             }
-            return true
         }
-        ok = ok && fsync(fd) == 0
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
-        guard ok, rename(tmp.path, url.path) == 0 else {
+        if failure == 0 && rename(tmp.path, url.path) != 0 { failure = errno }
+        guard failure == 0 else {
             unlink(tmp.path)
-            throw CheckpointError("cannot write checkpoint \(url.path): \(String(cString: strerror(errno)))")
+            throw CheckpointError("cannot write \(url.path): \(String(cString: strerror(failure)))")
         }
         let dfd = open(dir.path, O_RDONLY)
         if dfd >= 0 { fsync(dfd); close(dfd) }
@@ -119,21 +383,13 @@ public struct RunCheckpoint: Sendable {
     }
 
     /// The newest checkpoint in `directory` that verifies (by iteration, then name), with the
-    /// damaged ones skipped and reported.
+    /// damaged ones skipped and reported; the same rules as ``CheckpointStore/newest()``
+    /// (a `manifest.json`, when present and valid, is checked as well).
     public static func newest(in directory: URL) throws -> (checkpoint: RunCheckpoint, url: URL, skipped: [String]) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        var found: [(RunCheckpoint, URL)] = []
-        var skipped: [String] = []
-        for name in names where name.hasSuffix("." + fileExtension) && !name.hasPrefix(".") {
-            let url = directory.appendingPathComponent(name)
-            do { found.append((try read(from: url), url)) } catch { skipped.append("\(error)") }
-        }
-        guard let best = found.max(by: { ($0.0.iteration, $0.1.lastPathComponent) < ($1.0.iteration, $1.1.lastPathComponent) }) else {
-            throw CheckpointError("no checkpoint that verifies in \(directory.path)"
-                                  + (skipped.isEmpty ? " (run 'metatrain train --run-dir \(directory.path)' first)" : ": " + skipped.joined(separator: "; ")))
-        }
-        return (best.0, best.1, skipped)
+        try CheckpointStore.newest(in: directory)
     }
+}
 
-    private func append<I: FixedWidthInteger>(_ v: I, _ out: inout [UInt8]) { withUnsafeBytes(of: v.littleEndian) { out += $0 } }
+private extension OuterOptimizer.State {
+    var hasVelocity: Bool { if case let .sgd(s) = self { return s.velocity != nil } else { return false } }
 }

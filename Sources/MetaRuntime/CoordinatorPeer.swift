@@ -5,18 +5,20 @@
 /// idle ──(assign: send assignment)──▶ busy ──(result for that shard: accept)──▶ idle …
 /// unknown | jobSent | idle | busy ──(timeout)──▶ lost ──(hello ok: send job)──▶ jobSent
 /// jobSent | idle | busy ──(hello again: the worker restarted; send job)──▶ jobSent
-/// any live ──(hello with wrong version | ready with other hash | bad frame | reject | refuse)──▶ rejected
+/// busy ──(result with non-finite values: rejectResult)──▶ idle
+/// any live ──(hello or frame of another version | ready with other hash | reject | refuse)──▶ rejected
 /// any live ──(shutdown, either side)──▶ closed
 /// ```
 /// Whenever a busy peer leaves `busy` other than by its result, the machine returns
-/// ``Action/reassign(_:)`` with its shard, so no shard is ever lost; and a result is accepted
+/// ``Action/reassign(_:)`` (or ``Action/rejectResult(_:_:)``) with its shard, so no shard is ever lost; and a result is accepted
 /// only in `busy`, for exactly the shard assigned, so none is ever reduced twice.
 ///
 /// The scheduler creates one peer per connection (ROUTER routing id), delivers decoded
 /// messages, decoding failures, its own decisions (assign, refuse, shut down) and timer
 /// events, and carries out the returned actions in order. A message not expected in the
-/// current state (a result while idle, a ready before hello, a job from a worker) is dropped
-/// and counted, logged the first time for each (message, state) pair, and changes nothing.
+/// current state (a result while idle, a ready before hello, a job from a worker) and a frame
+/// that does not decode are dropped and counted, logged the first time for each (message,
+/// state) pair, and change nothing: garbage on the socket never ends a worker's session.
 public struct CoordinatorPeer: Sendable {
     /// A shard of a meta-batch: what was assigned, without the parameters.
     public struct Shard: Sendable, Equatable {
@@ -81,6 +83,9 @@ public struct CoordinatorPeer: Sendable {
         case accept(ResultMessage)
         /// The peer will not deliver this shard: give it to another worker.
         case reassign(Shard)
+        /// The peer answered this shard with non-finite values: recompute it on another
+        /// worker, never apply the answer.
+        case rejectResult(Shard, String)
         /// The peer is idle and can take a shard.
         case available
         /// Print this line.
@@ -127,7 +132,15 @@ public struct CoordinatorPeer: Sendable {
 
         case .undecodable(let error):
             guard isLive else { return drop("undecodable frame while \(state.name)") }
-            return reject(error.rejectReason, "cannot decode the frame: \(error.description)")
+            if error.kind == .unsupportedVersion {
+                return reject(.protocolVersion, "cannot decode the frame: \(error.description)")
+            }
+            if error.kind == .nonFinite, case .busy(let shard) = state {
+                // The worker's answer to its shard, with NaN or infinite values: never applied.
+                state = .idle
+                return [.rejectResult(shard, error.description), .available]
+            }
+            return drop("undecodable frame (\(error.kind))", detail: error.description)
 
         case .assign(var assignment):
             let shard = Shard(assignment)

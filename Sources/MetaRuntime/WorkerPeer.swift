@@ -128,16 +128,18 @@ public struct WorkerPeer: Sendable {
                   result.parameterVersion == assignment.parameterVersion,
                   result.tasks.map(\.index) == assignment.taskIndices
             else { return ignore("a computed result that is not the current assignment's (\(state.name))") }
+            var log: [Action] = []
             if let bad = result.tasks.first(where: { !$0.loss.isFinite || !$0.metric.isFinite }) {
-                // Such a result would not decode; recomputing it elsewhere gives the same values.
-                return reject(.malformed, "training diverged: iteration \(result.iteration) task \(bad.index) "
-                                + "has loss \(bad.loss) and metric \(bad.metric)")
+                // Sent anyway: the coordinator rejects it (it does not decode there) and has the
+                // shard recomputed elsewhere, so a fault on this machine cannot corrupt the run.
+                log = logOnce("non-finite result: iteration \(result.iteration) task \(bad.index) has loss \(bad.loss)",
+                              key: "non-finite result")
             }
             if let bad = result.tasks.first(where: { !$0.computeSeconds.isFinite || $0.computeSeconds < 0 }) {
                 return reject(.malformed, "task \(bad.index) reports a compute time of \(bad.computeSeconds) s")
             }
             state = .ready
-            return [.send(.result(result))]
+            return log + [.send(.result(result))]
 
         case .computeFailed(let reason):
             guard case .working = state else { return ignore("computeFailed while \(state.name)") }

@@ -22,6 +22,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Meta-iterations per timed window (training workloads) or in all (memory; default 1000).")
     var iterations: Int?
 
+    @Option(name: .long, help: "Measure through the distributed runtime with N local worker processes (training workloads; 0: in this process).")
+    var workers: Int = 0
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -35,6 +38,7 @@ struct BenchCommand: ParsableCommand {
         guard TrainingBenchmark.algorithms.contains(algorithm) else {
             throw ValidationError("unknown algorithm '\(algorithm)'; expected maml or fomaml")
         }
+        guard workers >= 0 && workers <= 256 else { throw ValidationError("--workers must be between 0 and 256, got \(workers)") }
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
     }
 
@@ -45,7 +49,8 @@ struct BenchCommand: ParsableCommand {
         case "memory": try emit(try MemoryBenchmark(iterations: iterations ?? 1000).run(progress: progress), table: \.table)
         case "ops": try emit(OpsBenchmark(threads: compute.threads).run(progress: progress), table: \.table)
         default:
-            let bench = TrainingBenchmark(workload: workload, algorithm: algorithm, threads: compute.threads, iterations: iterations)
+            var bench = TrainingBenchmark(workload: workload, algorithm: algorithm, threads: compute.threads, iterations: iterations)
+            bench.workers = workers
             try emit(try bench.run(progress: progress), table: \.table)
         }
     }

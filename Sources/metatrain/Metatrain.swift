@@ -6,7 +6,8 @@ struct Metatrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metatrain",
         abstract: "A distributed meta-learning trainer.",
-        subcommands: [TrainCommand.self, EvalCommand.self, BenchCommand.self]
+        subcommands: [TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, EvalCommand.self, BenchCommand.self,
+                      KeysCommand.self, CheckpointCommand.self]
     )
 
     static func main() {

@@ -6,11 +6,14 @@ final class ProgressReporter {
     let total: Int
     let isTerminal = isatty(STDOUT_FILENO) == 1
     let interval: Double
+    /// The iteration the run started from (non-zero when resumed), for the ETA.
+    let startIteration: Int
     private var lastPrint = -Double.infinity
     private let start = Date()
 
-    init(total: Int, interval: Double? = nil) {
+    init(total: Int, startIteration: Int = 0, interval: Double? = nil) {
         self.total = total
+        self.startIteration = startIteration
         self.interval = interval ?? (isatty(STDOUT_FILENO) == 1 ? 0.2 : 5)
     }
 
@@ -21,7 +24,7 @@ final class ProgressReporter {
         let now = elapsed
         guard force || now - lastPrint >= interval || done == total else { return }
         lastPrint = now
-        let rate = Double(done) / max(now, 1e-9)
+        let rate = Double(done - startIteration) / max(now, 1e-9)
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let line = "iteration \(done)/\(total)  meta-loss \(format(loss, 4))  \(metricName) \(format(metric, 4))  "
             + "\(format(tasksPerSecond, 0)) tasks/s  elapsed \(duration(now))  ETA \(duration(eta))"

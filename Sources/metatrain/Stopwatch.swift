@@ -1,9 +1,9 @@
 /// Timing helpers for benchmarks: medians of repeated windows, never a single run.
 enum Stopwatch {
     /// Seconds taken by `body`.
-    static func seconds(_ body: () -> Void) -> Double {
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let start = ContinuousClock.now
-        body()
+        try body()
         let d = ContinuousClock.now - start
         return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }

@@ -1,5 +1,7 @@
+import Foundation
 import MetaTensor
 import MetaAlgorithms
+import MetaCluster
 
 /// `metatrain bench sine | omniglot-cnn | omniglot-cnn-20way`: meta-training throughput in one
 /// process on synthetic inputs of the real shapes (the workload definitions are fixed; see
@@ -15,11 +17,18 @@ struct TrainingBenchmark {
         /// Resident memory after each window: flat when nothing accumulates across iterations.
         var windowResidentBytes: [Int]
         var blasCore: String
+        /// Worker processes (0: this process computes).
+        var workers: Int
+        /// Through the runtime: the coordinator's own share of the iteration time (median of
+        /// windows), and bytes on the wire per iteration (both directions).
+        var coordinatorFraction: Double?
+        var wireBytesPerIteration: Double?
         enum CodingKeys: String, CodingKey {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
             case peakRssBytes = "peak_rss_bytes", windows = "window_meta_iterations_per_second", blasCore = "blas_core"
-            case windowResidentBytes = "window_rss_bytes"
+            case windowResidentBytes = "window_rss_bytes", workers
+            case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
         }
 
         var table: String {
@@ -28,6 +37,8 @@ struct TrainingBenchmark {
                 + "peak RSS \(mib(peakRssBytes)) MiB, \(threads) thread(s), OpenBLAS \(blasCore); windows: "
                 + windows.map { String(format: "%.3f", $0) }.joined(separator: " ")
                 + "; RSS after each window (MiB): " + windowResidentBytes.map(mib).joined(separator: " ")
+                + (workers > 0 ? String(format: "; %d workers, coordinator %.2f%% of the iteration, %.0f KiB on the wire per iteration",
+                                        workers, 100 * (coordinatorFraction ?? 0), (wireBytesPerIteration ?? 0) / 1024) : "")
         }
     }
 
@@ -60,6 +71,8 @@ struct TrainingBenchmark {
     }
 
     let workload: String, algorithm: String, threads: Int
+    /// Worker processes to measure through (0: in this process).
+    var workers = 0
     /// Meta-iterations per timed window (nil: about two seconds' worth).
     let iterations: Int?
     let windows = 5
@@ -68,21 +81,51 @@ struct TrainingBenchmark {
         let config = Self.configuration(workload, algorithm: algorithm)
         let trainer = try MetaTrainer<Float>(configuration: config)
         var state = trainer.initialState()
+        var coordinator: Coordinator?
+        var cluster: LocalCluster?
+        defer {
+            coordinator?.shutdown(reason: "benchmark finished")
+            cluster?.wait()
+        }
+        var busy = 0.0, wall = 0.0, bytes = 0
+        var step: (MetaTrainer<Float>.State) throws -> MetaTrainer<Float>.State = { trainer.step($0).0 }
+        if workers > 0 {
+            let c = Coordinator(trainer: trainer, options: Coordinator.Options(
+                bind: "tcp://127.0.0.1:*", minWorkers: workers, heartbeat: HeartbeatSettings(interval: 1, timeout: 30),
+                buildID: BuildInfo.id, log: logLine("coordinator")))
+            let endpoint = try c.bind()
+            cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: threads,
+                                       heartbeat: try HeartbeatOptions.parse(["--heartbeat-timeout", "30"]))
+            coordinator = c
+            step = { s in
+                guard let (next, report) = try c.iterate(s) else { throw RunError("interrupted") }
+                busy += report.coordinatorSeconds; wall += report.seconds
+                bytes += report.bytesReceived + report.bytesSent
+                return next
+            }
+        }
         // Warm-up (also calibrates the window length).
-        let warm = Stopwatch.seconds { state = trainer.step(state).0 }
+        let warm = try Stopwatch.seconds { state = try step(state) }
         let perWindow = iterations ?? max(1, Int(2.0 / max(warm, 1e-6)))
-        progress?("\(workload) \(algorithm): \(windows) windows of \(perWindow) meta-iterations after a warm-up…")
-        var rates: [Double] = [], resident: [Int] = []
+        progress?("\(workload) \(algorithm): \(windows) windows of \(perWindow) meta-iterations after a warm-up"
+                  + (workers > 0 ? ", through \(workers) worker process(es)…" : "…"))
+        var rates: [Double] = [], resident: [Int] = [], fractions: [Double] = []
+        var totalBytes = 0, totalIterations = 0
         for _ in 0..<windows {
-            let t = Stopwatch.seconds { for _ in 0..<perWindow { state = trainer.step(state).0 } }
+            busy = 0; wall = 0; bytes = 0
+            let t = try Stopwatch.seconds { for _ in 0..<perWindow { state = try step(state) } }
             rates.append(Double(perWindow) / t)
             resident.append(ProcessMemory.residentBytes)
+            fractions.append(busy / max(wall, 1e-9))
+            totalBytes += bytes; totalIterations += perWindow
         }
         let median = Stopwatch.median(rates)
         return Report(workload: workload, algorithm: algorithm, threads: threads, parameters: state.parameters.scalarCount,
                       metaBatch: config.metaBatchSize, metaIterationsPerSecond: median,
                       tasksPerSecond: median * Double(config.metaBatchSize), peakRssBytes: ProcessMemory.peakResidentBytes,
-                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName)
+                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers,
+                      coordinatorFraction: workers > 0 ? Stopwatch.median(fractions) : nil,
+                      wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil)
     }
 }
 

@@ -203,12 +203,24 @@ import MetaRuntime
         #expect(s.state == .closed)
     }
 
-    @Test func undecodableFramesRejectTheWorker() {
+    @Test func aNonFiniteResultIsRejectedAndItsShardRecomputedElsewhere() {
         let current = assignment(2)
         var p = busyPeer(current)
         let actions = p.handle(.undecodable(WireError(.nonFinite, "a result with non-finite values is rejected")))
-        #expect(actions.first == .reassign(CoordinatorPeer.Shard(current)))
-        #expect(isSendReject(actions, .malformed))
+        #expect(actions.first == .rejectResult(CoordinatorPeer.Shard(current), "a result with non-finite values is rejected"))
+        #expect(actions.contains(.available))
+        #expect(p.isIdle)
+    }
+
+    @Test func garbageFramesAreCountedAndDroppedWithoutEndingTheSession() {
+        let current = assignment(2)
+        var p = busyPeer(current)
+        for kind in [WireError.Kind.badMagic, .checksumMismatch, .truncated, .tooLarge] {
+            let actions = p.handle(.undecodable(WireError(kind, "garbage")))
+            #expect(!actions.contains { if case .send = $0 { true } else { false } })
+        }
+        #expect(p.state == .busy(CoordinatorPeer.Shard(current)))
+        #expect(p.droppedMessages == 4)
     }
 
     @Test func refusingAndShuttingDownSendTheMessage() {

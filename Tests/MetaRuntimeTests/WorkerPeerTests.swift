@@ -129,13 +129,14 @@ import MetaRuntime
         #expect(w.isStopped)
     }
 
-    @Test func aDivergedResultIsReportedInsteadOfSent() {
+    @Test func aNonFiniteResultIsSentForTheCoordinatorToReject() {
         var w = readyWorker()
         _ = w.handle(.received(.assignment(assignment)))
-        let actions = w.handle(.computed(result(for: assignment, loss: .nan)))
-        guard case .send(.reject(let r)) = actions.first else { Issue.record("expected a reject"); return }
-        #expect(r.text.contains("diverged"))
-        #expect(w.isStopped)
+        let nan = result(for: assignment, loss: .nan)
+        let actions = w.handle(.computed(nan))
+        #expect(actions.last == .send(.result(nan)))
+        #expect(actions.contains { if case .log(let line) = $0 { line.contains("non-finite") } else { false } })
+        #expect(w.state == .ready)
     }
 
     @Test func aComputedResultForAnotherShardIsIgnored() {

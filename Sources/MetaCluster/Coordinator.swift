@@ -1,0 +1,416 @@
+import CZeroMQ
+import Foundation
+import MetaTensor
+import MetaNN
+import MetaAlgorithms
+import MetaConfig
+import MetaRuntime
+import MetaTransport
+
+/// The coordinator's runtime: binds a ROUTER socket, hands workers the job, shards every
+/// meta-batch across the live workers, reduces their meta-gradients and applies the outer
+/// update.
+///
+/// **Why the result does not depend on the workers.** Iteration `t` has tasks 0…B−1, each
+/// rebuilt by whichever worker computes it from (seed, t, index) and the parameters of
+/// version t, with the same code (``MetaAlgorithms/Algorithm/taskSteps``) the in-process
+/// trainer runs. Meta-gradients travel as exact Float bytes. The coordinator waits until it
+/// holds one accepted result for every index, then reduces them with
+/// ``MetaTrainer/apply(_:to:)`` in index order 0…B−1, exactly as `--workers 0` does. Arrival
+/// order, shard sizes, reassignments after faults and restarts therefore cannot change a
+/// single bit of the parameters.
+///
+/// **Faults.** A shard whose worker goes silent past the heartbeat timeout, disconnects,
+/// rejects, shuts down or answers with non-finite values goes back to the queue and is given
+/// to another live worker (never back to one that answered it with non-finite values).
+/// Results carry their parameter version; stale and duplicate ones are dropped and counted
+/// by ``CoordinatorPeer``. Frames that do not decode are counted and dropped; log lines about
+/// a peer are limited to one a minute (``PeerLog``).
+public final class Coordinator {
+    public struct Options {
+        /// The ZeroMQ endpoint to bind (`tcp://0.0.0.0:5555`; port `*` picks a free one).
+        public var bind: String
+        public var minWorkers: Int
+        public var heartbeat: HeartbeatSettings
+        public var security: CoordinatorSecurity
+        /// This build's identifier; workers of other builds are accepted with a warning
+        /// unless `requireSameBuild`.
+        public var buildID: String
+        public var requireSameBuild: Bool
+        public var log: (String) -> Void
+
+        public init(bind: String, minWorkers: Int = 1, heartbeat: HeartbeatSettings = HeartbeatSettings(),
+                    security: CoordinatorSecurity = .plain, buildID: String, requireSameBuild: Bool = false,
+                    log: @escaping (String) -> Void) {
+            self.bind = bind
+            self.minWorkers = minWorkers
+            self.heartbeat = heartbeat
+            self.security = security
+            self.buildID = buildID
+            self.requireSameBuild = requireSameBuild
+            self.log = log
+        }
+    }
+
+    /// What one iteration cost, for progress lines, metrics and benchmarks.
+    public struct IterationReport: Sendable {
+        public var metrics: MetaTrainer<Float>.IterationMetrics
+        /// Wall seconds from the first assignment to the updated parameters.
+        public var seconds: Double
+        /// Seconds the coordinator itself worked (decode, reduce, update, encode, send),
+        /// excluding the time it waited for workers.
+        public var coordinatorSeconds: Double
+        public var bytesReceived: Int
+        public var bytesSent: Int
+        /// Workers that took part (computed at least one accepted shard).
+        public var workers: Int
+        /// Shards that had to be recomputed elsewhere in this iteration.
+        public var reassignedShards: Int
+    }
+
+    /// Counters over the whole run.
+    public struct Counters: Sendable {
+        public var undecodableFrames = 0
+        public var droppedMessages = 0
+        public var rejectedResults = 0
+        public var reassignedShards = 0
+        public var lostWorkers = 0
+    }
+
+    public let trainer: MetaTrainer<Float>
+    public let options: Options
+    public let job: JobMessage
+    public private(set) var counters = Counters()
+    /// The endpoint actually bound (with the port resolved).
+    public private(set) var endpoint = ""
+
+    private let context = ZMQContext()
+    private var socket: ZMQSocket?
+    private var zap: ZAPAuthenticator?
+    private var peers: [[UInt8]: CoordinatorPeer] = [:]
+    private var lastHeard: [[UInt8]: Double] = [:]
+    private var speeds: [[UInt8]: Double] = [:]
+    private var assignedAt: [[UInt8]: Double] = [:]
+    private var peerLog: PeerLog
+    private var nextHeartbeat = 0.0
+    private let maxMessageBytes: Int
+    private let layoutNames: [String]
+    private let layoutShapes: [[Int]]
+    private var everHadWorkers = false
+    private var buildWarned: Set<String> = []
+
+    // Per-iteration state.
+    private var outcomes: [ResultMessage.TaskOutcome?] = []
+    private var pending: [CoordinatorPeer.Shard] = []
+    private var refusedBy: [[UInt32]: Set<[UInt8]>] = [:]
+    private var participants: Set<[UInt8]> = []
+    private var encodedParameters: [UInt8] = []
+    private var iterationVersion: UInt64 = 0
+    private var bytesIn = 0, bytesOut = 0, reassigned = 0
+    private var busySeconds = 0.0
+
+    public init(trainer: MetaTrainer<Float>, options: Options) {
+        self.trainer = trainer
+        self.options = options
+        job = JobMessage(configurationYAML: ConfigFile.yaml(trainer.configuration), maxMessageBytes: 0)
+        let initial = trainer.initialState().parameters
+        layoutNames = initial.names
+        layoutShapes = initial.values.map(\.shape)
+        let parameterBytes = ParameterCoding.encode(initial).count
+        maxMessageBytes = WireCodec.maxMessageBytes(parameterBytes: parameterBytes, tasks: trainer.configuration.metaBatchSize)
+        peerLog = PeerLog(write: options.log)
+    }
+
+    /// The job as sent to workers (with the frame limit).
+    private var jobMessage: JobMessage {
+        JobMessage(jobHash: job.jobHash, configurationYAML: job.configurationYAML, maxMessageBytes: UInt64(maxMessageBytes))
+    }
+
+    /// Binds the ROUTER socket (starting the ZAP handler first under CURVE) and returns the
+    /// bound endpoint.
+    @discardableResult
+    public func bind() throws(ZMQError) -> String {
+        let s = try ZMQSocket(context: context, kind: .router)
+        try s.set(ZMQ_ROUTER_MANDATORY, 1)
+        try s.set(ZMQ_MAXMSGSIZE, int64: Int64(maxMessageBytes))
+        try s.set(ZMQ_SNDHWM, 256)
+        try s.set(ZMQ_RCVHWM, 1024)
+        if case .curve(let server, let allowed) = options.security {
+            guard let secret = server.secretKey else { throw ZMQError(code: EINVAL, "the coordinator's key file has no secret key") }
+            zap = try ZAPAuthenticator(context: context, allowedPublicKeys: allowed)
+            try s.set(ZMQ_CURVE_SERVER, 1)
+            try s.set(ZMQ_CURVE_SECRETKEY, bytes: Array(secret.utf8))
+            try s.set(ZMQ_ZAP_DOMAIN, bytes: Array("metatrain".utf8))
+        }
+        try s.bind(options.bind)
+        socket = s
+        endpoint = s.lastEndpoint
+        return endpoint
+    }
+
+    /// Live workers that have the job built.
+    public var readyWorkers: Int { peers.values.filter { $0.isIdle || { if case .busy = $0.state { true } else { false } }($0) }.count }
+
+    /// Runs one synchronous iteration from `state`: shards, collects, reduces in task order,
+    /// updates. Returns nil when a stop signal arrived first (the state is then unchanged).
+    /// Throws when every live worker answered a shard with non-finite values.
+    public func iterate(_ state: MetaTrainer<Float>.State) throws(RunFailure) -> (MetaTrainer<Float>.State, IterationReport)? {
+        let start = MonotonicClock.seconds
+        let b = trainer.configuration.metaBatchSize
+        outcomes = Array(repeating: nil, count: b)
+        pending = []
+        refusedBy = [:]
+        participants = []
+        bytesIn = 0; bytesOut = 0; reassigned = 0; busySeconds = 0
+        iterationVersion = UInt64(state.iteration)
+        var t0 = MonotonicClock.seconds
+        encodedParameters = ParameterCoding.encode(state.parameters)
+        busySeconds += MonotonicClock.seconds - t0
+
+        // Wait for enough workers (min-workers before the first shard of the run, one later).
+        let needed = everHadWorkers ? 1 : max(1, options.minWorkers)
+        var announced = false
+        while idlePeers().count < needed {
+            if !announced {
+                options.log("waiting for \(needed) worker(s) at \(endpoint) (\(idlePeers().count) ready)")
+                announced = true
+            }
+            if !pump(timeout: 0.1) { return nil }
+        }
+        everHadWorkers = true
+        t0 = MonotonicClock.seconds
+        let idle = idlePeers()
+        let shards = ShardPlanner.plan(taskCount: b, speeds: idle.map { speeds[$0] ?? 0 })
+        for (id, range) in zip(idle, shards) where !range.isEmpty {
+            assign(CoordinatorPeer.Shard(iteration: iterationVersion, parameterVersion: iterationVersion,
+                                         taskIndices: range.map { UInt32($0) }), to: id)
+        }
+        busySeconds += MonotonicClock.seconds - t0
+
+        while outcomes.contains(where: { $0 == nil }) {
+            t0 = MonotonicClock.seconds
+            try dispatchPending()
+            busySeconds += MonotonicClock.seconds - t0
+            if !pump(timeout: 0.05) { return nil }
+        }
+
+        t0 = MonotonicClock.seconds
+        var results: [TaskResult<Float>] = []
+        results.reserveCapacity(b)
+        for outcome in outcomes {
+            let o = outcome!
+            // Decoding cannot fail here: accept() checked every gradient already.
+            let g = try! ParameterCoding.decode(o.metaGradient, as: Float.self)
+            results.append(TaskResult(loss: o.loss, metric: o.metric, metaGradient: g))
+        }
+        let (next, metrics) = trainer.apply(results, to: state)
+        let now = MonotonicClock.seconds
+        busySeconds += now - t0
+        let report = IterationReport(metrics: metrics, seconds: now - start, coordinatorSeconds: busySeconds,
+                                     bytesReceived: bytesIn, bytesSent: bytesOut, workers: participants.count,
+                                     reassignedShards: reassigned)
+        return (next, report)
+    }
+
+    /// Keeps the socket serviced (heartbeats, hellos) for `seconds`, e.g. while the caller
+    /// validates; returns false if a stop signal arrived.
+    public func idle(for seconds: Double) -> Bool {
+        let end = MonotonicClock.seconds + seconds
+        while MonotonicClock.seconds < end { if !pump(timeout: 0.05) { return false } }
+        return true
+    }
+
+    /// Tells every connected worker that training is over and lets the messages drain.
+    public func shutdown(reason: String) {
+        for id in Array(peers.keys) { handle(id, .shutdown(reason)) }
+        try? socket?.set(ZMQ_LINGER, 2000)
+        socket?.close()
+        socket = nil
+        zap?.stop()
+    }
+
+    // MARK: Event loop
+
+    /// Polls the socket once for up to `timeout` seconds and handles what arrived and what
+    /// timers are due. Returns false when a stop signal is pending.
+    private func pump(timeout: Double) -> Bool {
+        guard let s = socket else { return false }
+        let fds = StopSignal.fileDescriptor >= 0 ? [StopSignal.fileDescriptor] : []
+        let ready = ZMQSocket.poll([s], fds: fds, timeoutMilliseconds: Int(timeout * 1000))
+        if StopSignal.isRequested { return false }
+        let t0 = MonotonicClock.seconds
+        if ready[0] {
+            // Bounded per pump so timers run even under a flood of frames.
+            var n = 0
+            while n < 10_000, let frames = try? s.receive() {
+                n += 1
+                received(frames)
+            }
+        }
+        let now = MonotonicClock.seconds
+        if now >= nextHeartbeat {
+            nextHeartbeat = now + options.heartbeat.interval
+            let stamp = MonotonicClock.nanoseconds
+            for id in Array(peers.keys) { handle(id, .heartbeatDue(now: stamp)) }
+        }
+        for (id, heard) in lastHeard where now - heard > options.heartbeat.timeout {
+            if peers[id]?.isLive == true { counters.lostWorkers += 1 }
+            handle(id, .timeout)
+            forget(id)
+        }
+        busySeconds += MonotonicClock.seconds - t0
+        return true
+    }
+
+    private func received(_ frames: [[UInt8]]) {
+        bytesIn += frames.reduce(0) { $0 + $1.count }
+        guard frames.count == 2 else {
+            counters.undecodableFrames += 1
+            if let id = frames.first {
+                peerLog.log("dropped a message of \(frames.count) frames from \(hex(id)) (expected 1)", peer: hex(id),
+                            now: MonotonicClock.seconds)
+            }
+            return
+        }
+        let id = frames[0]
+        if peers[id] == nil {
+            guard peers.count < 10_000 else { counters.undecodableFrames += 1; return }
+            peers[id] = CoordinatorPeer(job: jobMessage, requiredBuildID: options.requireSameBuild ? options.buildID : nil)
+        }
+        do {
+            let message = try WireCodec.decode(frames[1], maxBytes: maxMessageBytes)
+            lastHeard[id] = MonotonicClock.seconds
+            if case .hello(let h) = message, h.buildID != options.buildID, !options.requireSameBuild,
+               buildWarned.insert(h.buildID).inserted {
+                options.log("warning: worker \(h.workerName) runs build '\(h.buildID)', this coordinator '\(options.buildID)'; "
+                            + "results are bit-identical only across identical builds")
+            }
+            handle(id, .received(message))
+        } catch {
+            counters.undecodableFrames += 1
+            if lastHeard[id] == nil { lastHeard[id] = MonotonicClock.seconds }
+            handle(id, .undecodable(error))
+        }
+        if let p = peers[id], !p.isLive, p.state != .lost { forget(id) }
+    }
+
+    private func forget(_ id: [UInt8]) {
+        if let p = peers[id] { counters.droppedMessages += p.droppedMessages }
+        peers[id] = nil
+        lastHeard[id] = nil
+        assignedAt[id] = nil
+    }
+
+    private func handle(_ id: [UInt8], _ event: CoordinatorPeer.Event) {
+        guard var peer = peers[id] else { return }
+        let actions = peer.handle(event)
+        peers[id] = peer
+        for action in actions {
+            switch action {
+            case .send(let message):
+                let frame = WireCodec.encode(message)
+                bytesOut += frame.count + id.count
+                let delivered = (try? socket?.send([id, frame])) ?? false
+                if delivered != true, peers[id]?.isLive == true {
+                    // ROUTER_MANDATORY: the connection is gone; treat the worker as lost now.
+                    counters.lostWorkers += 1
+                    handle(id, .timeout)
+                    forget(id)
+                    return
+                }
+            case .accept(let result):
+                accept(result, from: id)
+            case .reassign(let shard):
+                requeue(shard)
+            case .rejectResult(let shard, let why):
+                counters.rejectedResults += 1
+                refusedBy[shard.taskIndices, default: []].insert(id)
+                peerLog.log("rejected the result of \(peers[id]?.name ?? hex(id)) for tasks \(shard.taskIndices.first ?? 0)…: \(why); "
+                            + "recomputing elsewhere", peer: hex(id), now: MonotonicClock.seconds)
+                requeue(shard)
+            case .available:
+                break
+            case .log(let line):
+                peerLog.log(line, peer: hex(id), now: MonotonicClock.seconds)
+            }
+        }
+    }
+
+    private func requeue(_ shard: CoordinatorPeer.Shard) {
+        guard shard.parameterVersion == iterationVersion,
+              shard.taskIndices.contains(where: { Int($0) < outcomes.count && outcomes[Int($0)] == nil }) else { return }
+        reassigned += 1
+        counters.reassignedShards += 1
+        pending.append(shard)
+    }
+
+    private func accept(_ result: ResultMessage, from id: [UInt8]) {
+        guard result.parameterVersion == iterationVersion else { return }
+        let shard = CoordinatorPeer.Shard(iteration: result.iteration, parameterVersion: result.parameterVersion,
+                                          taskIndices: result.tasks.map(\.index))
+        // Every gradient must decode to the model's layout with finite values, or none is used.
+        for task in result.tasks {
+            guard let g = try? ParameterCoding.decode(task.metaGradient, as: Float.self), g.names == layoutNames,
+                  zip(g.values, layoutShapes).allSatisfy({ $0.shape == $1 }),
+                  g.values.allSatisfy({ $0.withUnsafeBufferPointer { b in b.allSatisfy { $0.isFinite } } }) else {
+                counters.rejectedResults += 1
+                refusedBy[shard.taskIndices, default: []].insert(id)
+                peerLog.log("rejected the result of \(peers[id]?.name ?? hex(id)) for iteration \(result.iteration): "
+                            + "a meta-gradient with non-finite values or the wrong layout; recomputing elsewhere",
+                            peer: hex(id), now: MonotonicClock.seconds)
+                requeue(shard)
+                return
+            }
+        }
+        if let started = assignedAt[id] {
+            let rate = Double(result.tasks.count) / max(MonotonicClock.seconds - started, 1e-6)
+            speeds[id] = speeds[id].map { 0.7 * $0 + 0.3 * rate } ?? rate
+        }
+        for task in result.tasks where Int(task.index) < outcomes.count && outcomes[Int(task.index)] == nil {
+            outcomes[Int(task.index)] = task
+        }
+        participants.insert(id)
+    }
+
+    private func idlePeers() -> [[UInt8]] {
+        peers.filter { $0.value.isIdle }.map(\.key).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    private func dispatchPending() throws(RunFailure) {
+        var remaining: [CoordinatorPeer.Shard] = []
+        for shard in pending {
+            // Tasks already answered (e.g. by a duplicate) are not recomputed.
+            let open = shard.taskIndices.filter { outcomes[Int($0)] == nil }
+            guard !open.isEmpty else { continue }
+            let refused = refusedBy[shard.taskIndices] ?? []
+            let live = peers.filter { $0.value.isLive && $0.value.state != .jobSent && $0.value.state != .unknown }.map(\.key)
+            if !live.isEmpty, live.allSatisfy({ refused.contains($0) }) {
+                throw RunFailure("training diverged at iteration \(iterationVersion): every worker answered tasks "
+                                 + "\(open.first!)… with non-finite values; resume from an earlier checkpoint with a lower learning rate")
+            }
+            if let id = idlePeers().first(where: { !refused.contains($0) }) {
+                var s = shard
+                s.taskIndices = open
+                refusedBy[open] = refused
+                assign(s, to: id)
+            } else {
+                remaining.append(shard)
+            }
+        }
+        pending = remaining
+    }
+
+    private func assign(_ shard: CoordinatorPeer.Shard, to id: [UInt8]) {
+        assignedAt[id] = MonotonicClock.seconds
+        handle(id, .assign(AssignmentMessage(iteration: shard.iteration, parameterVersion: shard.parameterVersion,
+                                             taskIndices: shard.taskIndices, parameters: encodedParameters)))
+    }
+
+    private func hex(_ id: [UInt8]) -> String { id.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// A failure that ends a distributed run, with one line saying what to do.
+public struct RunFailure: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

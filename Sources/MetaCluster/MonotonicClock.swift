@@ -1,0 +1,14 @@
+import Foundation
+
+/// Monotonic time for timers and rates (never for results: nothing computed depends on it).
+public enum MonotonicClock {
+    /// Nanoseconds since an arbitrary fixed point (CLOCK_MONOTONIC).
+    public static var nanoseconds: UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+
+    /// Seconds since an arbitrary fixed point.
+    public static var seconds: Double { Double(nanoseconds) / 1e9 }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import MetaTensor
+import MetaNN
+import MetaAlgorithms
+import MetaRuntime
+
+/// Runs a worker's shards on a dedicated compute thread, so the socket thread keeps
+/// answering heartbeats while a shard is computed.
+///
+/// One shard at a time: ``submit(_:)`` hands over an assignment, the thread computes it and
+/// makes ``fileDescriptor`` readable; ``take()`` then returns the outcome. The socket
+/// thread never touches the trainer, the compute thread never touches a socket.
+final class ShardComputer: @unchecked Sendable {
+    enum Outcome {
+        case computed(ResultMessage)
+        case failed(String)
+    }
+
+    let faults: WorkerFaults
+    private let lock = NSLock()
+    private let work = DispatchSemaphore(value: 0)
+    private var queue: [(AssignmentMessage, MetaTrainer<Float>)] = []
+    private var outcomes: [Outcome] = []
+    private var held: (version: UInt64, parameters: Parameters<Tensor<Float>>)?
+    private var fds: [Int32] = [-1, -1]
+    private var closing = false
+
+    init(faults: WorkerFaults = WorkerFaults()) {
+        self.faults = faults
+        _ = pipe(&fds)
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        let thread = Thread { [self] in loop() }
+        thread.name = "shard-compute"
+        thread.stackSize = 64 << 20
+        thread.start()
+    }
+
+    /// Readable when an outcome is waiting.
+    var fileDescriptor: Int32 { fds[0] }
+
+    func submit(_ assignment: AssignmentMessage, trainer: MetaTrainer<Float>) {
+        lock.withLock { queue.append((assignment, trainer)) }
+        work.signal()
+    }
+
+    /// The outcomes finished since the last call, in order.
+    func take() -> [Outcome] {
+        var sink = [UInt8](repeating: 0, count: 64)
+        while read(fds[0], &sink, sink.count) > 0 {}
+        return lock.withLock { defer { outcomes = [] }; return outcomes }
+    }
+
+    /// Stops the thread after the shard in progress.
+    func close() {
+        lock.withLock { closing = true }
+        work.signal()
+    }
+
+    private func loop() {
+        while true {
+            work.wait()
+            let next = lock.withLock { () -> (AssignmentMessage, MetaTrainer<Float>)? in
+                closing ? nil : (queue.isEmpty ? nil : queue.removeFirst())
+            }
+            if lock.withLock({ closing }) { return }
+            guard let (assignment, trainer) = next else { continue }
+            let outcome = compute(assignment, trainer: trainer)
+            lock.withLock { outcomes.append(outcome) }
+            var byte: UInt8 = 1
+            _ = write(fds[1], &byte, 1)
+        }
+    }
+
+    private func compute(_ a: AssignmentMessage, trainer: MetaTrainer<Float>) -> Outcome {
+        if faults.killAtIteration == a.iteration { kill(getpid(), SIGKILL) }
+        if faults.hangAtIteration == a.iteration { kill(getpid(), SIGSTOP) }
+        let parameters: Parameters<Tensor<Float>>
+        if a.carriesParameters {
+            do { parameters = try ParameterCoding.decode(a.parameters, as: Float.self) } catch {
+                return .failed("the parameters of version \(a.parameterVersion) do not decode: \(error)")
+            }
+            held = (a.parameterVersion, parameters)
+        } else if let held, held.version == a.parameterVersion {
+            parameters = held.parameters
+        } else {
+            return .failed("no parameters for version \(a.parameterVersion)")
+        }
+        let config = trainer.configuration
+        guard a.taskIndices.allSatisfy({ Int($0) < config.metaBatchSize }) else {
+            return .failed("task indices \(a.taskIndices) outside the meta-batch of \(config.metaBatchSize)")
+        }
+        let start = MonotonicClock.seconds
+        let tasks = a.taskIndices.map { trainer.task(iteration: Int(a.iteration), index: Int($0)) }
+        let results = config.algorithm.taskSteps(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner)
+        let seconds = (MonotonicClock.seconds - start) / Double(max(1, tasks.count))
+        let faulty = faults.nanAtIteration == a.iteration
+        let outcomes = zip(a.taskIndices, results).map { index, r in
+            ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : r.loss, metric: r.metric, metaGradient: r.metaGradient,
+                                      computeSeconds: seconds)
+        }
+        return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, tasks: outcomes))
+    }
+}
+
+/// Faults a worker injects into itself, for the fault-tolerance tests (hidden CLI options).
+public struct WorkerFaults: Sendable {
+    /// Answer the tasks of this iteration with NaN losses (a faulty machine).
+    public var nanAtIteration: UInt64?
+    /// `kill -9` itself on receiving a shard of this iteration (a crash mid-iteration).
+    public var killAtIteration: UInt64?
+    /// Stop itself (SIGSTOP) on receiving a shard of this iteration (a hung machine).
+    public var hangAtIteration: UInt64?
+
+    public init(nanAtIteration: UInt64? = nil, killAtIteration: UInt64? = nil, hangAtIteration: UInt64? = nil) {
+        self.nanAtIteration = nanAtIteration
+        self.killAtIteration = killAtIteration
+        self.hangAtIteration = hangAtIteration
+    }
+}

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import MetaTensor
+import MetaCluster
+import MetaTransport
+
+/// Heartbeat options shared by `train --workers`, `coordinator` and `worker`.
+struct HeartbeatOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds between heartbeats.")
+    var heartbeatInterval: Double = 1
+
+    @Option(name: .long, help: "Seconds of silence after which a peer counts as lost (its shard is reassigned).")
+    var heartbeatTimeout: Double = 10
+
+    func validate() throws {
+        guard heartbeatInterval > 0, heartbeatInterval.isFinite else { throw ValidationError("--heartbeat-interval must be positive") }
+        guard heartbeatTimeout > heartbeatInterval, heartbeatTimeout.isFinite else {
+            throw ValidationError("--heartbeat-timeout must be longer than --heartbeat-interval")
+        }
+    }
+
+    var settings: HeartbeatSettings { HeartbeatSettings(interval: heartbeatInterval, timeout: heartbeatTimeout) }
+}
+
+/// This build's identity, sent in every hello: results are bit-identical across processes
+/// of the same build and BLAS kernels.
+enum BuildInfo {
+    static let version = "0.4.0"
+    static var id: String { "metatrain \(version) swift-6 blas-\(BLASRuntime.coreName)" }
+}
+
+/// Prints a line to standard error, prefixed with the process's role.
+func logLine(_ role: String) -> (String) -> Void {
+    { line in
+        FileHandle.standardError.write(Data("[\(role)] \(line)\n".utf8))
+    }
+}
+
+/// The path of this executable, to start workers with.
+func executablePath() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    return n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+}
+
+/// Worker processes of a local cluster (`train --workers N`): children of this process that
+/// exit with it (they watch their parent's pid).
+final class LocalCluster {
+    private(set) var processes: [Process] = []
+
+    init(workers: Int, endpoint: String, threads: Int, heartbeat: HeartbeatOptions) throws {
+        for i in 0..<workers {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: executablePath())
+            p.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)", "--threads", "\(threads)",
+                           "--heartbeat-interval", "\(heartbeat.heartbeatInterval)",
+                           "--heartbeat-timeout", "\(heartbeat.heartbeatTimeout)", "--parent-pid", "\(getpid())"]
+            do { try p.run() } catch { throw RunError("cannot start worker \(i + 1): \(error.localizedDescription)") }
+            processes.append(p)
+        }
+    }
+
+    /// Waits for the workers to exit (after the coordinator's shutdown), terminating any
+    /// that has not after `seconds`.
+    func wait(seconds: Double = 10) {
+        let deadline = Date().addingTimeInterval(seconds)
+        for p in processes {
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { p.terminate(); p.waitUntilExit() }
+        }
+    }
+}

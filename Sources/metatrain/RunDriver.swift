@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import MetaTensor
+import MetaAlgorithms
+import MetaConfig
+import MetaCluster
+import MetaTransport
+
+/// Options of every command that trains (`train`, `coordinator`).
+struct RunOptions: ParsableArguments {
+    @OptionGroup var selection: RunSelection
+
+    @Option(name: .long, help: "Meta-iterations (default: the preset's).")
+    var iterations: Int?
+
+    @Option(name: .long, help: "The run directory for metrics and checkpoints (default: runs/NAME).")
+    var runDir: String?
+
+    @Option(name: .long, help: "The training seed (default: the preset's).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Held-out tasks in the final evaluation (default: the preset's, 600).")
+    var evalTasks: Int?
+
+    @Option(name: .long, help: "Write a checkpoint every N iterations (iteration-N.ckpt, in the background; default: only at the end).")
+    var checkpointEvery: Int?
+
+    @Option(name: .long, help: "Periodic checkpoints to keep.")
+    var keep: Int = 5
+
+    @Flag(name: .long, help: "Continue from the newest checkpoint in the run directory that verifies.")
+    var resume = false
+
+    func validate() throws {
+        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        if let evalTasks, evalTasks < 1 { throw ValidationError("--eval-tasks must be at least 1, got \(evalTasks)") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+        if keep < 1 { throw ValidationError("--keep must be at least 1, got \(keep)") }
+    }
+
+    /// The configuration with the command-line overrides applied.
+    func configuration() throws -> RunConfiguration {
+        var config = try selection.load()
+        if let iterations { config.iterations = iterations }
+        if let seed { config.seed = seed }
+        if let evalTasks { config.evaluationTasks = evalTasks }
+        return config
+    }
+}
+
+/// Sets up a run directory, drives the ``TrainingLoop`` with a step function, and evaluates
+/// the final parameters. Shared by in-process training, `train --workers N` and `coordinator`.
+struct RunDriver {
+    let options: RunOptions
+    let configuration: RunConfiguration
+    let trainer: MetaTrainer<Float>
+    let directory: URL
+    let threads: Int
+
+    init(options: RunOptions, threads: Int) throws {
+        self.options = options
+        self.threads = threads
+        configuration = try options.configuration()
+        directory = URL(fileURLWithPath: options.runDir ?? "runs/\(configuration.name)")
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw RunError("cannot create run directory \(directory.path): \(error.localizedDescription)")
+        }
+        do { trainer = try MetaTrainer<Float>(configuration: configuration) } catch { throw RunError.taskFamily(error) }
+        try ConfigFile.yaml(configuration).write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    var loop: TrainingLoop {
+        TrainingLoop(configuration: configuration, trainer: trainer, directory: directory, checkpointEvery: options.checkpointEvery,
+                     keep: options.keep, threads: threads)
+    }
+
+    func printHeader(_ state: MetaTrainer<Float>.State, where place: String) {
+        let c = configuration
+        print("metatrain: \(c.name), \(c.iterations) iterations, meta-batch \(c.metaBatchSize), "
+              + "\(state.parameters.scalarCount) parameters, seed \(c.seed)")
+        print("hyper-parameters: \(c.source)")
+        print("run directory: \(directory.path); \(place); OpenBLAS \(BLASRuntime.coreName), \(threads) thread(s)")
+        fflush(nil)
+    }
+
+    /// Trains from `start` with `step`, then evaluates on the test split. Exits with status
+    /// 130 after writing a checkpoint when a stop signal interrupted training.
+    func train(from start: MetaTrainer<Float>.State, beforeEvaluation: () -> Void = {},
+               step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws {
+        let ending = try loop.run(from: start, step: step)
+        beforeEvaluation()
+        guard case .finished(let state) = ending else { throw ExitCode(130) }
+        print("evaluating on \(configuration.evaluationTasks) held-out test tasks (seed \(configuration.evaluationSeed))…")
+        let report = trainer.evaluate(state.parameters, split: .test, tasks: configuration.evaluationTasks)
+        print(report.table)
+        let encoder = JSONEncoder(); encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: directory.appendingPathComponent("evaluation.json"))
+    }
+
+    /// Trains through a coordinator bound at `bind`; `startWorkers` gets the bound endpoint.
+    func trainDistributed(bind: String, minWorkers: Int, heartbeat: HeartbeatSettings, security: CoordinatorSecurity,
+                          startWorkers: (String) throws -> Void, afterTraining: () -> Void = {}) throws {
+        let log = logLine("coordinator")
+        let start = try loop.startingState(resume: options.resume, log: log)
+        let coordinator = Coordinator(trainer: trainer, options: Coordinator.Options(
+            bind: bind, minWorkers: minWorkers, heartbeat: heartbeat, security: security, buildID: BuildInfo.id, log: log))
+        let endpoint: String
+        do { endpoint = try coordinator.bind() } catch { throw RunError("coordinator: \(error.description)") }
+        try? (endpoint + "\n").write(to: directory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
+        if case .plain = security, !Self.isLoopback(endpoint) {
+            log("warning: \(endpoint) is plain TCP on a non-loopback address: anyone who can reach it can join and read "
+                + "the parameters; use --curve-secret and --allow (see 'metatrain keys generate')")
+        }
+        printHeader(start, where: "coordinator at \(endpoint), waiting for \(minWorkers) worker(s)")
+        try startWorkers(endpoint)
+        var finished = false
+        defer {
+            if !finished { coordinator.shutdown(reason: "the coordinator stopped") }
+        }
+        try train(from: start, beforeEvaluation: {
+            coordinator.shutdown(reason: "training finished")
+            finished = true
+            let c = coordinator.counters
+            log("workers lost \(c.lostWorkers), shards reassigned \(c.reassignedShards), results rejected \(c.rejectedResults), "
+                + "undecodable frames \(c.undecodableFrames), dropped messages \(c.droppedMessages)")
+            afterTraining()
+        }) { state in
+            do {
+                guard let (next, report) = try coordinator.iterate(state) else { return nil }
+                return StepOutcome(state: next, metrics: report.metrics, cluster: report)
+            } catch { throw RunError("\(error)") }
+        }
+    }
+
+    static func isLoopback(_ endpoint: String) -> Bool {
+        endpoint.hasPrefix("tcp://127.") || endpoint.hasPrefix("tcp://localhost") || endpoint.hasPrefix("tcp://[::1]")
+            || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://")
+    }
+}

@@ -1,0 +1,187 @@
+import Foundation
+import MetaTensor
+import MetaAlgorithms
+import MetaConfig
+import MetaCluster
+
+/// One meta-iteration's outcome, however it was computed.
+struct StepOutcome {
+    var state: MetaTrainer<Float>.State
+    var metrics: MetaTrainer<Float>.IterationMetrics
+    /// The coordinator's figures for a distributed iteration.
+    var cluster: Coordinator.IterationReport?
+}
+
+/// The part of a run that does not depend on where the tasks are computed: resuming from the
+/// newest checkpoint that verifies, progress lines, metrics as JSON lines, periodic
+/// validation, asynchronous checkpoints every N iterations, a checkpoint on SIGINT/SIGTERM,
+/// and the final checkpoint. `step` advances the state by one iteration (in this process
+/// or through the coordinator) and returns nil when a stop signal interrupted it.
+struct TrainingLoop {
+    let configuration: RunConfiguration
+    let trainer: MetaTrainer<Float>
+    let directory: URL
+    let checkpointEvery: Int?
+    let keep: Int
+    let threads: Int
+
+    /// What happened, for the caller's exit status.
+    enum Ending { case finished(MetaTrainer<Float>.State), interrupted(MetaTrainer<Float>.State) }
+
+    /// The state to start from: the newest checkpoint that verifies when resuming, else fresh.
+    func startingState(resume: Bool, log: (String) -> Void) throws -> MetaTrainer<Float>.State {
+        guard resume else { return trainer.initialState() }
+        let store = CheckpointStore(directory: directory, keep: keep)
+        let found: (checkpoint: RunCheckpoint, url: URL, skipped: [String])
+        do { found = try store.newest() } catch {
+            log("--resume: no checkpoint that verifies in \(directory.path); starting from iteration 0")
+            return trainer.initialState()
+        }
+        for s in found.skipped { log("skipped a damaged checkpoint: \(s)") }
+        let saved = try found.checkpoint.configuration()
+        var a = saved, b = configuration
+        a.iterations = 0; b.iterations = 0
+        guard ConfigFile.yaml(a) == ConfigFile.yaml(b) else {
+            throw RunError("\(found.url.path) was trained with another configuration (sha256 \(found.checkpoint.configurationSHA256.prefix(12))…); "
+                           + "resume with the same --config/--preset and --seed, or use another --run-dir")
+        }
+        let state = try found.checkpoint.trainerState()
+        log("resuming from \(found.url.lastPathComponent) at iteration \(state.iteration)")
+        return state
+    }
+
+    func run(from start: MetaTrainer<Float>.State, step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws -> Ending {
+        let log = try MetricsLog(runDirectory: directory)
+        let store = CheckpointStore(directory: directory, keep: keep)
+        let writer = AsyncCheckpointWriter(store: store)
+        let config = configuration
+        var state = start
+        let progress = ProgressReporter(total: config.iterations, startIteration: state.iteration)
+        var window = Window()
+        var windowStart = progress.elapsed
+        var interrupted = false
+
+        func checkpoint(_ s: MetaTrainer<Float>.State) -> RunCheckpoint {
+            RunCheckpoint(iteration: s.iteration, configuration: config, parameters: s.parameters, optimizer: s.optimizer,
+                          metricsJSON: window.summaryJSON(iteration: s.iteration, elapsed: progress.elapsed))
+        }
+        func drainCompleted() {
+            for done in writer.takeCompleted() {
+                log.write(CheckpointRecord(iteration: done.iteration, path: done.name, elapsedSeconds: progress.elapsed,
+                                           writeSeconds: done.seconds, bytes: done.bytes, stallSeconds: done.stallSeconds))
+            }
+        }
+
+        while state.iteration < config.iterations {
+            guard let outcome = try step(state) else { interrupted = true; break }
+            state = outcome.state
+            window.add(outcome)
+            let now = progress.elapsed
+            if state.iteration % 100 == 0 || state.iteration == config.iterations || now - windowStart > 30 {
+                let tasksPerSecond = Double(window.count * config.metaBatchSize) / max(now - windowStart, 1e-9)
+                log.write(window.record(iteration: state.iteration, metric: config.metric, tasksPerSecond: tasksPerSecond,
+                                        elapsed: now, threads: threads))
+                progress.update(done: state.iteration, loss: window.loss, metricName: config.metric, metric: window.metric,
+                                tasksPerSecond: tasksPerSecond)
+                window = Window()
+            }
+            if let every = checkpointEvery, state.iteration % every == 0 && state.iteration < config.iterations {
+                let stall = try writer.submit(checkpoint(state), name: "iteration-\(state.iteration).\(RunCheckpoint.fileExtension)")
+                window.stall = stall
+            }
+            drainCompleted()
+            if state.iteration % config.validationInterval == 0 && state.iteration < config.iterations {
+                let v = trainer.evaluate(state.parameters, split: .validation, tasks: config.validationTasks)
+                let last = v.steps[min(config.inner.steps, v.steps.count - 1)]
+                log.write(ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
+                                           steps: config.inner.steps, mean: last.mean, ci95: last.ci95))
+                progress.message("validation at \(state.iteration): \(v.metric) after \(config.inner.steps) step(s) "
+                                 + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)")
+            }
+            // A new window starts after any validation or checkpoint, so tasks/s counts training only.
+            if window.count == 0 { windowStart = progress.elapsed }
+            if StopSignal.isRequested { interrupted = true; break }
+        }
+        try writer.flush()
+        drainCompleted()
+        let name = interrupted ? "iteration-\(state.iteration).\(RunCheckpoint.fileExtension)" : "final.\(RunCheckpoint.fileExtension)"
+        _ = try store.write(checkpoint(state), name: name)
+        let url = directory.appendingPathComponent(name)
+        log.write(CheckpointRecord(iteration: state.iteration, path: name, elapsedSeconds: progress.elapsed,
+                                   writeSeconds: nil, bytes: nil, stallSeconds: nil))
+        if interrupted {
+            progress.message("stopped by a signal at iteration \(state.iteration); checkpoint written to \(url.path) "
+                             + "(continue with --resume)")
+            return .interrupted(state)
+        }
+        print("trained in \(duration(progress.elapsed)); checkpoint written to \(url.path)")
+        return .finished(state)
+    }
+}
+
+/// Averages over the iterations since the last progress line.
+private struct Window {
+    var count = 0
+    var lossSum = 0.0, metricSum = 0.0
+    var seconds = 0.0, coordinatorSeconds = 0.0, bytes = 0, reassigned = 0, workers = 0
+    var clustered = false
+    var stall: Double?
+
+    var loss: Double { lossSum / Double(max(count, 1)) }
+    var metric: Double { metricSum / Double(max(count, 1)) }
+
+    mutating func add(_ o: StepOutcome) {
+        count += 1
+        lossSum += o.metrics.metaLoss
+        metricSum += o.metrics.metric
+        if let c = o.cluster {
+            clustered = true
+            seconds += c.seconds
+            coordinatorSeconds += c.coordinatorSeconds
+            bytes += c.bytesReceived + c.bytesSent
+            reassigned += c.reassignedShards
+            workers = max(workers, c.workers)
+        }
+    }
+
+    func record(iteration: Int, metric: String, tasksPerSecond: Double, elapsed: Double, threads: Int) -> TrainingRecord {
+        TrainingRecord(iteration: iteration, metaLoss: loss, trainMetric: self.metric, metric: metric, tasksPerSecond: tasksPerSecond,
+                       elapsedSeconds: elapsed, workers: clustered ? workers : nil,
+                       coordinatorFraction: clustered ? coordinatorSeconds / max(seconds, 1e-9) : nil,
+                       wireBytesPerIteration: clustered ? Double(bytes) / Double(max(count, 1)) : nil,
+                       reassignedShards: clustered ? reassigned : nil, checkpointStallSeconds: stall)
+    }
+
+    func summaryJSON(iteration: Int, elapsed: Double) -> String {
+        String(format: "{\"iteration\":%d,\"window_meta_loss\":%.6g,\"window_train_metric\":%.6g,\"elapsed_seconds\":%.3f}",
+               iteration, count > 0 ? loss : 0, count > 0 ? self.metric : 0, elapsed)
+    }
+}
+
+struct TrainingRecord: Encodable {
+    var kind = "train"
+    var iteration: Int, metaLoss: Double, trainMetric: Double, metric: String, tasksPerSecond: Double, elapsedSeconds: Double
+    var workers: Int?, coordinatorFraction: Double?, wireBytesPerIteration: Double?, reassignedShards: Int?
+    var checkpointStallSeconds: Double?
+    enum CodingKeys: String, CodingKey {
+        case kind, iteration, metaLoss = "meta_loss", trainMetric = "train_metric", metric
+        case tasksPerSecond = "tasks_per_second", elapsedSeconds = "elapsed_seconds", workers
+        case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
+        case reassignedShards = "reassigned_shards", checkpointStallSeconds = "checkpoint_stall_seconds"
+    }
+}
+
+struct CheckpointRecord: Encodable {
+    var kind = "checkpoint"
+    var iteration: Int, path: String, elapsedSeconds: Double
+    var writeSeconds: Double?, bytes: Int?, stallSeconds: Double?
+    enum CodingKeys: String, CodingKey {
+        case kind, iteration, path, elapsedSeconds = "elapsed_seconds", writeSeconds = "write_seconds", bytes
+        case stallSeconds = "stall_seconds"
+    }
+}
+
+struct ValidationRecord: Encodable {
+    var kind = "validation"
+    var iteration: Int, split: String, metric: String, steps: Int, mean: Double, ci95: Double
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+import MetaConfig
+import MetaRuntime
+import MetaTransport
+import CZeroMQ
+
+/// Real processes, real sockets: coordinator and workers are `metatrain` processes talking
+/// ZeroMQ over 127.0.0.1. The job is the real `sine-maml` MAML preset, shortened; every run's
+/// final parameters are compared bit for bit with the same run trained in one process.
+@Suite(.serialized) struct DistributedTrainingTests {
+    static let job = ["--preset", "sine-maml", "--iterations", "60", "--eval-tasks", "4"]
+    static let longJob = ["--preset", "sine-maml", "--iterations", "400", "--eval-tasks", "4"]
+
+    @Test func finalParametersAreBitIdenticalForZeroToFourWorkers() throws {
+        let reference = try Cluster.reference(Self.job)
+        for workers in 1...4 {
+            let dir = Cluster.temporaryDirectory("workers-\(workers)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let run = try Cluster.run(["train"] + Self.job + ["--workers", "\(workers)", "--run-dir", dir.path],
+                                      directory: dir, label: "train")
+            #expect(run.status == 0, "\(run.log)")
+            #expect(try Cluster.finalParameters(dir) == reference, "\(workers) workers")
+        }
+    }
+
+    /// Starts a coordinator for `job` and returns it with its endpoint.
+    func coordinator(_ job: [String], dir: URL, bind: String = "tcp://127.0.0.1:*", extra: [String] = [],
+                     label: String = "coordinator") throws -> (Cluster.Child, String) {
+        try? FileManager.default.removeItem(at: dir.appendingPathComponent("coordinator.endpoint"))
+        let c = try Cluster.Child(["coordinator"] + job + ["--bind", bind, "--run-dir", dir.path] + Cluster.fastHeartbeat + extra,
+                                  directory: dir, label: label)
+        let endpoint = try #require(Cluster.endpoint(in: dir), "no endpoint: \(c.log)")
+        return (c, endpoint)
+    }
+
+    func worker(_ endpoint: String, dir: URL, name: String, extra: [String] = []) throws -> Cluster.Child {
+        try Cluster.Child(["worker", "--connect", endpoint, "--name", name] + Cluster.fastHeartbeat + extra, directory: dir, label: name)
+    }
+
+    @Test func aWorkerKilledMidIterationHasItsShardReassignedAndTheResultIsUnchanged() throws {
+        let reference = try Cluster.reference(Self.job)
+        let dir = Cluster.temporaryDirectory("kill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (c, endpoint) = try coordinator(Self.job, dir: dir, extra: ["--min-workers", "2"])
+        let doomed = try worker(endpoint, dir: dir, name: "doomed", extra: ["--fault-kill-iteration", "20"])
+        let survivor = try worker(endpoint, dir: dir, name: "survivor")
+        #expect(c.wait() == 0, "\(c.log)")
+        #expect(doomed.wait(seconds: 5) == SIGKILL || doomed.process.terminationReason == .uncaughtSignal)
+        survivor.wait(seconds: 10)
+        #expect(c.log.contains("shards reassigned") && !c.log.contains("shards reassigned 0,"), "\(c.log)")
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
+
+    @Test func aHungWorkerIsTimedOutAndANonFiniteResultIsRecomputedElsewhere() throws {
+        let reference = try Cluster.reference(Self.job)
+        let dir = Cluster.temporaryDirectory("hang")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (c, endpoint) = try coordinator(Self.job, dir: dir, extra: ["--min-workers", "3"])
+        let hung = try worker(endpoint, dir: dir, name: "hung", extra: ["--fault-hang-iteration", "10"])
+        let faulty = try worker(endpoint, dir: dir, name: "faulty", extra: ["--fault-nan-iteration", "30"])
+        let healthy = try worker(endpoint, dir: dir, name: "healthy")
+        #expect(c.wait() == 0, "\(c.log)")
+        hung.kill9()
+        faulty.wait(seconds: 10)
+        healthy.wait(seconds: 10)
+        #expect(c.log.contains("lost") || c.log.contains("silent"), "\(c.log)")
+        #expect(c.log.contains("results rejected") && !c.log.contains("results rejected 0,"), "\(c.log)")
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
+
+    @Test func aKilledCoordinatorResumesFromItsCheckpointAndWorkersReconnectByThemselves() throws {
+        let reference = try Cluster.reference(Self.longJob)
+        let dir = Cluster.temporaryDirectory("resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bind = "tcp://127.0.0.1:\(Cluster.freePort())"
+        let (first, endpoint) = try coordinator(Self.longJob, dir: dir, bind: bind, extra: ["--checkpoint-every", "50", "--min-workers", "2"],
+                                                label: "first")
+        let a = try worker(endpoint, dir: dir, name: "a"), b = try worker(endpoint, dir: dir, name: "b")
+        #expect(Cluster.waitFor(seconds: 60) {
+            FileManager.default.fileExists(atPath: dir.appendingPathComponent("iteration-100.ckpt").path)
+        }, "no checkpoint: \(first.log)")
+        first.kill9()
+        let (second, _) = try coordinator(Self.longJob, dir: dir, bind: bind, extra: ["--checkpoint-every", "50", "--resume"],
+                                          label: "second")
+        #expect(second.wait() == 0, "\(second.log)")
+        #expect(second.log.contains("resuming from iteration-"), "\(second.log)")
+        a.wait(seconds: 10); b.wait(seconds: 10)
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
+
+    @Test func aLateWorkerJoinsAndTheResultIsUnchanged() throws {
+        let reference = try Cluster.reference(Self.longJob)
+        let dir = Cluster.temporaryDirectory("late")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (c, endpoint) = try coordinator(Self.longJob, dir: dir)
+        let early = try worker(endpoint, dir: dir, name: "early")
+        #expect(Cluster.waitFor(seconds: 60) { early.log.contains("job ") })
+        let late = try worker(endpoint, dir: dir, name: "late")
+        #expect(c.wait() == 0, "\(c.log)")
+        early.wait(seconds: 10); late.wait(seconds: 10)
+        let computed = late.log.components(separatedBy: "shards computed").first?.split(separator: "(").last.map(String.init) ?? ""
+        #expect(!late.log.contains("(0 shards computed)"), "late worker: \(late.log) \(computed)")
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
+
+    @Test func aWorkerOfAnotherProtocolVersionIsRejectedAndBothSidesSayWhy() throws {
+        let dir = Cluster.temporaryDirectory("version")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (c, endpoint) = try coordinator(Self.job, dir: dir)
+        defer { c.kill9() }
+        let context = ZMQContext()
+        let dealer = try ZMQSocket(context: context, kind: .dealer)
+        try dealer.connect(endpoint)
+        try dealer.send([WireCodec.encode(.hello(HelloMessage(protocolVersion: 99, buildID: "old", workerName: "old-worker", threads: 1)))])
+        var answer: Message?
+        _ = Cluster.waitFor(seconds: 10) {
+            if ZMQSocket.poll([dealer], timeoutMilliseconds: 50)[0], let frames = try? dealer.receive(), frames.count == 1 {
+                answer = try? WireCodec.decode(frames[0], maxBytes: 1 << 20)
+            }
+            return answer != nil
+        }
+        guard case .reject(let r) = answer else { Issue.record("expected a reject, got \(String(describing: answer))"); return }
+        #expect(r.reason == .protocolVersion)
+        #expect(r.text.contains("99"))
+        #expect(Cluster.waitFor(seconds: 5) { c.log.contains("protocol version") }, "\(c.log)")
+    }
+
+    @Test func curveAdmitsAListedWorkerAndAnUnlistedOneNeverReceivesTheJob() throws {
+        let dir = Cluster.temporaryDirectory("curve")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let keys = dir.appendingPathComponent("keys"), allow = dir.appendingPathComponent("allow")
+        for name in ["coordinator", "good", "bad"] {
+            #expect(try Cluster.run(["keys", "generate", "--out", keys.path, "--name", name], directory: dir, label: "keys-\(name)").status == 0)
+        }
+        try FileManager.default.createDirectory(at: allow, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: keys.appendingPathComponent("good.pub"), to: allow.appendingPathComponent("good.pub"))
+        let (c, endpoint) = try coordinator(Self.job, dir: dir, extra: [
+            "--curve-secret", keys.appendingPathComponent("coordinator.key").path, "--allow", allow.path])
+        let curve = { (name: String) in ["--curve-secret", keys.appendingPathComponent("\(name).key").path,
+                                         "--server-key", keys.appendingPathComponent("coordinator.pub").path] }
+        let bad = try worker(endpoint, dir: dir, name: "bad", extra: curve("bad"))
+        let plain = try worker(endpoint, dir: dir, name: "plain")
+        usleep(2_500_000)
+        #expect(!bad.log.contains("job "), "\(bad.log)")
+        #expect(!plain.log.contains("job "), "\(plain.log)")
+        let metrics = (try? String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? ""
+        #expect(!metrics.contains("\"kind\":\"train\""), "training progressed without an admitted worker")
+        let good = try worker(endpoint, dir: dir, name: "good", extra: curve("good"))
+        #expect(c.wait() == 0, "\(c.log)")
+        good.wait(seconds: 10)
+        bad.kill9(); plain.kill9()
+        #expect(good.log.contains("job "))
+        #expect(!bad.log.contains("job "))
+        #expect(try Cluster.finalParameters(dir) == Cluster.reference(Self.job))
+    }
+}
