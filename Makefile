@@ -12,7 +12,7 @@ build: deps
 	$(SWIFT) build -c release --product metatrain
 
 train: build
-	.build/release/metatrain train --preset sine-maml
+	.build/release/metatrain train --preset sine-maml --workers 2
 
 test: deps
 	$(SWIFT) test -c release

@@ -27,6 +27,13 @@ public enum StopSignal {
         }
         signal(SIGINT, handler)
         signal(SIGTERM, handler)
+        // A parent may have started this process with the signals blocked (Foundation's
+        // Process does, from some threads): unblock them, or a stop request would never arrive.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     nonisolated(unsafe) private static var writeFD: Int32 = -1

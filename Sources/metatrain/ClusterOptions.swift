@@ -66,7 +66,13 @@ final class LocalCluster {
         let deadline = Date().addingTimeInterval(seconds)
         for p in processes {
             while p.isRunning && Date() < deadline { usleep(20_000) }
-            if p.isRunning { p.terminate(); p.waitUntilExit() }
+            if p.isRunning {
+                p.terminate()
+                let grace = Date().addingTimeInterval(5)
+                while p.isRunning && Date() < grace { usleep(20_000) }
+                if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+                p.waitUntilExit()
+            }
         }
     }
 }

@@ -120,7 +120,7 @@ struct RunDriver {
             if !finished { coordinator.shutdown(reason: "the coordinator stopped") }
         }
         try train(from: start, beforeEvaluation: {
-            coordinator.shutdown(reason: "training finished")
+            coordinator.shutdown(reason: StopSignal.isRequested ? "the coordinator was stopped by a signal" : "training finished")
             finished = true
             let c = coordinator.counters
             log("workers lost \(c.lostWorkers), shards reassigned \(c.reassignedShards), results rejected \(c.rejectedResults), "

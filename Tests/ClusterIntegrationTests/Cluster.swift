@@ -45,15 +45,20 @@ enum Cluster {
         let process = Process()
         let output: URL
 
-        init(_ arguments: [String], directory: URL, label: String) throws {
+        init(_ arguments: [String], directory: URL, label: String, executable: URL = Cluster.binary) throws {
             output = directory.appendingPathComponent("\(label).log")
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             let handle = try FileHandle(forWritingTo: output)
-            process.executableURL = Cluster.binary
+            process.executableURL = executable
             process.arguments = arguments
             process.standardOutput = handle
             process.standardError = handle
             try process.run()
+        }
+
+        /// `ip ARGUMENTS` (e.g. `netns exec NS metatrain …`).
+        static func wrapped(_ arguments: [String], directory: URL, label: String) throws -> Child {
+            try Child(arguments, directory: directory, label: label, executable: URL(fileURLWithPath: "/usr/sbin/ip"))
         }
 
         var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }

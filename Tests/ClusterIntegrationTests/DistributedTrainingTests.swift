@@ -154,4 +154,24 @@ import CZeroMQ
         #expect(!bad.log.contains("job "))
         #expect(try Cluster.finalParameters(dir) == Cluster.reference(Self.job))
     }
+
+    @Test func sigtermWritesACheckpointAndResumingGivesTheUninterruptedResult() throws {
+        let job = ["--preset", "sine-maml", "--iterations", "3000", "--eval-tasks", "4"]
+        let reference = try Cluster.reference(job)
+        let dir = Cluster.temporaryDirectory("sigterm")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let first = try Cluster.Child(["train"] + job + ["--workers", "2", "--run-dir", dir.path] + Cluster.fastHeartbeat,
+                                      directory: dir, label: "first")
+        #expect(Cluster.waitFor(seconds: 60) {
+            ((try? String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? "").contains("\"kind\":\"train\"")
+        }, "\(first.log)")
+        kill(first.process.processIdentifier, SIGTERM)
+        #expect(first.wait(seconds: 60) == 130, "\(first.log)")
+        #expect(first.log.contains("stopped by a signal at iteration"), "\(first.log)")
+        let second = try Cluster.run(["train"] + job + ["--workers", "1", "--run-dir", dir.path, "--resume"] + Cluster.fastHeartbeat,
+                                     directory: dir, label: "second")
+        #expect(second.status == 0, "\(second.log)")
+        #expect(second.log.contains("resuming from iteration-"), "\(second.log)")
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import MetaCluster
+import MetaCluster
 
 @Suite struct ShardPlannerTests {
     @Test func shardsCoverEveryTaskOnceInOrder() {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MetaTransport
+import MetaTransport
 import CZeroMQ
 
 /// Receives one message, polling for at most `seconds` (nil when none arrives).
