@@ -49,7 +49,7 @@ let package = Package(
         // Run configurations as YAML files (strict keys) and run checkpoints.
         .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", "MetaChecksum", .product(name: "Yams", package: "Yams")]),
         // The distributed runtime's socket-free core: wire protocol and peer state machines.
-        .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum"]),
+        .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum", "CZlib"]),
         // ZeroMQ sockets, polling, CURVE keys and the ZAP allow-list handler. No protocol.
         .target(name: "MetaTransport", dependencies: ["CZeroMQ"]),
         // The distributed runtime: coordinator and worker event loops over MetaTransport.

@@ -62,12 +62,19 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// The outer update from task results given in task-index order.
     public func apply(_ results: [TaskResult<S>], to state: State) -> (State, IterationMetrics) {
-        let gradient = MetaGradient.mean(results.map { $0.metaGradient })
+        apply(blockSums: MetaGradient.blockSums(results.map { $0.metaGradient }), losses: results.map(\.loss),
+              metrics: results.map(\.metric), to: state)
+    }
+
+    /// The outer update from the meta-gradients' block sums (``MetaGradient``) and the tasks'
+    /// losses and metrics, all in task-index order: what the coordinator applies, and
+    /// bit-identical to ``apply(_:to:)`` on the same tasks.
+    public func apply(blockSums: [Parameters<Tensor<S>>], losses: [Double], metrics: [Double], to state: State) -> (State, IterationMetrics) {
+        let gradient = MetaGradient.mean(blockSums: blockSums, taskCount: losses.count)
         let (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
-        let n = Double(results.count)
-        let metrics = IterationMetrics(iteration: state.iteration, metaLoss: results.reduce(0) { $0 + $1.loss } / n,
-                                       metric: results.reduce(0) { $0 + $1.metric } / n)
-        return (State(parameters: p, optimizer: o, iteration: state.iteration + 1), metrics)
+        let n = Double(losses.count)
+        let m = IterationMetrics(iteration: state.iteration, metaLoss: losses.reduce(0, +) / n, metric: metrics.reduce(0, +) / n)
+        return (State(parameters: p, optimizer: o, iteration: state.iteration + 1), m)
     }
 
     /// One meta-iteration in this process.

@@ -101,6 +101,7 @@ public final class Coordinator {
 
     // Per-iteration state.
     private var outcomes: [ResultMessage.TaskOutcome?] = []
+    private var blockSums: [Parameters<Tensor<Float>>?] = []
     private var pending: [CoordinatorPeer.Shard] = []
     private var refusedBy: [[UInt32]: Set<[UInt8]>] = [:]
     private var participants: Set<[UInt8]> = []
@@ -158,6 +159,7 @@ public final class Coordinator {
         let start = MonotonicClock.seconds
         let b = trainer.configuration.metaBatchSize
         outcomes = Array(repeating: nil, count: b)
+        blockSums = Array(repeating: nil, count: (b + MetaGradient.blockSize - 1) / MetaGradient.blockSize)
         pending = []
         refusedBy = [:]
         participants = []
@@ -180,7 +182,7 @@ public final class Coordinator {
         everHadWorkers = true
         t0 = MonotonicClock.seconds
         let idle = idlePeers()
-        let shards = ShardPlanner.plan(taskCount: b, speeds: idle.map { speeds[$0] ?? 0 })
+        let shards = ShardPlanner.plan(taskCount: b, speeds: idle.map { speeds[$0] ?? 0 }, blockSize: MetaGradient.blockSize)
         for (id, range) in zip(idle, shards) where !range.isEmpty {
             assign(CoordinatorPeer.Shard(iteration: iterationVersion, parameterVersion: iterationVersion,
                                          taskIndices: range.map { UInt32($0) }), to: id)
@@ -195,15 +197,8 @@ public final class Coordinator {
         }
 
         t0 = MonotonicClock.seconds
-        var results: [TaskResult<Float>] = []
-        results.reserveCapacity(b)
-        for outcome in outcomes {
-            let o = outcome!
-            // Decoding cannot fail here: accept() checked every gradient already.
-            let g = try! ParameterCoding.decode(o.metaGradient, as: Float.self)
-            results.append(TaskResult(loss: o.loss, metric: o.metric, metaGradient: g))
-        }
-        let (next, metrics) = trainer.apply(results, to: state)
+        let (next, metrics) = trainer.apply(blockSums: blockSums.map { $0! }, losses: outcomes.map { $0!.loss },
+                                            metrics: outcomes.map { $0!.metric }, to: state)
         let now = MonotonicClock.seconds
         busySeconds += now - t0
         let report = IterationReport(metrics: metrics, seconds: now - start, coordinatorSeconds: busySeconds,
@@ -348,11 +343,24 @@ public final class Coordinator {
         guard result.parameterVersion == iterationVersion else { return }
         let shard = CoordinatorPeer.Shard(iteration: result.iteration, parameterVersion: result.parameterVersion,
                                           taskIndices: result.tasks.map(\.index))
-        // Every gradient must decode to the model's layout with finite values, or none is used.
+        // Each reduction block's first task carries the block's gradient sum, the others none
+        // (MetaGradient); every sum must decode to the model's layout with finite values, or
+        // nothing of the result is used.
+        var sums: [(Int, Parameters<Tensor<Float>>)] = []
         for task in result.tasks {
-            guard let g = try? ParameterCoding.decode(task.metaGradient, as: Float.self), g.names == layoutNames,
-                  zip(g.values, layoutShapes).allSatisfy({ $0.shape == $1 }),
-                  g.values.allSatisfy({ $0.withUnsafeBufferPointer { b in b.allSatisfy { $0.isFinite } } }) else {
+            let i = Int(task.index)
+            let valid: Bool
+            if i % MetaGradient.blockSize != 0 {
+                valid = task.metaGradient.isEmpty
+            } else if let g = try? ParameterCoding.decode(task.metaGradient, as: Float.self), g.names == layoutNames,
+                      zip(g.values, layoutShapes).allSatisfy({ $0.shape == $1 }),
+                      g.values.allSatisfy({ $0.withUnsafeBufferPointer { b in b.allSatisfy { $0.isFinite } } }) {
+                sums.append((i / MetaGradient.blockSize, g))
+                valid = true
+            } else {
+                valid = false
+            }
+            guard valid, i < outcomes.count else {
                 counters.rejectedResults += 1
                 refusedBy[shard.taskIndices, default: []].insert(id)
                 peerLog.log("rejected the result of \(peers[id]?.name ?? hex(id)) for iteration \(result.iteration): "
@@ -366,9 +374,12 @@ public final class Coordinator {
             let rate = Double(result.tasks.count) / max(MonotonicClock.seconds - started, 1e-6)
             speeds[id] = speeds[id].map { 0.7 * $0 + 0.3 * rate } ?? rate
         }
-        for task in result.tasks where Int(task.index) < outcomes.count && outcomes[Int(task.index)] == nil {
-            outcomes[Int(task.index)] = task
+        for task in result.tasks where outcomes[Int(task.index)] == nil {
+            var kept = task
+            kept.metaGradient = []  // decoded into its block sum already
+            outcomes[Int(task.index)] = kept
         }
+        for (k, g) in sums where blockSums[k] == nil { blockSums[k] = g }
         participants.insert(id)
     }
 
@@ -379,7 +390,7 @@ public final class Coordinator {
     private func dispatchPending() throws(RunFailure) {
         var remaining: [CoordinatorPeer.Shard] = []
         for shard in pending {
-            // Tasks already answered (e.g. by a duplicate) are not recomputed.
+            // Shards are answered whole; one already answered (e.g. by a duplicate) is done.
             let open = shard.taskIndices.filter { outcomes[Int($0)] == nil }
             guard !open.isEmpty else { continue }
             let refused = refusedBy[shard.taskIndices] ?? []
@@ -389,10 +400,7 @@ public final class Coordinator {
                                  + "\(open.first!)… with non-finite values; resume from an earlier checkpoint with a lower learning rate")
             }
             if let id = idlePeers().first(where: { !refused.contains($0) }) {
-                var s = shard
-                s.taskIndices = open
-                refusedBy[open] = refused
-                assign(s, to: id)
+                assign(shard, to: id)
             } else {
                 remaining.append(shard)
             }

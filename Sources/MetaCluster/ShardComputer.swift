@@ -86,17 +86,24 @@ final class ShardComputer: @unchecked Sendable {
             return .failed("no parameters for version \(a.parameterVersion)")
         }
         let config = trainer.configuration
-        guard a.taskIndices.allSatisfy({ Int($0) < config.metaBatchSize }) else {
-            return .failed("task indices \(a.taskIndices) outside the meta-batch of \(config.metaBatchSize)")
+        let block = MetaGradient.blockSize, b = config.metaBatchSize
+        guard let first = a.taskIndices.first, let last = a.taskIndices.last, Int(last) < b,
+              a.taskIndices == Array(first...last), Int(first) % block == 0, (Int(last) + 1) % block == 0 || Int(last) + 1 == b
+        else {
+            return .failed("task indices \(a.taskIndices) are not whole reduction blocks of \(block) within the meta-batch of \(b)")
         }
         let start = MonotonicClock.seconds
         let tasks = a.taskIndices.map { trainer.task(iteration: Int(a.iteration), index: Int($0)) }
         let results = config.algorithm.taskSteps(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner)
+        // One block sum per reduction block, carried by the block's first task (see MetaGradient).
+        let sums = MetaGradient.blockSums(results.map(\.metaGradient))
         let seconds = (MonotonicClock.seconds - start) / Double(max(1, tasks.count))
         let faulty = faults.nanAtIteration == a.iteration
-        let outcomes = zip(a.taskIndices, results).map { index, r in
-            ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : r.loss, metric: r.metric, metaGradient: r.metaGradient,
-                                      computeSeconds: seconds)
+        let outcomes = zip(a.taskIndices, results).enumerated().map { k, pair in
+            let (index, r) = pair
+            return ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : r.loss, metric: r.metric,
+                                             metaGradient: k % block == 0 ? ParameterCoding.encode(sums[k / block]) : [],
+                                             computeSeconds: seconds)
         }
         return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, tasks: outcomes))
     }

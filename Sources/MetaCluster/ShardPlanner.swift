@@ -9,6 +9,19 @@ public enum ShardPlanner {
     /// may get an empty shard when there are more workers than tasks. Speeds that are not
     /// positive and finite count as the mean of the others (or 1).
     public static func plan(taskCount: Int, speeds: [Double]) -> [Range<Int>] {
+        planUnits(taskCount, speeds: speeds)
+    }
+
+    /// Shards made of whole reduction blocks of `blockSize` tasks (the last block may be
+    /// shorter), so every shard starts at a block boundary and ends at one or at `taskCount`.
+    public static func plan(taskCount: Int, speeds: [Double], blockSize: Int) -> [Range<Int>] {
+        let blocks = (taskCount + blockSize - 1) / blockSize
+        return planUnits(blocks, speeds: speeds).map { r in
+            min(r.lowerBound * blockSize, taskCount)..<min(r.upperBound * blockSize, taskCount)
+        }
+    }
+
+    private static func planUnits(_ taskCount: Int, speeds: [Double]) -> [Range<Int>] {
         guard !speeds.isEmpty else { return [] }
         let known = speeds.filter { $0.isFinite && $0 > 0 }
         let fallback = known.isEmpty ? 1 : known.reduce(0, +) / Double(known.count)
