@@ -37,6 +37,10 @@ public final class Coordinator {
         /// unless `requireSameBuild`.
         public var buildID: String
         public var requireSameBuild: Bool
+        /// 0: synchronous (bit-identical whatever the workers). S > 0: bounded staleness:
+        /// idle workers already compute iterations up to S ahead with the parameters at hand,
+        /// so the shards of iteration t may come from parameters of versions t−S…t.
+        public var staleness: Int = 0
         public var log: (String) -> Void
 
         public init(bind: String, minWorkers: Int = 1, heartbeat: HeartbeatSettings = HeartbeatSettings(),
@@ -99,14 +103,28 @@ public final class Coordinator {
     private var everHadWorkers = false
     private var buildWarned: Set<String> = []
 
-    // Per-iteration state.
-    private var outcomes: [ResultMessage.TaskOutcome?] = []
-    private var blockSums: [Parameters<Tensor<Float>>?] = []
-    private var pending: [CoordinatorPeer.Shard] = []
-    private var refusedBy: [[UInt32]: Set<[UInt8]>] = [:]
-    private var participants: Set<[UInt8]> = []
+    /// The work of one iteration in flight: the answers so far and the shards still to give.
+    private struct IterationWork {
+        var outcomes: [ResultMessage.TaskOutcome?]
+        var blockSums: [Parameters<Tensor<Float>>?]
+        var pending: [CoordinatorPeer.Shard] = []
+        var refusedBy: [[UInt32]: Set<[UInt8]>] = [:]
+        var participants: Set<[UInt8]> = []
+        var planned = false
+        var complete: Bool { !outcomes.contains { $0 == nil } }
+
+        init(tasks: Int) {
+            outcomes = Array(repeating: nil, count: tasks)
+            blockSums = Array(repeating: nil, count: (tasks + MetaGradient.blockSize - 1) / MetaGradient.blockSize)
+        }
+    }
+
+    /// Iterations in flight: only the current one in synchronous mode, up to `staleness`
+    /// more in bounded-staleness mode.
+    private var work: [UInt64: IterationWork] = [:]
+    /// The parameters' version: the iteration the current parameters start.
+    private var currentVersion: UInt64 = 0
     private var encodedParameters: [UInt8] = []
-    private var iterationVersion: UInt64 = 0
     private var bytesIn = 0, bytesOut = 0, reassigned = 0
     private var busySeconds = 0.0
 
@@ -152,27 +170,27 @@ public final class Coordinator {
     /// Live workers that have the job built.
     public var readyWorkers: Int { peers.values.filter { $0.isIdle || { if case .busy = $0.state { true } else { false } }($0) }.count }
 
-    /// Runs one synchronous iteration from `state`: shards, collects, reduces in task order,
-    /// updates. Returns nil when a stop signal arrived first (the state is then unchanged).
-    /// Throws when every live worker answered a shard with non-finite values.
+    /// Runs iteration `state.iteration` to its update: shards, collects, reduces in task
+    /// order, updates. In bounded-staleness mode it also keeps idle workers busy with the
+    /// next iterations (at most `staleness` ahead), which later calls then complete. Returns
+    /// nil when a stop signal arrived first (the state is then unchanged). Throws when every
+    /// live worker answered a shard with non-finite values.
     public func iterate(_ state: MetaTrainer<Float>.State) throws(RunFailure) -> (MetaTrainer<Float>.State, IterationReport)? {
         let start = MonotonicClock.seconds
         let b = trainer.configuration.metaBatchSize
-        outcomes = Array(repeating: nil, count: b)
-        blockSums = Array(repeating: nil, count: (b + MetaGradient.blockSize - 1) / MetaGradient.blockSize)
-        pending = []
-        refusedBy = [:]
-        participants = []
+        let t = UInt64(state.iteration)
         bytesIn = 0; bytesOut = 0; reassigned = 0; busySeconds = 0
-        iterationVersion = UInt64(state.iteration)
         var t0 = MonotonicClock.seconds
+        currentVersion = t
         encodedParameters = ParameterCoding.encode(state.parameters)
+        work = work.filter { $0.key >= t }
+        if work[t] == nil { work[t] = IterationWork(tasks: b) }
         busySeconds += MonotonicClock.seconds - t0
 
         // Wait for enough workers (min-workers before the first shard of the run, one later).
         let needed = everHadWorkers ? 1 : max(1, options.minWorkers)
         var announced = false
-        while idlePeers().count < needed {
+        while !everHadWorkers && idlePeers().count < needed || everHadWorkers && readyWorkers == 0 {
             if !announced {
                 options.log("waiting for \(needed) worker(s) at \(endpoint) (\(idlePeers().count) ready)")
                 announced = true
@@ -181,30 +199,60 @@ public final class Coordinator {
         }
         everHadWorkers = true
         t0 = MonotonicClock.seconds
-        let idle = idlePeers()
-        let shards = ShardPlanner.plan(taskCount: b, speeds: idle.map { speeds[$0] ?? 0 }, blockSize: MetaGradient.blockSize)
-        for (id, range) in zip(idle, shards) where !range.isEmpty {
-            assign(CoordinatorPeer.Shard(iteration: iterationVersion, parameterVersion: iterationVersion,
-                                         taskIndices: range.map { UInt32($0) }), to: id)
+        if work[t]?.planned == false {
+            // The whole meta-batch to the idle workers, sized by their measured speeds.
+            work[t]!.planned = true
+            let idle = idlePeers()
+            let shards = ShardPlanner.plan(taskCount: b, speeds: idle.map { speeds[$0] ?? 0 }, blockSize: MetaGradient.blockSize)
+            for (id, range) in zip(idle, shards) where !range.isEmpty {
+                assign(CoordinatorPeer.Shard(iteration: t, parameterVersion: t, taskIndices: range.map { UInt32($0) }), to: id)
+            }
+            if idle.isEmpty {  // all busy with later iterations: queue it
+                let ranges = ShardPlanner.plan(taskCount: b, speeds: Array(repeating: 1, count: max(1, readyWorkers)),
+                                               blockSize: MetaGradient.blockSize).filter { !$0.isEmpty }
+                work[t]!.pending = ranges.map { CoordinatorPeer.Shard(iteration: t, parameterVersion: t, taskIndices: $0.map { UInt32($0) }) }
+            }
         }
         busySeconds += MonotonicClock.seconds - t0
 
-        while outcomes.contains(where: { $0 == nil }) {
+        while work[t]?.complete == false {
             t0 = MonotonicClock.seconds
             try dispatchPending()
+            if options.staleness > 0 { planAhead(from: t) }
             busySeconds += MonotonicClock.seconds - t0
             if !pump(timeout: 0.05) { return nil }
         }
 
         t0 = MonotonicClock.seconds
-        let (next, metrics) = trainer.apply(blockSums: blockSums.map { $0! }, losses: outcomes.map { $0!.loss },
-                                            metrics: outcomes.map { $0!.metric }, to: state)
+        let done = work.removeValue(forKey: t)!
+        let (next, metrics) = trainer.apply(blockSums: done.blockSums.map { $0! }, losses: done.outcomes.map { $0!.loss },
+                                            metrics: done.outcomes.map { $0!.metric }, to: state)
         let now = MonotonicClock.seconds
         busySeconds += now - t0
         let report = IterationReport(metrics: metrics, seconds: now - start, coordinatorSeconds: busySeconds,
-                                     bytesReceived: bytesIn, bytesSent: bytesOut, workers: participants.count,
+                                     bytesReceived: bytesIn, bytesSent: bytesOut, workers: done.participants.count,
                                      reassignedShards: reassigned)
         return (next, report)
+    }
+
+    /// Bounded staleness: while workers are idle and nothing is pending, open the next
+    /// iteration (at most `staleness` past `t`) as shards of whole blocks, one per ready worker.
+    private func planAhead(from t: UInt64) {
+        let last = t + UInt64(options.staleness)
+        while !idlePeers().isEmpty, !work.values.contains(where: { !$0.pending.isEmpty }) {
+            guard let u = (t...last).first(where: { work[$0]?.planned != true }), u < UInt64(trainer.configuration.iterations) else { return }
+            let b = trainer.configuration.metaBatchSize
+            var w = work[u] ?? IterationWork(tasks: b)
+            w.planned = true
+            let ready = peers.filter { $0.value.isIdle || { if case .busy = $0.state { true } else { false } }($0.value) }
+            let ranges = ShardPlanner.plan(taskCount: b, speeds: Array(repeating: 1, count: max(1, ready.count)),
+                                           blockSize: MetaGradient.blockSize)
+            w.pending = ranges.filter { !$0.isEmpty }.map {
+                CoordinatorPeer.Shard(iteration: u, parameterVersion: currentVersion, taskIndices: $0.map { UInt32($0) })
+            }
+            work[u] = w
+            try? dispatchPending()
+        }
     }
 
     /// Keeps the socket serviced (heartbeats, hellos) for `seconds`, e.g. while the caller
@@ -319,7 +367,7 @@ public final class Coordinator {
                 requeue(shard)
             case .rejectResult(let shard, let why):
                 counters.rejectedResults += 1
-                refusedBy[shard.taskIndices, default: []].insert(id)
+                refuse(shard, by: id)
                 peerLog.log("rejected the result of \(peers[id]?.name ?? hex(id)) for tasks \(shard.taskIndices.first ?? 0)…: \(why); "
                             + "recomputing elsewhere", peer: hex(id), now: MonotonicClock.seconds)
                 requeue(shard)
@@ -332,15 +380,19 @@ public final class Coordinator {
     }
 
     private func requeue(_ shard: CoordinatorPeer.Shard) {
-        guard shard.parameterVersion == iterationVersion,
-              shard.taskIndices.contains(where: { Int($0) < outcomes.count && outcomes[Int($0)] == nil }) else { return }
+        guard let w = work[shard.iteration],
+              shard.taskIndices.contains(where: { Int($0) < w.outcomes.count && w.outcomes[Int($0)] == nil }) else { return }
         reassigned += 1
         counters.reassignedShards += 1
-        pending.append(shard)
+        work[shard.iteration]!.pending.append(shard)
+    }
+
+    private func refuse(_ shard: CoordinatorPeer.Shard, by id: [UInt8]) {
+        work[shard.iteration]?.refusedBy[shard.taskIndices, default: []].insert(id)
     }
 
     private func accept(_ result: ResultMessage, from id: [UInt8]) {
-        guard result.parameterVersion == iterationVersion else { return }
+        guard let w = work[result.iteration] else { return }  // an iteration already applied
         let shard = CoordinatorPeer.Shard(iteration: result.iteration, parameterVersion: result.parameterVersion,
                                           taskIndices: result.tasks.map(\.index))
         // Each reduction block's first task carries the block's gradient sum, the others none
@@ -360,9 +412,9 @@ public final class Coordinator {
             } else {
                 valid = false
             }
-            guard valid, i < outcomes.count else {
+            guard valid, i < w.outcomes.count else {
                 counters.rejectedResults += 1
-                refusedBy[shard.taskIndices, default: []].insert(id)
+                refuse(shard, by: id)
                 peerLog.log("rejected the result of \(peers[id]?.name ?? hex(id)) for iteration \(result.iteration): "
                             + "a meta-gradient with non-finite values or the wrong layout; recomputing elsewhere",
                             peer: hex(id), now: MonotonicClock.seconds)
@@ -374,43 +426,54 @@ public final class Coordinator {
             let rate = Double(result.tasks.count) / max(MonotonicClock.seconds - started, 1e-6)
             speeds[id] = speeds[id].map { 0.7 * $0 + 0.3 * rate } ?? rate
         }
-        for task in result.tasks where outcomes[Int(task.index)] == nil {
+        let k = result.iteration
+        for task in result.tasks where work[k]!.outcomes[Int(task.index)] == nil {
             var kept = task
             kept.metaGradient = []  // decoded into its block sum already
-            outcomes[Int(task.index)] = kept
+            work[k]!.outcomes[Int(task.index)] = kept
         }
-        for (k, g) in sums where blockSums[k] == nil { blockSums[k] = g }
-        participants.insert(id)
+        for (b, g) in sums where work[k]!.blockSums[b] == nil { work[k]!.blockSums[b] = g }
+        work[k]!.participants.insert(id)
     }
 
     private func idlePeers() -> [[UInt8]] {
         peers.filter { $0.value.isIdle }.map(\.key).sorted { $0.lexicographicallyPrecedes($1) }
     }
 
+    /// Gives pending shards, earliest iteration first, to idle workers that have not
+    /// answered them with non-finite values.
     private func dispatchPending() throws(RunFailure) {
-        var remaining: [CoordinatorPeer.Shard] = []
-        for shard in pending {
-            // Shards are answered whole; one already answered (e.g. by a duplicate) is done.
-            let open = shard.taskIndices.filter { outcomes[Int($0)] == nil }
-            guard !open.isEmpty else { continue }
-            let refused = refusedBy[shard.taskIndices] ?? []
-            let live = peers.filter { $0.value.isLive && $0.value.state != .jobSent && $0.value.state != .unknown }.map(\.key)
-            if !live.isEmpty, live.allSatisfy({ refused.contains($0) }) {
-                throw RunFailure("training diverged at iteration \(iterationVersion): every worker answered tasks "
-                                 + "\(open.first!)… with non-finite values; resume from an earlier checkpoint with a lower learning rate")
+        for k in work.keys.sorted() {
+            guard var w = work[k], !w.pending.isEmpty else { continue }
+            var remaining: [CoordinatorPeer.Shard] = []
+            for shard in w.pending {
+                // Shards are answered whole; one already answered (e.g. by a duplicate) is done.
+                guard shard.taskIndices.contains(where: { w.outcomes[Int($0)] == nil }) else { continue }
+                let refused = w.refusedBy[shard.taskIndices] ?? []
+                let live = peers.filter { $0.value.isLive && $0.value.state != .jobSent && $0.value.state != .unknown }.map(\.key)
+                if !live.isEmpty, live.allSatisfy({ refused.contains($0) }) {
+                    throw RunFailure("training diverged at iteration \(k): every worker answered tasks "
+                                     + "\(shard.taskIndices.first!)… with non-finite values; resume from an earlier checkpoint with a lower learning rate")
+                }
+                if let id = idlePeers().first(where: { !refused.contains($0) }) {
+                    w.pending = []  // assign() may requeue into work[k]; merge below
+                    work[k] = w
+                    assign(shard, to: id)
+                    w = work[k] ?? w
+                } else {
+                    remaining.append(shard)
+                }
             }
-            if let id = idlePeers().first(where: { !refused.contains($0) }) {
-                assign(shard, to: id)
-            } else {
-                remaining.append(shard)
-            }
+            w.pending = remaining + (work[k]?.pending ?? [])
+            work[k] = w
         }
-        pending = remaining
     }
 
+    /// Sends `shard` to `id` with the current parameters (a requeued shard of an older
+    /// version is recomputed from the current ones).
     private func assign(_ shard: CoordinatorPeer.Shard, to id: [UInt8]) {
         assignedAt[id] = MonotonicClock.seconds
-        handle(id, .assign(AssignmentMessage(iteration: shard.iteration, parameterVersion: shard.parameterVersion,
+        handle(id, .assign(AssignmentMessage(iteration: shard.iteration, parameterVersion: currentVersion,
                                              taskIndices: shard.taskIndices, parameters: encodedParameters)))
     }
 

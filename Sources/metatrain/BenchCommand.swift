@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Measure through the distributed runtime with N local worker processes (training workloads; 0: in this process).")
     var workers: Int = 0
 
+    @Option(name: .long, help: "With --workers: bounded-staleness asynchronous mode (0: synchronous).")
+    var staleness: Int = 0
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -51,6 +54,7 @@ struct BenchCommand: ParsableCommand {
         default:
             var bench = TrainingBenchmark(workload: workload, algorithm: algorithm, threads: compute.threads, iterations: iterations)
             bench.workers = workers
+            bench.staleness = staleness
             try emit(try bench.run(progress: progress), table: \.table)
         }
     }

@@ -31,10 +31,14 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .long, help: "Continue from the newest checkpoint in the run directory that verifies.")
     var resume = false
 
+    @Option(name: .long, help: "Bounded-staleness asynchronous mode: workers run up to S iterations ahead on older parameters (0: synchronous, bit-identical).")
+    var staleness: Int = 0
+
     func validate() throws {
         if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
         if let evalTasks, evalTasks < 1 { throw ValidationError("--eval-tasks must be at least 1, got \(evalTasks)") }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
+        guard staleness >= 0 && staleness <= 64 else { throw ValidationError("--staleness must be between 0 and 64, got \(staleness)") }
         if keep < 1 { throw ValidationError("--keep must be at least 1, got \(keep)") }
     }
 
@@ -104,8 +108,10 @@ struct RunDriver {
                           startWorkers: (String) throws -> Void, afterTraining: () -> Void = {}) throws {
         let log = logLine("coordinator")
         let start = try loop.startingState(resume: options.resume, log: log)
-        let coordinator = Coordinator(trainer: trainer, options: Coordinator.Options(
-            bind: bind, minWorkers: minWorkers, heartbeat: heartbeat, security: security, buildID: BuildInfo.id, log: log))
+        var coordinatorOptions = Coordinator.Options(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat, security: security,
+                                                     buildID: BuildInfo.id, log: log)
+        coordinatorOptions.staleness = options.staleness
+        let coordinator = Coordinator(trainer: trainer, options: coordinatorOptions)
         let endpoint: String
         do { endpoint = try coordinator.bind() } catch { throw RunError("coordinator: \(error.description)") }
         try? (endpoint + "\n").write(to: directory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)

@@ -26,6 +26,7 @@ struct TrainCommand: ParsableCommand {
         compute.apply()
         StopSignal.install()
         let driver = try RunDriver(options: runOptions, threads: compute.threads)
+        if runOptions.staleness > 0 && workers == 0 { throw RunError("--staleness needs workers (--workers N)") }
         guard workers > 0 else {
             let start = try driver.loop.startingState(resume: runOptions.resume, log: logLine("train"))
             driver.printHeader(start, where: "in this process")

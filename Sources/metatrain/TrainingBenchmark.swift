@@ -19,6 +19,7 @@ struct TrainingBenchmark {
         var blasCore: String
         /// Worker processes (0: this process computes).
         var workers: Int
+        var staleness: Int
         /// Through the runtime: the coordinator's own share of the iteration time (median of
         /// windows), and bytes on the wire per iteration (both directions).
         var coordinatorFraction: Double?
@@ -27,7 +28,7 @@ struct TrainingBenchmark {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
             case peakRssBytes = "peak_rss_bytes", windows = "window_meta_iterations_per_second", blasCore = "blas_core"
-            case windowResidentBytes = "window_rss_bytes", workers
+            case windowResidentBytes = "window_rss_bytes", workers, staleness
             case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
         }
 
@@ -73,6 +74,8 @@ struct TrainingBenchmark {
     let workload: String, algorithm: String, threads: Int
     /// Worker processes to measure through (0: in this process).
     var workers = 0
+    /// Bounded staleness through the runtime (0: synchronous).
+    var staleness = 0
     /// Meta-iterations per timed window (nil: about two seconds' worth).
     let iterations: Int?
     let windows = 5
@@ -90,9 +93,11 @@ struct TrainingBenchmark {
         var busy = 0.0, wall = 0.0, bytes = 0
         var step: (MetaTrainer<Float>.State) throws -> MetaTrainer<Float>.State = { trainer.step($0).0 }
         if workers > 0 {
-            let c = Coordinator(trainer: trainer, options: Coordinator.Options(
-                bind: "tcp://127.0.0.1:*", minWorkers: workers, heartbeat: HeartbeatSettings(interval: 1, timeout: 30),
-                buildID: BuildInfo.id, log: logLine("coordinator")))
+            var options = Coordinator.Options(bind: "tcp://127.0.0.1:*", minWorkers: workers,
+                                              heartbeat: HeartbeatSettings(interval: 1, timeout: 30), buildID: BuildInfo.id,
+                                              log: logLine("coordinator"))
+            options.staleness = staleness
+            let c = Coordinator(trainer: trainer, options: options)
             let endpoint = try c.bind()
             cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: threads,
                                        heartbeat: try HeartbeatOptions.parse(["--heartbeat-timeout", "30"]))
@@ -123,7 +128,7 @@ struct TrainingBenchmark {
         return Report(workload: workload, algorithm: algorithm, threads: threads, parameters: state.parameters.scalarCount,
                       metaBatch: config.metaBatchSize, metaIterationsPerSecond: median,
                       tasksPerSecond: median * Double(config.metaBatchSize), peakRssBytes: ProcessMemory.peakResidentBytes,
-                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers,
+                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers, staleness: staleness,
                       coordinatorFraction: workers > 0 ? Stopwatch.median(fractions) : nil,
                       wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil)
     }

@@ -174,4 +174,21 @@ import CZeroMQ
         #expect(second.log.contains("resuming from iteration-"), "\(second.log)")
         #expect(try Cluster.finalParameters(dir) == reference)
     }
+
+    @Test func boundedStalenessTrainsAndLowersTheMetaLoss() throws {
+        let dir = Cluster.temporaryDirectory("staleness")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try Cluster.run(["train", "--preset", "sine-maml", "--iterations", "1500", "--eval-tasks", "4", "--workers", "2",
+                                   "--staleness", "2", "--run-dir", dir.path], directory: dir, label: "train")
+        #expect(run.status == 0, "\(run.log)")
+        let lines = try String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let losses = lines.compactMap { line -> Double? in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["kind"] as? String == "train" else { return nil }
+            return object["meta_loss"] as? Double
+        }
+        #expect(losses.count >= 2)
+        #expect(losses.last! < 0.5 * losses.first!, "meta-loss \(losses)")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("final.ckpt").path))
+    }
 }
