@@ -70,14 +70,14 @@ let package = Package(
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaOptim", "MetaTestKit"]),
         .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
-        .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum"]),
+        .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum", "MetaTestKit"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
-        .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime"]),
+        .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
         .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster"]),
         // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
-        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "CZeroMQ"]),
+        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "CZeroMQ"]),
     ],
     swiftLanguageModes: [.v6]
 )

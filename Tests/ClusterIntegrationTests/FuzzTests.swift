@@ -3,23 +3,10 @@ import Testing
 import MetaRuntime
 import MetaTransport
 import CZeroMQ
+import MetaTestKit
 
 /// Throws garbage at a live coordinator while it trains with two real workers.
 @Suite(.serialized) struct CoordinatorFuzzTests {
-    /// A deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-    }
-
     /// Valid frames of every message type, to mutate.
     static let seeds: [[UInt8]] = {
         let hash = JobHash(configurationYAML: "x")
@@ -36,7 +23,7 @@ import CZeroMQ
         return messages.map(WireCodec.encode)
     }()
 
-    static func frame(_ g: inout Generator) -> [[UInt8]] {
+    static func frame(_ g: inout SplitMix64) -> [[UInt8]] {
         let seed = seeds[g.below(seeds.count)]
         switch g.below(7) {
         case 0: return [g.bytes(g.below(256))]                                   // random bytes
@@ -67,7 +54,7 @@ import CZeroMQ
             try Cluster.Child(["worker", "--connect", endpoint, "--name", "w\($0)"] + Cluster.fastHeartbeat, directory: dir, label: "w\($0)")
         }
         let context = ZMQContext()
-        var g = Generator(state: 2026)
+        var g = SplitMix64(seed: 2026)
         var sent = 0
         var sockets: [ZMQSocket] = []
         for round in 0..<20 {

@@ -1,4 +1,5 @@
 import Testing
+import MetaTestKit
 import MetaRuntime
 
 /// Decoding arbitrary bytes never traps: it throws, or yields a message whose encoding is
