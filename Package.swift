@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev; scripts/install-deps.sh).
@@ -54,12 +57,17 @@ let package = Package(
         .target(name: "MetaTransport", dependencies: ["CZeroMQ"]),
         // The distributed runtime: coordinator and worker event loops over MetaTransport.
         .target(name: "MetaCluster", dependencies: ["MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig"]),
+        // What a running process shows: Prometheus metrics over HTTP, swift-log handlers (text, JSON).
+        .target(name: "MetaTelemetry", dependencies: [
+            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         // Gradient checks and approximate comparison, shared by the test targets.
         .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
-            "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCluster", "MetaTransport",
+            "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCluster", "MetaTransport", "MetaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,13 +79,18 @@ let package = Package(
         .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum", "MetaTestKit"]),
+        .testTarget(name: "ReportTests", dependencies: ["metatrain"]),
+        .testTarget(name: "ExportTests", dependencies: ["MetaConfig", "MetaTestKit", "metatrain"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
         .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster"]),
+        // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
+        .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", .product(name: "Yams", package: "Yams")]),
         // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
-        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "CZeroMQ"]),
+        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "CZeroMQ",
+                                                                 .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]
 )

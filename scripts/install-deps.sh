@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, zlib) when any is missing.
-# Idempotent: does nothing when pkg-config already finds all four.
+# Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, zlib) when any is missing,
+# and Debian's chromium (the headless browser Tests/ReportTests renders report pages with) when it is not
+# on PATH, then the Python packages the export tests use (safetensors, numpy) when python3 cannot import them.
+# Idempotent: does nothing when pkg-config already finds all four, chromium is on PATH and python3 imports both.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
@@ -8,9 +10,21 @@ pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists libzmq 2>/dev/null || need+=(libzmq3-dev)
 pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
-if [ ${#need[@]} -eq 0 ]; then exit 0; fi
-echo "installing system packages: ${need[*]}"
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing system packages: ${need[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}"
+fi
+# Python's safetensors and NumPy: ExportTests check that exported weights load there and back.
+if ! python3 -c "import safetensors, numpy" >/dev/null 2>&1; then
+  echo "installing Python packages: safetensors numpy"
+  python3 -m pip install --quiet safetensors numpy
+fi
+# Schema validators for deploy/ (DeployTests): check-jsonschema (Compose spec) and kubernetes-validate.
+if ! python3 -c "import check_jsonschema, kubernetes_validate" >/dev/null 2>&1; then
+  echo "installing Python packages: check-jsonschema kubernetes-validate"
+  python3 -m pip install --quiet check-jsonschema kubernetes-validate
+fi

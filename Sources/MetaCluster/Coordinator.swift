@@ -70,6 +70,10 @@ public final class Coordinator {
         public var workers: Int
         /// Shards that had to be recomputed elsewhere in this iteration.
         public var reassignedShards: Int
+        /// Workers connected with the job built, at the end of the iteration.
+        public var liveWorkers: Int
+        /// Frames and messages refused so far in the run (undecodable, unexpected, rejected results).
+        public var refusedMessagesTotal: Int
     }
 
     /// Counters over the whole run.
@@ -231,7 +235,9 @@ public final class Coordinator {
         busySeconds += now - t0
         let report = IterationReport(metrics: metrics, seconds: now - start, coordinatorSeconds: busySeconds,
                                      bytesReceived: bytesIn, bytesSent: bytesOut, workers: done.participants.count,
-                                     reassignedShards: reassigned)
+                                     reassignedShards: reassigned, liveWorkers: readyWorkers,
+                                     refusedMessagesTotal: counters.undecodableFrames + counters.rejectedResults
+                                        + counters.droppedMessages + peers.values.reduce(0) { $0 + $1.droppedMessages })
         return (next, report)
     }
 

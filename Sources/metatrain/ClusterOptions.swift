@@ -3,6 +3,8 @@ import Foundation
 import MetaTensor
 import MetaCluster
 import MetaTransport
+import MetaTelemetry
+import Logging
 
 /// Heartbeat options shared by `train --workers`, `coordinator` and `worker`.
 struct HeartbeatOptions: ParsableArguments {
@@ -29,11 +31,23 @@ enum BuildInfo {
     static var id: String { "metatrain \(version) swift-6 blas-\(BLASRuntime.coreName)" }
 }
 
-/// Prints a line to standard error, prefixed with the process's role.
+/// A logger for the process's role (swift-log; text or JSON lines on standard error, see
+/// `--log-format`), as a function of the line.
 func logLine(_ role: String) -> (String) -> Void {
-    { line in
-        FileHandle.standardError.write(Data("[\(role)] \(line)\n".utf8))
+    let logger = Logger(label: role)
+    return { line in logger.info("\(line)") }
+}
+
+/// `--log-format`, shared by the commands that log.
+struct LogOptions: ParsableArguments {
+    @Option(name: .long, help: "Log lines as text or json (one object per line, on standard error).")
+    var logFormat: String = "text"
+
+    func validate() throws {
+        guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format is text or json, got '\(logFormat)'") }
     }
+
+    func apply() { LogFormat(rawValue: logFormat)!.bootstrap() }
 }
 
 /// The path of this executable, to start workers with.
@@ -48,13 +62,14 @@ func executablePath() -> String {
 final class LocalCluster {
     private(set) var processes: [Process] = []
 
-    init(workers: Int, endpoint: String, threads: Int, heartbeat: HeartbeatOptions) throws {
+    init(workers: Int, endpoint: String, threads: Int, heartbeat: HeartbeatOptions, logFormat: String = "text") throws {
         for i in 0..<workers {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executablePath())
             p.arguments = ["worker", "--connect", endpoint, "--name", "local-\(i + 1)", "--threads", "\(threads)",
                            "--heartbeat-interval", "\(heartbeat.heartbeatInterval)",
-                           "--heartbeat-timeout", "\(heartbeat.heartbeatTimeout)", "--parent-pid", "\(getpid())"]
+                           "--heartbeat-timeout", "\(heartbeat.heartbeatTimeout)", "--parent-pid", "\(getpid())",
+                           "--log-format", logFormat]
             do { try p.run() } catch { throw RunError("cannot start worker \(i + 1): \(error.localizedDescription)") }
             processes.append(p)
         }

@@ -7,14 +7,14 @@ struct Metatrain: ParsableCommand {
         commandName: "metatrain",
         abstract: "A distributed meta-learning trainer.",
         subcommands: [TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, EvalCommand.self, BenchCommand.self,
-                      KeysCommand.self, CheckpointCommand.self]
+                      KeysCommand.self, CheckpointCommand.self, ExportCommand.self, ImportCommand.self, ReportCommand.self]
     )
 
     static func main() {
         BLASKernelSelection.ensureOptimizedKernels()
         AllocatorTuning.apply()
         BLASRuntime.setThreads(1)
-        Metatrain.main(nil)
+        Metatrain.main(EnvironmentOptions.apply(Array(CommandLine.arguments.dropFirst())))
     }
 }
 

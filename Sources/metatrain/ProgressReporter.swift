@@ -20,14 +20,16 @@ final class ProgressReporter {
     var elapsed: Double { Date().timeIntervalSince(start) }
 
     /// Reports iteration `done` (1-based) of `total`.
-    func update(done: Int, loss: Double, metricName: String, metric: Double, tasksPerSecond: Double, force: Bool = false) {
+    func update(done: Int, loss: Double, metricName: String, metric: Double, tasksPerSecond: Double, workers: Int? = nil,
+                force: Bool = false) {
         let now = elapsed
         guard force || now - lastPrint >= interval || done == total else { return }
         lastPrint = now
         let rate = Double(done - startIteration) / max(now, 1e-9)
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let line = "iteration \(done)/\(total)  meta-loss \(format(loss, 4))  \(metricName) \(format(metric, 4))  "
-            + "\(format(tasksPerSecond, 0)) tasks/s  elapsed \(duration(now))  ETA \(duration(eta))"
+            + "\(format(tasksPerSecond, 0)) tasks/s  " + (workers.map { "\($0) workers  " } ?? "")
+            + "elapsed \(duration(now))  ETA \(duration(eta))"
         if isTerminal {
             print("\r\u{1B}[2K" + line, terminator: done == total ? "\n" : "")
         } else {

@@ -5,6 +5,7 @@ import MetaAlgorithms
 import MetaConfig
 import MetaCluster
 import MetaTransport
+import MetaTelemetry
 
 /// Options of every command that trains (`train`, `coordinator`).
 struct RunOptions: ParsableArguments {
@@ -30,6 +31,11 @@ struct RunOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Continue from the newest checkpoint in the run directory that verifies.")
     var resume = false
+
+    @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT (GET /metrics), e.g. 0.0.0.0:9464.")
+    var metricsBind: String?
+
+    @OptionGroup var logging: LogOptions
 
     @Option(name: .long, help: "Bounded-staleness asynchronous mode: workers run up to S iterations ahead on older parameters (0: synchronous, bit-identical).")
     var staleness: Int = 0
@@ -60,10 +66,23 @@ struct RunDriver {
     let trainer: MetaTrainer<Float>
     let directory: URL
     let threads: Int
+    let metrics: TrainingMetrics?
+    let metricsServer: MetricsHTTPServer?
 
     init(options: RunOptions, threads: Int) throws {
         self.options = options
         self.threads = threads
+        options.logging.apply()
+        if let bind = options.metricsBind {
+            let registry = TrainingMetrics.bootstrap()
+            do { metricsServer = try MetricsHTTPServer(bind: bind, registry: registry) } catch { throw RunError("\(error)") }
+            metrics = TrainingMetrics()
+            let host = bind.split(separator: ":").first.map(String.init) ?? "127.0.0.1"
+            logLine("metrics")("Prometheus metrics at http://\(host.isEmpty ? "0.0.0.0" : host):\(metricsServer!.port)/metrics")
+        } else {
+            metrics = nil
+            metricsServer = nil
+        }
         configuration = try options.configuration()
         directory = URL(fileURLWithPath: options.runDir ?? "runs/\(configuration.name)")
         do {
@@ -77,7 +96,7 @@ struct RunDriver {
 
     var loop: TrainingLoop {
         TrainingLoop(configuration: configuration, trainer: trainer, directory: directory, checkpointEvery: options.checkpointEvery,
-                     keep: options.keep, threads: threads)
+                     keep: options.keep, threads: threads, metrics: metrics)
     }
 
     func printHeader(_ state: MetaTrainer<Float>.State, where place: String) {

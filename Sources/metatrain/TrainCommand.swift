@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
         try driver.trainDistributed(bind: "tcp://127.0.0.1:*", minWorkers: workers, heartbeat: heartbeat.settings, security: .plain,
                                     startWorkers: { endpoint in
                                         cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: compute.threads,
-                                                                   heartbeat: heartbeat)
+                                                                   heartbeat: heartbeat, logFormat: runOptions.logging.logFormat)
                                     }, afterTraining: { cluster?.wait() })
     }
 }

@@ -3,6 +3,7 @@ import MetaTensor
 import MetaAlgorithms
 import MetaConfig
 import MetaCluster
+import MetaTelemetry
 
 /// One meta-iteration's outcome, however it was computed.
 struct StepOutcome {
@@ -24,6 +25,8 @@ struct TrainingLoop {
     let checkpointEvery: Int?
     let keep: Int
     let threads: Int
+    /// Prometheus gauges and counters, when `--metrics-bind` is given.
+    var metrics: TrainingMetrics? = nil
 
     /// What happened, for the caller's exit status.
     enum Ending { case finished(MetaTrainer<Float>.State), interrupted(MetaTrainer<Float>.State) }
@@ -65,8 +68,10 @@ struct TrainingLoop {
             RunCheckpoint(iteration: s.iteration, configuration: config, parameters: s.parameters, optimizer: s.optimizer,
                           metricsJSON: window.summaryJSON(iteration: s.iteration, elapsed: progress.elapsed))
         }
+        var refusedSoFar = 0
         func drainCompleted() {
             for done in writer.takeCompleted() {
+                metrics?.checkpoint(stallSeconds: done.stallSeconds, bytes: done.bytes)
                 log.write(CheckpointRecord(iteration: done.iteration, path: done.name, elapsedSeconds: progress.elapsed,
                                            writeSeconds: done.seconds, bytes: done.bytes, stallSeconds: done.stallSeconds))
             }
@@ -76,13 +81,22 @@ struct TrainingLoop {
             guard let outcome = try step(state) else { interrupted = true; break }
             state = outcome.state
             window.add(outcome)
+            if let metrics {
+                let refused = outcome.cluster.map { $0.refusedMessagesTotal - refusedSoFar } ?? 0
+                refusedSoFar = outcome.cluster?.refusedMessagesTotal ?? 0
+                metrics.iteration(state.iteration, metaLoss: outcome.metrics.metaLoss, trainMetric: outcome.metrics.metric,
+                                  tasksPerSecond: outcome.cluster.map { Double(config.metaBatchSize) / max($0.seconds, 1e-9) },
+                                  liveWorkers: outcome.cluster?.liveWorkers,
+                                  coordinatorFraction: outcome.cluster.map { $0.coordinatorSeconds / max($0.seconds, 1e-9) },
+                                  reassignedShards: outcome.cluster?.reassignedShards ?? 0, rejectedMessages: max(0, refused))
+            }
             let now = progress.elapsed
             if state.iteration % 100 == 0 || state.iteration == config.iterations || now - windowStart > 30 {
                 let tasksPerSecond = Double(window.count * config.metaBatchSize) / max(now - windowStart, 1e-9)
                 log.write(window.record(iteration: state.iteration, metric: config.metric, tasksPerSecond: tasksPerSecond,
                                         elapsed: now, threads: threads))
                 progress.update(done: state.iteration, loss: window.loss, metricName: config.metric, metric: window.metric,
-                                tasksPerSecond: tasksPerSecond)
+                                tasksPerSecond: tasksPerSecond, workers: window.clustered ? window.workers : nil)
                 window = Window()
             }
             if let every = checkpointEvery, state.iteration % every == 0 && state.iteration < config.iterations {
@@ -93,6 +107,7 @@ struct TrainingLoop {
             if state.iteration % config.validationInterval == 0 && state.iteration < config.iterations {
                 let v = trainer.evaluate(state.parameters, split: .validation, tasks: config.validationTasks)
                 let last = v.steps[min(config.inner.steps, v.steps.count - 1)]
+                metrics?.validation(last.mean)
                 log.write(ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
                                            steps: config.inner.steps, mean: last.mean, ci95: last.ci95))
                 progress.message("validation at \(state.iteration): \(v.metric) after \(config.inner.steps) step(s) "

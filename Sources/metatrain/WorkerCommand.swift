@@ -16,6 +16,7 @@ struct WorkerCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
     @OptionGroup var heartbeat: HeartbeatOptions
+    @OptionGroup var logging: LogOptions
 
     @Option(name: .long, help: "This worker's CURVE key file (from 'metatrain keys generate'); enables CURVE.")
     var curveSecret: String?
@@ -42,6 +43,7 @@ struct WorkerCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
+        logging.apply()
         StopSignal.install()
         var security = WorkerSecurity.plain
         if let curveSecret, let serverKey {

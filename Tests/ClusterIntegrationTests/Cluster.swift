@@ -45,11 +45,13 @@ enum Cluster {
         let process = Process()
         let output: URL
 
-        init(_ arguments: [String], directory: URL, label: String, executable: URL = Cluster.binary) throws {
+        init(_ arguments: [String], directory: URL, label: String, executable: URL = Cluster.binary,
+             environment: [String: String]? = nil) throws {
             output = directory.appendingPathComponent("\(label).log")
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             let handle = try FileHandle(forWritingTo: output)
             process.executableURL = executable
+            if let environment { process.environment = environment }
             process.arguments = arguments
             process.standardOutput = handle
             process.standardError = handle
@@ -57,8 +59,9 @@ enum Cluster {
         }
 
         /// `ip ARGUMENTS` (e.g. `netns exec NS metatrain …`).
-        static func wrapped(_ arguments: [String], directory: URL, label: String) throws -> Child {
-            try Child(arguments, directory: directory, label: label, executable: URL(fileURLWithPath: "/usr/sbin/ip"))
+        static func wrapped(_ arguments: [String], directory: URL, label: String, environment: [String: String]? = nil) throws -> Child {
+            try Child(arguments, directory: directory, label: label, executable: URL(fileURLWithPath: "/usr/sbin/ip"),
+                      environment: environment)
         }
 
         var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }

@@ -1,5 +1,22 @@
 import Foundation
 import Testing
+import Yams
+
+/// The environment deploy/compose.yaml gives a service, so the namespace cluster runs the
+/// same topology with the same settings as the containers.
+enum ComposeEnvironment {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("deploy/compose.yaml")
+
+    static func of(_ service: String) throws -> [String: String] {
+        let text = try String(contentsOf: file, encoding: .utf8)
+        let node = try #require(try Yams.compose(yaml: text))
+        let environment = try #require(node["services"]?[service]?["environment"]?.mapping, "no environment for \(service)")
+        var out: [String: String] = [:]
+        for (key, value) in environment { if let k = key.string, let v = value.string { out[k] = v } }
+        return out
+    }
+}
 
 /// A coordinator "host" and two worker "hosts" in separate network namespaces joined by veth
 /// pairs: real TCP over non-loopback interfaces. Needs root and `ip netns`; skipped otherwise.
@@ -44,22 +61,40 @@ enum NetworkNamespaces {
         return (coordinatorNS, workerNS)
     }
 
-    /// Trains `job` with a coordinator host and two worker hosts; `during` runs once the
-    /// first progress record is written. Returns the coordinator's log.
-    func train(_ job: [String], tag: String, during: ((_ workerNamespaces: [String]) -> Void)? = nil) throws -> (String, String) {
+    /// Trains with a coordinator host and two worker hosts configured by deploy/compose.yaml's
+    /// environment (`overrides` replace what cannot run here: the Omniglot preset, the
+    /// container's run directory); `during` runs once the first progress record is written.
+    /// The worker hosts resolve the name `coordinator` through /etc/netns/NS/hosts, so
+    /// `METATRAIN_COORDINATOR=tcp://coordinator:5555` is used unchanged.
+    func train(overrides: [String: String], tag: String, during: ((_ workerNamespaces: [String]) -> Void)? = nil) throws -> (String, String) {
         let hosts = makeHosts(tag)
-        defer { for ns in [hosts.coordinator] + hosts.workers { _ = NetworkNamespaces.ip(["netns", "del", ns]) } }
+        defer {
+            for ns in [hosts.coordinator] + hosts.workers {
+                _ = NetworkNamespaces.ip(["netns", "del", ns])
+                try? FileManager.default.removeItem(atPath: "/etc/netns/\(ns)")
+            }
+        }
         let dir = Cluster.temporaryDirectory("netns")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let port = 20_000 + Int(getpid() % 20_000)
+        var coordinatorEnvironment = try ComposeEnvironment.of("coordinator")
+        let workerEnvironment = try ComposeEnvironment.of("worker")
+        #expect(coordinatorEnvironment["METATRAIN_BIND"] == "tcp://0.0.0.0:5555")
+        #expect(workerEnvironment["METATRAIN_COORDINATOR"] == "tcp://coordinator:5555")
+        coordinatorEnvironment.merge(overrides) { $1 }
+        coordinatorEnvironment["METATRAIN_RUN_DIR"] = dir.path
+        let base = ProcessInfo.processInfo.environment
+        for (i, ns) in hosts.workers.enumerated() {
+            try FileManager.default.createDirectory(atPath: "/etc/netns/\(ns)", withIntermediateDirectories: true)
+            try "127.0.0.1 localhost\n10.77.\(i + 1).1 coordinator\n".write(toFile: "/etc/netns/\(ns)/hosts", atomically: true, encoding: .utf8)
+        }
         let binary = Cluster.binary.path
-        let coordinator = try Cluster.Child.wrapped(["netns", "exec", hosts.coordinator, binary, "coordinator"] + job
-            + ["--bind", "tcp://0.0.0.0:\(port)", "--run-dir", dir.path, "--min-workers", "2"] + Cluster.fastHeartbeat,
-            directory: dir, label: "coordinator")
+        let coordinator = try Cluster.Child.wrapped(["netns", "exec", hosts.coordinator, binary, "coordinator", "--eval-tasks", "4"],
+                                                    directory: dir, label: "coordinator",
+                                                    environment: base.merging(coordinatorEnvironment) { $1 })
         #expect(Cluster.endpoint(in: dir) != nil, "\(coordinator.log)")
         let workers = try hosts.workers.enumerated().map { i, ns in
-            try Cluster.Child.wrapped(["netns", "exec", ns, binary, "worker", "--connect", "tcp://10.77.\(i + 1).1:\(port)",
-                                       "--name", "host\(i + 1)"] + Cluster.fastHeartbeat, directory: dir, label: "host\(i + 1)")
+            try Cluster.Child.wrapped(["netns", "exec", ns, binary, "worker", "--name", "host\(i + 1)"], directory: dir,
+                                      label: "host\(i + 1)", environment: base.merging(workerEnvironment) { $1 })
         }
         if let during {
             #expect(Cluster.waitFor(seconds: 60) {
@@ -69,16 +104,17 @@ enum NetworkNamespaces {
         }
         #expect(coordinator.wait(seconds: 180) == 0, "\(coordinator.log)")
         for w in workers { w.wait(seconds: 5) }
-        #expect(workers.allSatisfy { $0.log.contains("job ") })
+        #expect(workers.allSatisfy { $0.log.contains("job ") }, "\(workers.map(\.log))")
         return (coordinator.log, try Cluster.finalParameters(dir))
     }
 
     @Test(.enabled(if: NetworkNamespaces.available,
                    "skipped: the cluster test across network namespaces needs root and 'ip netns' (iproute2, CAP_NET_ADMIN)"))
-    func aCoordinatorHostAndTwoWorkerHostsTrainBitIdenticallyOverVethLinks() throws {
+    func theComposeTopologyTrainsBitIdenticallyAcrossNetworkNamespacesWithTheComposeEnvironment() throws {
         let job = ["--preset", "sine-maml", "--iterations", "60", "--eval-tasks", "4"]
         let reference = try Cluster.reference(job)
-        let (log, parameters) = try train(job, tag: String(getpid() % 10_000))
+        let (log, parameters) = try train(overrides: ["METATRAIN_PRESET": "sine-maml", "METATRAIN_ITERATIONS": "60"],
+                                          tag: String(getpid() % 10_000))
         #expect(log.contains("non-loopback"), "plain TCP on 0.0.0.0 should warn")
         #expect(parameters == reference)
     }
@@ -89,7 +125,7 @@ enum NetworkNamespaces {
         let job = ["--preset", "sine-maml", "--iterations", "3000", "--eval-tasks", "4"]
         let reference = try Cluster.reference(job)
         let tag = String((getpid() + 1) % 10_000)
-        let (log, parameters) = try train(job, tag: tag) { workers in
+        let (log, parameters) = try train(overrides: ["METATRAIN_PRESET": "sine-maml", "METATRAIN_ITERATIONS": "3000"], tag: tag) { workers in
             // Unplug host 2: its TCP connection stays open but silent.
             _ = NetworkNamespaces.ip(["-n", workers[1], "link", "set", "vw1-\(tag)", "down"])
         }
