@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum", "MetaTestKit"]),
-        .testTarget(name: "ReportTests", dependencies: ["metatrain"]),
+        .testTarget(name: "ReportTests", dependencies: ["metatrain", "MetaTestKit"]),
         .testTarget(name: "ExportTests", dependencies: ["MetaConfig", "MetaTestKit", "metatrain"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
         .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster"]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
-        .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),
         // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
         .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "CZeroMQ",
                                                                  .product(name: "Yams", package: "Yams")]),

@@ -1,30 +1,16 @@
 import Foundation
 import Testing
+import MetaTestKit
 import MetaConfig
 
 /// Real `metatrain` processes for the integration tests: the binary SwiftPM built next to
 /// this test bundle, run in temporary directories, with real sockets on 127.0.0.1.
 enum Cluster {
     /// The `metatrain` executable of this build.
-    static let binary: URL = {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let me = URL(fileURLWithPath: String(decoding: buffer[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        var dir = me.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("metatrain")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/release/metatrain")
-    }()
+    static let binary = BuiltProducts.metatrain
 
     /// A fresh temporary directory.
-    static func temporaryDirectory(_ label: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metatrain-\(label)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory(_ label: String) -> URL { BuiltProducts.temporaryDirectory(label) }
 
     /// A TCP port that was free a moment ago (for a coordinator that must come back on it).
     static func freePort() -> Int {

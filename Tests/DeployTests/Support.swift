@@ -1,4 +1,5 @@
 import Foundation
+import MetaTestKit
 
 /// The repository's root (this file is Tests/DeployTests/Support.swift).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -30,15 +31,4 @@ func pythonHas(_ module: String) -> Bool {
 }
 
 /// The `metatrain` executable of this build (next to the test bundle).
-let metatrainBinary: URL = {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    var dir = URL(fileURLWithPath: String(decoding: buffer[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        .deletingLastPathComponent()
-    for _ in 0..<4 {
-        let candidate = dir.appendingPathComponent("metatrain")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        dir = dir.deletingLastPathComponent()
-    }
-    return repositoryRoot.appendingPathComponent(".build/release/metatrain")
-}()
+let metatrainBinary = BuiltProducts.metatrain

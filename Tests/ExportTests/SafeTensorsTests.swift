@@ -192,25 +192,9 @@ import MetaTestKit
 /// Real processes: `metatrain train`, `export`, `import` and `eval`, and Python's
 /// `safetensors.numpy` reading and writing the same files.
 @Suite struct SafeTensorsInteroperabilityTests {
-    /// The `metatrain` executable SwiftPM built next to this test bundle.
-    static let binary: URL = {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let me = URL(fileURLWithPath: String(decoding: buffer[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        var dir = me.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("metatrain")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/release/metatrain")
-    }()
+    static let binary = BuiltProducts.metatrain
 
-    static func temporaryDirectory(_ label: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metatrain-\(label)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory(_ label: String) -> URL { BuiltProducts.temporaryDirectory(label) }
 
     /// Runs `executable arguments` to completion; standard output and error go to `label.log` in `directory`.
     @discardableResult

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MetaTestKit
 
 /// `metatrain report` end to end: the real binary reports on a real training run, and a real
 /// headless Chromium lays the page out.
@@ -191,25 +192,9 @@ enum SharedRun {
 
 /// The `metatrain` executable of this build, run as a child process.
 enum Metatrain {
-    /// The binary SwiftPM built next to this test bundle (as in ClusterIntegrationTests).
-    static let binary: URL = {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let me = URL(fileURLWithPath: String(decoding: buffer[0..<max(0, n)].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-        var dir = me.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("metatrain")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/release/metatrain")
-    }()
+    static let binary = BuiltProducts.metatrain
 
-    static func temporaryDirectory(_ label: String) -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("metatrain-report-\(label)-\(UUID().uuidString.prefix(8))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryDirectory(_ label: String) -> URL { BuiltProducts.temporaryDirectory("report-\(label)") }
 
     static func run(_ arguments: [String], seconds: Double = 120) throws -> Child.Result {
         try Child.run(binary, arguments, seconds: seconds)
