@@ -250,8 +250,7 @@ public final class Coordinator {
             let b = trainer.configuration.metaBatchSize
             var w = work[u] ?? IterationWork(tasks: b)
             w.planned = true
-            let ready = peers.filter { $0.value.isIdle || { if case .busy = $0.state { true } else { false } }($0.value) }
-            let ranges = ShardPlanner.plan(taskCount: b, speeds: Array(repeating: 1, count: max(1, ready.count)),
+            let ranges = ShardPlanner.plan(taskCount: b, speeds: Array(repeating: 1, count: max(1, readyWorkers)),
                                            blockSize: MetaGradient.blockSize)
             w.pending = ranges.filter { !$0.isEmpty }.map {
                 CoordinatorPeer.Shard(iteration: u, parameterVersion: currentVersion, taskIndices: $0.map { UInt32($0) })
