@@ -172,7 +172,7 @@ public final class Coordinator {
     }
 
     /// Live workers that have the job built.
-    public var readyWorkers: Int { peers.values.filter { $0.isIdle || { if case .busy = $0.state { true } else { false } }($0) }.count }
+    public var readyWorkers: Int { peers.values.filter(\.hasJob).count }
 
     /// Runs iteration `state.iteration` to its update: shards, collects, reduces in task
     /// order, updates. In bounded-staleness mode it also keeps idle workers busy with the
@@ -455,7 +455,7 @@ public final class Coordinator {
                 // Shards are answered whole; one already answered (e.g. by a duplicate) is done.
                 guard shard.taskIndices.contains(where: { w.outcomes[Int($0)] == nil }) else { continue }
                 let refused = w.refusedBy[shard.taskIndices] ?? []
-                let live = peers.filter { $0.value.isLive && $0.value.state != .jobSent && $0.value.state != .unknown }.map(\.key)
+                let live = peers.filter { $0.value.hasJob }.map(\.key)
                 if !live.isEmpty, live.allSatisfy({ refused.contains($0) }) {
                     throw RunFailure("training diverged at iteration \(k): every worker answered tasks "
                                      + "\(shard.taskIndices.first!)… with non-finite values; resume from an earlier checkpoint with a lower learning rate")

@@ -116,6 +116,14 @@ public struct CoordinatorPeer: Sendable {
     /// Whether the peer can take a shard.
     public var isIdle: Bool { state == .idle }
 
+    /// Whether the worker has the job built and is connected: idle or computing a shard.
+    public var hasJob: Bool {
+        switch state {
+        case .idle, .busy: true
+        default: false
+        }
+    }
+
     /// Whether the peer is connected and has not been rejected, lost or closed.
     public var isLive: Bool {
         switch state {
