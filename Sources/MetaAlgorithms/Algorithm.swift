@@ -33,14 +33,15 @@ public enum Algorithm: String, Sendable, Hashable, CaseIterable, Codable {
         }
     }
 
-    /// The per-task steps of a shard of tasks, in task order: batched into one graph where
-    /// ``TaskBatching`` applies (bit-identical results), one by one otherwise.
-    public func taskSteps<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
-                                           inner: InnerLoop) -> [TaskResult<S>] {
+    /// The contribution of a shard of whole reduction blocks (see ``ShardResult``): batched
+    /// into one graph where ``TaskBatching`` applies, task by task otherwise; the two give
+    /// the same bits.
+    public func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                             inner: InnerLoop) -> ShardResult<S> {
         if TaskBatching.applies(algorithm: self, model: model, tasks: tasks) {
-            return TaskBatching.mamlTaskSteps(model: model, parameters: parameters, tasks: tasks, inner: inner)
+            return TaskBatching.mamlShard(model: model, parameters: parameters, tasks: tasks, inner: inner)
         }
-        return tasks.map { taskStep(model: model, parameters: parameters, task: $0, inner: inner) }
+        return ShardResult(tasks.map { taskStep(model: model, parameters: parameters, task: $0, inner: inner) })
     }
 
     /// The query metric after each evaluation step 0…K on one held-out task (one entry for

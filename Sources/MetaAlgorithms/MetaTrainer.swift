@@ -80,9 +80,9 @@ public struct MetaTrainer<S: TensorScalar> {
     /// One meta-iteration in this process.
     public func step(_ state: State) -> (State, IterationMetrics) {
         let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
-        let results = configuration.algorithm.taskSteps(model: model, parameters: state.parameters, tasks: tasks,
+        let shard = configuration.algorithm.shardResult(model: model, parameters: state.parameters, tasks: tasks,
                                                         inner: configuration.inner)
-        return apply(results, to: state)
+        return apply(blockSums: shard.blockSums, losses: shard.losses, metrics: shard.metrics, to: state)
     }
 
     /// The evaluation protocol on `split`.

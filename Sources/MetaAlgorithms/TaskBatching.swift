@@ -22,11 +22,49 @@ public enum TaskBatching {
         }
     }
 
-    /// MAML (first or second order) over a shard of regression tasks, batched.
+    /// MAML (first or second order) over a shard of regression tasks, batched: each task's
+    /// result, bit-identical to ``MAML/taskStep(model:parameters:task:inner:)``.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func mamlTaskSteps<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
                                                       inner: InnerLoop) -> [TaskResult<S>] {
+        let stacked = mamlStacked(model: model, parameters: parameters, tasks: tasks, inner: inner)
+        return (0..<tasks.count).map { i in
+            let gradient = Parameters(layout: parameters.layout, values: zip(parameters.values, stacked.gradients).map { p, g in
+                g.slice(axis: 0, start: i, length: 1).reshaped(p.shape)
+            })
+            return TaskResult(loss: stacked.losses[i], metric: stacked.losses[i], metaGradient: gradient)
+        }
+    }
+
+    /// MAML over a shard of whole reduction blocks, batched, reduced to block sums straight
+    /// from the stacked per-task gradients (``Tensor/sequentialSum(ofSlices:)``): bit-identical
+    /// to ``ShardResult/init(_:)`` of the per-task results, without slicing them apart.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func mamlShard<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                                  inner: InnerLoop) -> ShardResult<S> {
+        let stacked = mamlStacked(model: model, parameters: parameters, tasks: tasks, inner: inner)
+        let sums = stride(from: 0, to: tasks.count, by: MetaGradient.blockSize).map { start in
+            let block = start..<min(start + MetaGradient.blockSize, tasks.count)
+            return Parameters(layout: parameters.layout, values: zip(parameters.values, stacked.gradients).map { p, g in
+                g.sequentialSum(ofSlices: block).reshaped(p.shape)
+            })
+        }
+        return ShardResult(blockSums: sums, losses: stacked.losses, metrics: stacked.losses)
+    }
+
+    /// Per-task meta-gradients stacked along a first task axis (one tensor per parameter, in
+    /// parameter order; vectors as `[T, 1, n]`) and per-task query losses.
+    private struct Stacked<S: TensorScalar> {
+        var gradients: [Tensor<S>]
+        var losses: [Double]
+    }
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    private static func mamlStacked<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                                     inner: InnerLoop) -> Stacked<S> {
         let t = tasks.count
         // Per-task parameter copies; vectors become [T, 1, n] so they broadcast over rows.
         let copies = parameters.map { p -> Variable<S> in
@@ -58,12 +96,6 @@ public enum TaskBatching {
         let meta = gradients(of: squaredErrors.sum() * queryScale, withRespectTo: copies.values)
         // Per-task losses, summed exactly as the unbatched step sums them.
         let perTaskLoss = squaredErrors.value.sum(toShape: [t] + [Int](repeating: 1, count: squaredErrors.rank - 1)) * queryScale
-        return (0..<t).map { i in
-            let gradient = Parameters(layout: parameters.layout, values: zip(parameters.values, meta).map { p, g in
-                g.value.slice(axis: 0, start: i, length: 1).reshaped(p.shape)
-            })
-            let loss = Double(perTaskLoss.reshaped([t])[i])
-            return TaskResult(loss: loss, metric: loss, metaGradient: gradient)
-        }
+        return Stacked(gradients: meta.map { $0.value }, losses: (0..<t).map { Double(perTaskLoss.reshaped([t])[$0]) })
     }
 }

@@ -20,9 +20,14 @@ final class GraphNode<Scalar: TensorScalar> {
         self.inputs = inputs
     }
 
-    deinit {
-        // Release long chains iteratively: the default recursive release of a deep graph
-        // (many inner steps) would otherwise use stack in proportion to its depth.
+    deinit { releaseInputs() }
+
+    /// Releases long chains iteratively: the default recursive release of a deep graph (many
+    /// inner steps) would otherwise use stack in proportion to its depth. Pre-specialised, so
+    /// the `Float` and `Double` graphs are released without runtime generic-metadata lookups.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private func releaseInputs() {
         var stack: [GraphNode] = inputs.compactMap { $0.node }
         inputs = []
         while var node = stack.popLast() {

@@ -13,7 +13,7 @@ import MetaTransport
 ///
 /// **Why the result does not depend on the workers.** Iteration `t` has tasks 0…B−1, each
 /// rebuilt by whichever worker computes it from (seed, t, index) and the parameters of
-/// version t, with the same code (``MetaAlgorithms/Algorithm/taskSteps``) the in-process
+/// version t, with the same code (``MetaAlgorithms/Algorithm/shardResult``) the in-process
 /// trainer runs. Meta-gradients travel as exact Float bytes. The coordinator waits until it
 /// holds one accepted result for every index, then reduces them with
 /// ``MetaTrainer/apply(_:to:)`` in index order 0…B−1, exactly as `--workers 0` does. Arrival

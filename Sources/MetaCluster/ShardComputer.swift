@@ -94,16 +94,14 @@ final class ShardComputer: @unchecked Sendable {
         }
         let start = MonotonicClock.seconds
         let tasks = a.taskIndices.map { trainer.task(iteration: Int(a.iteration), index: Int($0)) }
-        let results = config.algorithm.taskSteps(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner)
-        // One block sum per reduction block, carried by the block's first task (see MetaGradient).
-        let sums = MetaGradient.blockSums(results.map(\.metaGradient))
+        let shard = config.algorithm.shardResult(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner)
         let seconds = (MonotonicClock.seconds - start) / Double(max(1, tasks.count))
         let faulty = faults.nanAtIteration == a.iteration
-        let outcomes = zip(a.taskIndices, results).enumerated().map { k, pair in
-            let (index, r) = pair
-            return ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : r.loss, metric: r.metric,
-                                             metaGradient: k % block == 0 ? ParameterCoding.encode(sums[k / block]) : [],
-                                             computeSeconds: seconds)
+        // One block sum per reduction block, carried by the block's first task (see MetaGradient).
+        let outcomes = a.taskIndices.enumerated().map { k, index in
+            ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : shard.losses[k], metric: shard.metrics[k],
+                                      metaGradient: k % block == 0 ? ParameterCoding.encode(shard.blockSums[k / block]) : [],
+                                      computeSeconds: seconds)
         }
         return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, tasks: outcomes))
     }

@@ -27,6 +27,7 @@ public struct Parameters<Value> {
     public let layout: ParameterLayout
     public var values: [Value]
 
+    @inlinable
     public init(layout: ParameterLayout, values: [Value]) {
         require(layout.names.count == values.count,
                      "parameters: \(layout.names.count) names but \(values.count) values")
@@ -61,6 +62,7 @@ public struct Parameters<Value> {
     public func contains(_ name: String) -> Bool { layout.index[name] != nil }
 
     /// The same names with transformed values.
+    @inlinable
     public func map<T>(_ transform: (Value) throws -> T) rethrows -> Parameters<T> {
         Parameters<T>(layout: layout, values: try values.map(transform))
     }
@@ -71,6 +73,7 @@ public struct Parameters<Value> {
     }
 
     /// Combines two sets with the same names, position by position.
+    @inlinable
     public func zip<Other, T>(_ other: Parameters<Other>, _ combine: (Value, Other) throws -> T) rethrows -> Parameters<T> {
         require(layout == other.layout, "parameters: name sets differ: \(layout.names) vs \(other.layout.names)")
         return Parameters<T>(layout: layout, values: try Swift.zip(values, other.values).map(combine))

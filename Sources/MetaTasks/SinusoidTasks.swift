@@ -13,23 +13,29 @@ public struct SinusoidTasks: TaskFamily {
         self.supportPoints = supportPoints; self.queryPoints = queryPoints
     }
 
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     public func task<S: TensorScalar>(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit, as: S.Type = S.self) -> Task<S> {
         // The split picks a separate stream family: validation and test tasks never repeat training tasks.
-        var stream = RandomStream(seed: seed, iteration: iteration, task: index,
-                                  purpose: RandomPurpose("sinusoid-\(split.rawValue)"))
+        var stream = RandomStream(seed: seed, iteration: iteration, task: index, purpose: Self.purposes[split]!)
         let amplitude = stream.uniform(Self.amplitudeRange.lowerBound, Self.amplitudeRange.upperBound)
         let phase = stream.uniform(Self.phaseRange.lowerBound, Self.phaseRange.upperBound)
-        func points(_ n: Int) -> (Tensor<S>, Tensor<S>) {
-            var xs = [S](), ys = [S]()
-            for _ in 0..<n {
-                let x = stream.uniform(Self.inputRange.lowerBound, Self.inputRange.upperBound)
-                xs.append(S(x)); ys.append(S(amplitude * _sin(x - phase)))
-            }
-            return (Tensor(shape: [n, 1], scalars: xs), Tensor(shape: [n, 1], scalars: ys))
+        // Support points, then query points; each point draws x, and y = A sin(x − φ) in Double.
+        let counts = [supportPoints, queryPoints]
+        var inputs: [Tensor<S>] = [], targets: [Tensor<S>] = []
+        for n in counts {
+            var xs = [Double](repeating: 0, count: n)
+            for i in 0..<n { xs[i] = stream.uniform(Self.inputRange.lowerBound, Self.inputRange.upperBound) }
+            inputs.append(Tensor(shape: [n, 1]) { p, _ in for i in 0..<n { p[i] = S(xs[i]) } })
+            targets.append(Tensor(shape: [n, 1]) { p, _ in for i in 0..<n { p[i] = S(amplitude * _sin(xs[i] - phase)) } })
         }
-        let (sx, sy) = points(supportPoints), (qx, qy) = points(queryPoints)
-        return Task(supportInputs: sx, supportTargets: .regression(sy), queryInputs: qx, queryTargets: .regression(qy))
+        return Task(supportInputs: inputs[0], supportTargets: .regression(targets[0]),
+                    queryInputs: inputs[1], queryTargets: .regression(targets[1]))
     }
+
+    private static let purposes = Dictionary(uniqueKeysWithValues: TaskSplit.allCases.map {
+        ($0, RandomPurpose("sinusoid-\($0.rawValue)"))
+    })
 }
 
 import Foundation

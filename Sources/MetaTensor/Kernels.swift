@@ -41,9 +41,16 @@ func unaryKernel<T: TensorScalar>(_ op: UnaryKernel, _ x: UnsafePointer<T>, _ y:
     }
 }
 
+/// A shape and per-operand strides after ``coalesce(_:_:)``. A struct rather than a tuple:
+/// the hot kernels would otherwise look up tuple metadata on every call.
+struct Coalesced {
+    var dims: [Int]
+    var strides: [[Int]]
+}
+
 /// Merges adjacent dimensions that are contiguous in every operand (or broadcast in all).
 /// Returns the reduced shape and the matching stride lists; rank ≥ 1.
-func coalesce(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
+func coalesce(_ shape: [Int], _ strides: [[Int]]) -> Coalesced {
     var outShape: [Int] = []
     var outStrides: [[Int]] = Array(repeating: [], count: strides.count)
     for d in 0..<shape.count {
@@ -62,14 +69,30 @@ func coalesce(_ shape: [Int], _ strides: [[Int]]) -> ([Int], [[Int]]) {
         outShape.append(shape[d])
         for s in 0..<strides.count { outStrides[s].append(strides[s][d]) }
     }
-    if outShape.isEmpty { return ([1], strides.map { _ in [0] }) }
-    return (outShape, outStrides)
+    if outShape.isEmpty { return Coalesced(dims: [1], strides: strides.map { _ in [0] }) }
+    return Coalesced(dims: outShape, strides: outStrides)
 }
 
 @inline(__always)
 func binaryRows<T: TensorScalar>(_ a: UnsafePointer<T>, _ aStrides: [Int], _ b: UnsafePointer<T>, _ bStrides: [Int],
                                  _ out: UnsafeMutablePointer<T>, _ shape: [Int], _ f: (T, T) -> T) {
-    let (dims, st) = coalesce(shape, [aStrides, bStrides])
+    if shape.count == 1 {
+        // One dimension (what the equal-shape and scalar fast paths of `Tensor.zip` pass):
+        // no coalescing, no odometer.
+        let n = shape[0], sa = aStrides[0], sb = bStrides[0]
+        if sa == 1 && sb == 1 {
+            for i in 0..<n { out[i] = f(a[i], b[i]) }
+        } else if sa == 1 && sb == 0 {
+            let v = b[0]; for i in 0..<n { out[i] = f(a[i], v) }
+        } else if sa == 0 && sb == 1 {
+            let v = a[0]; for i in 0..<n { out[i] = f(v, b[i]) }
+        } else {
+            for i in 0..<n { out[i] = f(a[i &* sa], b[i &* sb]) }
+        }
+        return
+    }
+    let c = coalesce(shape, [aStrides, bStrides])
+    let dims = c.dims, st = c.strides
     let rank = dims.count
     let n = dims[rank - 1], sa = st[0][rank - 1], sb = st[1][rank - 1]
     let rows = dims.dropLast().reduce(1, *)
@@ -118,7 +141,8 @@ func binaryKernel<T: TensorScalar>(_ op: BinaryKernel, _ a: UnsafePointer<T>, _ 
 func reduceSumKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ shape: [Int], _ outStrides: [Int],
                                       _ out: UnsafeMutablePointer<T>, _ outCount: Int) {
     let inStrides = denseStrides(shape)
-    let (dims, st) = coalesce(shape, [inStrides, outStrides])
+    let c = coalesce(shape, [inStrides, outStrides])
+    let dims = c.dims, st = c.strides
     let rank = dims.count
     let n = dims[rank - 1], so = st[1][rank - 1]
     let rows = dims.dropLast().reduce(1, *)
@@ -209,7 +233,8 @@ func permuteKernel<T: TensorScalar>(_ x: UnsafePointer<T>, _ shape: [Int], _ per
     let inStrides = denseStrides(shape)
     let outShape = perm.map { shape[$0] }
     let srcStrides = perm.map { inStrides[$0] }  // input stride of each output axis
-    let (dims, st) = coalesce(outShape, [denseStrides(outShape), srcStrides])
+    let c = coalesce(outShape, [denseStrides(outShape), srcStrides])
+    let dims = c.dims, st = c.strides
     let rank = dims.count
     let n = dims[rank - 1], sx = st[1][rank - 1]
     let rows = dims.dropLast().reduce(1, *)

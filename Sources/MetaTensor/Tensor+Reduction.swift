@@ -12,6 +12,29 @@ extension Tensor {
         }
     }
 
+    /// The slices `range` along the first axis added left to right in `Scalar` arithmetic,
+    /// `((x[r₀] + x[r₀+1]) + x[r₀+2]) + …` elementwise, with the first axis dropped.
+    ///
+    /// The same bits as slicing the tensor and adding the slices one by one with `+` (a
+    /// reduction over tensors computed separately), without materialising the slices. Unlike
+    /// ``sum(toShape:)`` it does not accumulate in `Double`: its order and precision are those
+    /// of the tensor-by-tensor sum it stands for.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func sequentialSum(ofSlices range: Range<Int>) -> Tensor {
+        require(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0] && !range.isEmpty,
+                "shape error in sequentialSum: slices \(range) of \(shape)")
+        let inner = count / shape[0]
+        return Tensor(shape: Array(shape.dropFirst())) { p, _ in
+            let x = storage.pointer
+            p.update(from: x + range.lowerBound * inner, count: inner)
+            for r in range.dropFirst() {
+                let row = x + r * inner
+                for i in 0..<inner { p[i] = p[i] + row[i] }
+            }
+        }
+    }
+
     /// Sums along `axes`; keeps them as size-1 dimensions when `keepingDimensions`.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)

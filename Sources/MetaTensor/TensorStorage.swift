@@ -6,13 +6,15 @@ final class TensorStorage<Scalar: TensorScalar>: @unchecked Sendable {
     @usableFromInline let pointer: UnsafeMutablePointer<Scalar>
     @usableFromInline let count: Int
 
-    /// Uninitialised storage; the caller must write all `count` elements.
+    /// Uninitialised storage; the caller must write all `count` elements. The memory comes
+    /// from ``BufferPool``.
     @usableFromInline init(uninitializedCount count: Int) {
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        pointer = BufferPool.allocate(bytes: Swift.max(count, 1) * MemoryLayout<Scalar>.stride)
+            .bindMemory(to: Scalar.self, capacity: Swift.max(count, 1))
     }
 
-    deinit { pointer.deallocate() }
+    deinit { BufferPool.deallocate(UnsafeMutableRawPointer(pointer), bytes: Swift.max(count, 1) * MemoryLayout<Scalar>.stride) }
 
     @usableFromInline func copy() -> TensorStorage {
         let s = TensorStorage(uninitializedCount: count)

@@ -47,3 +47,20 @@ import MetaAlgorithms
         #expect(!TaskBatching.applies(algorithm: .maml, model: SineMLP(), tasks: [sines[0]]))
     }
 }
+
+/// A shard's block sums from the batched graph equal the reduction of per-task results.
+@Suite struct ShardResultTests {
+    @Test(arguments: [4, 10, 12])
+    func batchedShardBlockSumsAreBitIdenticalToReducingTaskByTaskResults(taskCount: Int) {
+        let model = SineMLP()
+        let parameters = model.initialParameters(seed: 5, as: Float.self)
+        let tasks: [Task<Float>] = (0..<taskCount).map { SinusoidTasks().task(seed: 8, iteration: 2, index: UInt32($0), split: .train) }
+        let inner = InnerLoop(steps: 1, learningRate: 0.01, firstOrder: false)
+        let batched = Algorithm.maml.shardResult(model: model, parameters: parameters, tasks: tasks, inner: inner)
+        let alone = ShardResult(tasks.map { MAML.taskStep(model: model, parameters: parameters, task: $0, inner: inner) })
+        #expect(batched.blockSums.count == (taskCount + 3) / 4)
+        #expect(batched.blockSums == alone.blockSums)
+        #expect(batched.losses == alone.losses)
+        #expect(batched.metrics == alone.metrics)
+    }
+}

@@ -104,3 +104,41 @@ func adamReference(theta start: [Double], gradients: [[Double]], learningRate: D
         ])
     }
 }
+
+/// The fused update computes each element exactly as the paper's formulas written with
+/// whole-tensor operations would.
+@Suite struct AdamFusedUpdateTests {
+    @Test func fusedUpdateIsBitIdenticalToWholeTensorFormulas() {
+        let adam = Adam<Float>(learningRate: 0.003)
+        var theta = Fixtures.parameters(Float.self)
+        var state = adam.initialState(for: theta)
+        for step in 1...4 {
+            let g = Fixtures.gradients(like: theta, step: step)
+            let (next, nextState) = adam.update(theta, gradients: g, state: state)
+            // The same formulas as whole-tensor kernels, with Adam's own bias-correction scales.
+            let t = step
+            let stepScale = Float(Double(adam.learningRate) / (1 - binaryPower(Double(adam.beta1), t)))
+            let varianceScale = Float(1 / (1 - binaryPower(Double(adam.beta2), t)))
+            for i in 0..<theta.count {
+                let m = state.firstMoment.values[i] * adam.beta1 + g.values[i] * (1 - adam.beta1)
+                let v = state.secondMoment.values[i] * adam.beta2 + g.values[i].map(.square) * (1 - adam.beta2)
+                let expected = theta.values[i] - (m * stepScale) / ((v * varianceScale).map(.sqrt) + adam.epsilon)
+                #expect(nextState.firstMoment.values[i] == m, "step \(step) m[\(i)]")
+                #expect(nextState.secondMoment.values[i] == v, "step \(step) v[\(i)]")
+                #expect(next.values[i] == expected, "step \(step) θ[\(i)]")
+            }
+            (theta, state) = (next, nextState)
+        }
+    }
+}
+
+/// Repeated squaring, as Adam computes βᵗ.
+private func binaryPower(_ base: Double, _ exponent: Int) -> Double {
+    var result = 1.0, square = base, e = exponent
+    while e > 0 {
+        if e & 1 == 1 { result *= square }
+        e >>= 1
+        if e > 0 { square *= square }
+    }
+    return result
+}

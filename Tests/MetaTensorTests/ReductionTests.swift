@@ -110,3 +110,24 @@ import MetaTestKit
         #expect(x.argmax(alongAxis: 1).indices == [0, 1, 2])
     }
 }
+
+/// `sequentialSum(ofSlices:)` stands for adding separately computed tensors one by one.
+@Suite struct SequentialSumTests {
+    @Test(arguments: [0..<1, 0..<4, 3..<7, 5..<9])
+    func sequentialSumIsBitIdenticalToAddingTheSlicesLeftToRight(range: Range<Int>) {
+        let x = randomTensor([9, 3, 5], seed: 21).converted(to: Float.self)
+        var expected = x.slice(axis: 0, start: range.lowerBound, length: 1).reshaped([3, 5])
+        for r in range.dropFirst() { expected = expected + x.slice(axis: 0, start: r, length: 1).reshaped([3, 5]) }
+        let got = x.sequentialSum(ofSlices: range)
+        #expect(got.shape == [3, 5])
+        #expect(got == expected)
+    }
+
+    @Test func sequentialSumAddsInScalarPrecisionNotInDouble() {
+        // 1 + 2⁻²⁴ + 2⁻²⁴ in Float is 1 when added left to right; a Double accumulator gives more.
+        let tiny = Float(1) / Float(1 << 24)
+        let x = Tensor<Float>(shape: [3, 1], scalars: [1, tiny, tiny])
+        #expect(x.sequentialSum(ofSlices: 0..<3).scalars == [1])
+        #expect(x.sum(toShape: [1, 1]).scalars != [1])
+    }
+}

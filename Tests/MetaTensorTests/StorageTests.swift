@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import MetaTensor
 
 /// Construction, reshaping (views), conversion between scalar types and copy-on-write.
@@ -78,5 +79,47 @@ import MetaTensor
         #expect(a == Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]))
         #expect(a != a.reshaped([4]))
         #expect(a != Tensor(shape: [2, 2], scalars: [1, 2, 3, 5]))
+    }
+}
+
+/// Tensor buffers come from per-thread size-class caches; reuse must never show through.
+@Suite struct BufferPoolTests {
+    @Test func aFreedBufferIsReusedForTheNextTensorOfItsSizeClass() {
+        var first: UnsafeRawPointer? = nil
+        do {
+            let a = Tensor<Float>(repeating: 1, shape: [1000])
+            first = a.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) }
+        }
+        // 900 floats round up to the same 4 KiB class as 1000.
+        let b = Tensor<Float>(repeating: 2, shape: [900])
+        #expect(b.withUnsafeBufferPointer { UnsafeRawPointer($0.baseAddress!) } == first)
+        #expect(b.scalars == [Float](repeating: 2, count: 900))
+    }
+
+    @Test func tensorsFreedOnAnotherThreadStayCorrect() {
+        // Built here, released on another thread (whose cache takes the buffers), then that
+        // thread builds tensors of the same sizes from them.
+        final class Box: @unchecked Sendable { var tensors: [Tensor<Double>]?; var ok = true }
+        for round in 0..<10 {
+            let box = Box()
+            box.tensors = (0..<8).map { Tensor<Double>(repeating: Double(round * 8 + $0), shape: [300 + $0]) }
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                box.tensors = nil
+                let again = (0..<8).map { Tensor<Double>(repeating: -1, shape: [300 + $0]) }
+                box.ok = again.allSatisfy { $0.scalars.allSatisfy { $0 == -1 } }
+                done.signal()
+            }
+            thread.start()
+            done.wait()
+            #expect(box.ok, "round \(round)")
+        }
+    }
+
+    @Test func smallAndLargeTensorsBypassThePoolAndStillWork() {
+        let small = Tensor<Float>(repeating: 3, shape: [5])
+        let large = Tensor<Float>(repeating: 4, shape: [(64 << 20) / 4 + 1])   // above the largest class
+        #expect(small.scalars == [3, 3, 3, 3, 3])
+        #expect(large.withUnsafeBufferPointer { $0[$0.count - 1] } == 4)
     }
 }
