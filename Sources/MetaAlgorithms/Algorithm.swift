@@ -1,4 +1,5 @@
 import MetaTensor
+import MetaAutodiff
 import MetaNN
 import MetaTasks
 
@@ -36,10 +37,12 @@ public enum Algorithm: String, Sendable, Hashable, CaseIterable, Codable {
     /// The contribution of a shard of whole reduction blocks (see ``ShardResult``): batched
     /// into one graph where ``TaskBatching`` applies, task by task otherwise; the two give
     /// the same bits.
+    /// `traced` lets a batched step be recorded and replayed (see
+    /// ``TaskBatching/mamlShard(model:parameters:tasks:inner:traced:)``).
     public func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
-                                             inner: InnerLoop) -> ShardResult<S> {
+                                             inner: InnerLoop, traced: TracedFunction<S>? = nil) -> ShardResult<S> {
         if TaskBatching.applies(algorithm: self, model: model, tasks: tasks) {
-            return TaskBatching.mamlShard(model: model, parameters: parameters, tasks: tasks, inner: inner)
+            return TaskBatching.mamlShard(model: model, parameters: parameters, tasks: tasks, inner: inner, traced: traced)
         }
         return ShardResult(tasks.map { taskStep(model: model, parameters: parameters, task: $0, inner: inner) })
     }

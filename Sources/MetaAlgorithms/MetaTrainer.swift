@@ -1,4 +1,5 @@
 import MetaTensor
+import MetaAutodiff
 import MetaNN
 import MetaOptim
 import MetaTasks
@@ -34,10 +35,15 @@ public struct MetaTrainer<S: TensorScalar> {
     /// Validation and test tasks (the training family unless the configuration names another).
     public let evaluationFamily: any TaskFamily
     public let optimizer: OuterOptimizer
+    /// The recorded-and-replayed batched step (``TracedFunction``), shared by copies of this
+    /// trainer; nil when tracing is off (the same bits, computed eagerly every time).
+    public let tracedShards: TracedFunction<S>?
 
-    /// Builds the trainer; throws when a data set cannot be loaded.
-    public init(configuration: RunConfiguration) throws {
+    /// Builds the trainer; throws when a data set cannot be loaded. `tracing` lets batched
+    /// steps be recorded and replayed (see ``TaskBatching``); results are the same either way.
+    public init(configuration: RunConfiguration, tracing: Bool = true) throws {
         self.configuration = configuration
+        tracedShards = tracing ? TracedFunction() : nil
         model = configuration.model
         family = try RunConfiguration.makeTaskFamily(configuration.family)
         evaluationFamily = try configuration.evaluationFamily.map(RunConfiguration.makeTaskFamily) ?? family
@@ -81,7 +87,7 @@ public struct MetaTrainer<S: TensorScalar> {
     public func step(_ state: State) -> (State, IterationMetrics) {
         let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
         let shard = configuration.algorithm.shardResult(model: model, parameters: state.parameters, tasks: tasks,
-                                                        inner: configuration.inner)
+                                                        inner: configuration.inner, traced: tracedShards)
         return apply(blockSums: shard.blockSums, losses: shard.losses, metrics: shard.metrics, to: state)
     }
 

@@ -40,11 +40,15 @@ public enum TaskBatching {
     /// MAML over a shard of whole reduction blocks, batched, reduced to block sums straight
     /// from the stacked per-task gradients (``Tensor/sequentialSum(ofSlices:)``): bit-identical
     /// to ``ShardResult/init(_:)`` of the per-task results, without slicing them apart.
+    ///
+    /// With `traced` (one instance per model and inner-loop configuration, kept across
+    /// calls), the batched step is recorded and then replayed (``TracedFunction``): the same
+    /// bits, without the graph and derivative-rule bookkeeping of each call.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func mamlShard<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
-                                                  inner: InnerLoop) -> ShardResult<S> {
-        let stacked = mamlStacked(model: model, parameters: parameters, tasks: tasks, inner: inner)
+                                                  inner: InnerLoop, traced: TracedFunction<S>? = nil) -> ShardResult<S> {
+        let stacked = mamlStacked(model: model, parameters: parameters, tasks: tasks, inner: inner, traced: traced)
         let sums = stride(from: 0, to: tasks.count, by: MetaGradient.blockSize).map { start in
             let block = start..<min(start + MetaGradient.blockSize, tasks.count)
             return Parameters(layout: parameters.layout, values: zip(parameters.values, stacked.gradients).map { p, g in
@@ -64,38 +68,49 @@ public enum TaskBatching {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     private static func mamlStacked<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
-                                                     inner: InnerLoop) -> Stacked<S> {
-        let t = tasks.count
+                                                     inner: InnerLoop, traced: TracedFunction<S>? = nil) -> Stacked<S> {
+        let t = tasks.count, n = parameters.count
         // Per-task parameter copies; vectors become [T, 1, n] so they broadcast over rows.
-        let copies = parameters.map { p -> Variable<S> in
+        let copies = parameters.values.map { p -> Tensor<S> in
             let single = p.rank == 1 ? [1, 1] + p.shape : [1] + p.shape
-            return Variable(differentiable: p.reshaped(single).broadcast(to: [t] + single.dropFirst()))
+            return p.reshaped(single).broadcast(to: [t] + single.dropFirst())
         }
         func stack(_ parts: [Tensor<S>]) -> Tensor<S> { Tensor.concatenate(parts.map { $0.reshaped([1] + $0.shape) }, axis: 0) }
-        func targets(_ kind: KeyPath<Task<S>, Targets<S>>) -> Tensor<S> {
+        func targets(_ query: Bool) -> Tensor<S> {
             stack(tasks.map { task -> Tensor<S> in
-                guard case let .regression(y) = task[keyPath: kind] else { fatalError("batched MAML needs regression tasks") }
+                guard case let .regression(y) = query ? task.queryTargets : task.supportTargets else {
+                    fatalError("batched MAML needs regression tasks")
+                }
                 return y
             })
         }
-        let supportX = Variable(stack(tasks.map { $0.supportInputs })), supportY = Variable(targets(\.supportTargets))
-        let queryX = Variable(stack(tasks.map { $0.queryInputs })), queryY = Variable(targets(\.queryTargets))
+        let data = [stack(tasks.map { $0.supportInputs }), targets(false), stack(tasks.map { $0.queryInputs }), targets(true)]
         let perTaskScale = 1 / S(tasks[0].supportInputs.shape[0] * tasks[0].supportInputs.shape.dropFirst().reduce(1, *))
         let queryScale = 1 / S(tasks[0].queryInputs.shape[0] * tasks[0].queryInputs.shape.dropFirst().reduce(1, *))
+        let layout = parameters.layout
 
-        // Σ_t mean_t((f_t(x) − y)²): each task's loss depends on its own copy only, so the
-        // gradient with respect to the copies is the stack of the per-task gradients.
-        var fast = copies
-        for _ in 0..<inner.steps {
-            let loss = (model.apply(fast, supportX) - supportY).squared().sum() * perTaskScale
-            let g = gradients(of: loss, withRespectTo: fast.values, createGraph: !inner.firstOrder)
-            fast = Parameters(layout: fast.layout, values: zip(fast.values, g).map { $0 - $1 * S(inner.learningRate) })
+        // Inputs: the copies, then support x, y and query x, y. Outputs: the stacked
+        // meta-gradients, then the per-task query losses.
+        func step(_ inputs: [Tensor<S>]) -> [Tensor<S>] {
+            let leaves = Parameters(layout: layout, values: inputs[..<n].map { Variable(differentiable: $0) })
+            let supportX = Variable(inputs[n]), supportY = Variable(inputs[n + 1])
+            let queryX = Variable(inputs[n + 2]), queryY = Variable(inputs[n + 3])
+            // Σ_t mean_t((f_t(x) − y)²): each task's loss depends on its own copy only, so the
+            // gradient with respect to the copies is the stack of the per-task gradients.
+            var fast = leaves
+            for _ in 0..<inner.steps {
+                let loss = (model.apply(fast, supportX) - supportY).squared().sum() * perTaskScale
+                let g = gradients(of: loss, withRespectTo: fast.values, createGraph: !inner.firstOrder)
+                fast = Parameters(layout: layout, values: zip(fast.values, g).map { $0 - $1 * S(inner.learningRate) })
+            }
+            let squaredErrors = (model.apply(fast, queryX) - queryY).squared()
+            let meta = gradients(of: squaredErrors.sum() * queryScale, withRespectTo: leaves.values)
+            // Per-task losses, summed exactly as the unbatched step sums them.
+            let perTaskLoss = squaredErrors.detached().sum(toShape: [t] + [Int](repeating: 1, count: squaredErrors.rank - 1)) * queryScale
+            return meta.map(\.value) + [perTaskLoss.value]
         }
-        let prediction = model.apply(fast, queryX)
-        let squaredErrors = (prediction - queryY).squared()
-        let meta = gradients(of: squaredErrors.sum() * queryScale, withRespectTo: copies.values)
-        // Per-task losses, summed exactly as the unbatched step sums them.
-        let perTaskLoss = squaredErrors.value.sum(toShape: [t] + [Int](repeating: 1, count: squaredErrors.rank - 1)) * queryScale
-        return Stacked(gradients: meta.map { $0.value }, losses: (0..<t).map { Double(perTaskLoss.reshaped([t])[$0]) })
+        let outputs = traced.map { $0(copies + data, step) } ?? step(copies + data)
+        let losses = outputs[n].reshaped([t])
+        return Stacked(gradients: Array(outputs[..<n]), losses: (0..<t).map { Double(losses[$0]) })
     }
 }

@@ -7,6 +7,8 @@ import MetaTensor
 /// numbers, so when the sweep runs with `createGraph` the rules themselves are recorded and
 /// the resulting gradient can be differentiated again. Masks (ReLU, max) are constants: their
 /// derivative is zero almost everywhere, which is exactly the second-order behaviour wanted.
+/// They are computed by primitives on detached inputs, never from raw values, so that a
+/// ``Trace`` records them too.
 ///
 /// - Parameters:
 ///   - inputs: the primitive's inputs (detached copies when no graph is being built).
@@ -30,9 +32,9 @@ func pullback<S: TensorScalar>(_ primitive: Primitive<S>, inputs x: [Variable<S>
         case .log: return [g / a]
         case .tanh: return [g * (1 - y.squared())]
         case .sigmoid: return [g * (y * (1 - y))]
-        case .relu: return [g * Variable(a.value.map(.positiveMask))]
+        case .relu: return [g * a.detached().map(.positiveMask)]
         case .sqrt: return [g / y * 0.5]
-        case .abs: return [g * Variable(a.value.map(.positiveMask) - (-a.value).map(.positiveMask))]
+        case .abs: return [g * (a.detached().map(.positiveMask) - (-a.detached()).map(.positiveMask))]
         case .square: return [g * a * 2]
         case .reciprocal: return [-(g * y.squared())]
         case .positiveMask: return [nil]
@@ -59,8 +61,9 @@ func pullback<S: TensorScalar>(_ primitive: Primitive<S>, inputs x: [Variable<S>
                     needs[1] ? reduce(-(g * y) / b, to: b.shape) : nil]
         case .maximum, .minimum:
             // The gradient goes to `b` only where it strictly wins; ties go to `a`.
-            let bWins = op == .maximum ? Tensor.zip(.greater, b.value, a.value) : Tensor.zip(.greater, a.value, b.value)
-            let maskA = Variable(Tensor(S(1)) - bWins), maskB = Variable(bWins)
+            let (a0, b0) = (a.detached(), b.detached())
+            let maskB = op == .maximum ? Variable.apply(.binary(.greater), [b0, a0]) : Variable.apply(.binary(.greater), [a0, b0])
+            let maskA = Variable(S(1)) - maskB
             return [needs[0] ? reduce(g * maskA, to: a.shape) : nil, needs[1] ? reduce(g * maskB, to: b.shape) : nil]
         case .greater, .equal:
             return [nil, nil]

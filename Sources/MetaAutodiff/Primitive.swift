@@ -8,7 +8,7 @@ import MetaTensor
 /// which is what lets a gradient be differentiated again (second-order MAML). For example the
 /// two backward passes of convolution are primitives of their own, and each one's rule is
 /// expressed with convolution and the other backward pass.
-public enum Primitive<Scalar: TensorScalar> {
+public enum Primitive<Scalar: TensorScalar>: Equatable, Sendable {
     /// A differentiable input (parameters, or anything a gradient is taken with respect to).
     case leaf
     case unary(UnaryKernel, parameter: Double)

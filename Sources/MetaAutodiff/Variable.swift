@@ -38,11 +38,14 @@ public struct Variable<Scalar: TensorScalar> {
     /// The value of a one-element variable.
     public var scalar: Scalar { value.scalar }
 
-    /// Applies a primitive to inputs: evaluates it and records a node when any input is differentiable.
+    /// Applies a primitive to inputs: evaluates it and records a node when any input is
+    /// differentiable. Every evaluation, differentiable or not, is also handed to the
+    /// thread's ``Trace`` recording when one is under way.
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public static func apply(_ primitive: Primitive<Scalar>, _ inputs: [Variable]) -> Variable {
         let value = primitive.evaluate(inputs)
+        if let recorder = TraceRecording.current { TraceRecording.record(recorder, primitive, inputs, value) }
         for input in inputs where input.node != nil {
             return Variable(value: value, node: GraphNode(primitive, value: value, inputs: inputs))
         }

@@ -94,7 +94,8 @@ final class ShardComputer: @unchecked Sendable {
         }
         let start = MonotonicClock.seconds
         let tasks = a.taskIndices.map { trainer.task(iteration: Int(a.iteration), index: Int($0)) }
-        let shard = config.algorithm.shardResult(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner)
+        let shard = config.algorithm.shardResult(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner,
+                                                 traced: trainer.tracedShards)
         let seconds = (MonotonicClock.seconds - start) / Double(max(1, tasks.count))
         let faulty = faults.nanAtIteration == a.iteration
         // One block sum per reduction block, carried by the block's first task (see MetaGradient).

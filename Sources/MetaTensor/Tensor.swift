@@ -116,6 +116,10 @@ public struct Tensor<Scalar: TensorScalar>: Sendable {
         return Tensor(shape: target, storage: storage)
     }
 
+    /// The identity of the buffer: equal for tensors that share it (see ``sharesStorage(with:)``),
+    /// and never reused while a tensor holding the buffer is alive.
+    public var storageIdentity: ObjectIdentifier { ObjectIdentifier(storage) }
+
     /// Whether both tensors hold the same buffer (a reshape of the other, or an unmutated copy).
     public func sharesStorage(with other: Tensor) -> Bool { storage === other.storage }
 }

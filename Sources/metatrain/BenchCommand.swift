@@ -28,6 +28,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "With --workers: bounded-staleness asynchronous mode (0: synchronous).")
     var staleness: Int = 0
 
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Record batched steps and replay them (--no-tracing: run them eagerly every time; the same bits).")
+    var tracing = true
+
     @Flag(name: .long, help: "Print one JSON object instead of a table.")
     var json = false
 
@@ -55,6 +59,7 @@ struct BenchCommand: ParsableCommand {
             var bench = TrainingBenchmark(workload: workload, algorithm: algorithm, threads: compute.threads, iterations: iterations)
             bench.workers = workers
             bench.staleness = staleness
+            bench.tracing = tracing
             try emit(try bench.run(progress: progress), table: \.table)
         }
     }

@@ -20,6 +20,8 @@ struct TrainingBenchmark {
         /// Worker processes (0: this process computes).
         var workers: Int
         var staleness: Int
+        /// Whether batched steps were recorded and replayed (``TracedFunction``).
+        var tracing: Bool
         /// Through the runtime: the coordinator's own share of the iteration time (median of
         /// windows), and bytes on the wire per iteration (both directions).
         var coordinatorFraction: Double?
@@ -28,7 +30,7 @@ struct TrainingBenchmark {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
             case peakRssBytes = "peak_rss_bytes", windows = "window_meta_iterations_per_second", blasCore = "blas_core"
-            case windowResidentBytes = "window_rss_bytes", workers, staleness
+            case windowResidentBytes = "window_rss_bytes", workers, staleness, tracing
             case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
         }
 
@@ -76,13 +78,15 @@ struct TrainingBenchmark {
     var workers = 0
     /// Bounded staleness through the runtime (0: synchronous).
     var staleness = 0
+    /// Record and replay batched steps (off: eager every time; the same bits).
+    var tracing = true
     /// Meta-iterations per timed window (nil: about two seconds' worth).
     let iterations: Int?
     let windows = 5
 
     func run(progress: ((String) -> Void)?) throws -> Report {
         let config = Self.configuration(workload, algorithm: algorithm)
-        let trainer = try MetaTrainer<Float>(configuration: config)
+        let trainer = try MetaTrainer<Float>(configuration: config, tracing: tracing)
         var state = trainer.initialState()
         var coordinator: Coordinator?
         var cluster: LocalCluster?
@@ -128,7 +132,7 @@ struct TrainingBenchmark {
         return Report(workload: workload, algorithm: algorithm, threads: threads, parameters: state.parameters.scalarCount,
                       metaBatch: config.metaBatchSize, metaIterationsPerSecond: median,
                       tasksPerSecond: median * Double(config.metaBatchSize), peakRssBytes: ProcessMemory.peakResidentBytes,
-                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers, staleness: staleness,
+                      windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers, staleness: staleness, tracing: tracing,
                       coordinatorFraction: workers > 0 ? Stopwatch.median(fractions) : nil,
                       wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil)
     }

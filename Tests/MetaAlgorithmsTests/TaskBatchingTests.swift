@@ -64,3 +64,23 @@ import MetaAlgorithms
         #expect(batched.metrics == alone.metrics)
     }
 }
+
+/// Recording the batched step and replaying it changes nothing but speed.
+@Suite struct TracedTrainingTests {
+    @Test(arguments: [false, true])
+    func tracedTrainingIsBitIdenticalToEagerTraining(firstOrder: Bool) throws {
+        var config = RunConfiguration.presets["sine-maml"]!
+        config.metaBatchSize = 10
+        config.inner.firstOrder = firstOrder
+        let traced = try MetaTrainer<Float>(configuration: config, tracing: true)
+        let eager = try MetaTrainer<Float>(configuration: config, tracing: false)
+        var a = traced.initialState(), b = eager.initialState()
+        for _ in 0..<6 {
+            a = traced.step(a).0
+            b = eager.step(b).0
+        }
+        #expect(traced.tracedShards?.compiledCount == 1)   // replayed from the third iteration on
+        #expect(a.parameters == b.parameters)
+        #expect(a.optimizer == b.optimizer)
+    }
+}
