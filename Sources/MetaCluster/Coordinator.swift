@@ -26,6 +26,13 @@ import MetaTransport
 /// Results carry their parameter version; stale and duplicate ones are dropped and counted
 /// by ``CoordinatorPeer``. Frames that do not decode are counted and dropped; log lines about
 /// a peer are limited to one a minute (``PeerLog``).
+///
+/// **Pauses.** Time the coordinator itself did not run (SIGSTOP, a VM pause, a laptop sleep,
+/// a long validation) is not counted as its workers' silence (``LoopStall``). A worker lost
+/// anyway (it was stopped longer than the coordinator) stays known for a minute: if it is
+/// alive and unaware (its heartbeats arrive again on the same connection), ``CoordinatorPeer``
+/// sends it the job again and it rejoins at once; if it reconnected instead, its hello on the
+/// new connection does.
 public final class Coordinator {
     public struct Options {
         /// The ZeroMQ endpoint to bind (`tcp://0.0.0.0:5555`; port `*` picks a free one).
@@ -101,6 +108,7 @@ public final class Coordinator {
     private var assignedAt: [[UInt8]: Double] = [:]
     private var peerLog: PeerLog
     private var nextHeartbeat = 0.0
+    private var stall: LoopStall
     private let maxMessageBytes: Int
     private let layoutNames: [String]
     private let layoutShapes: [[Int]]
@@ -142,6 +150,7 @@ public final class Coordinator {
         let parameterBytes = ParameterCoding.encode(initial).count
         maxMessageBytes = WireCodec.maxMessageBytes(parameterBytes: parameterBytes, tasks: trainer.configuration.metaBatchSize)
         peerLog = PeerLog(write: options.log)
+        stall = LoopStall(threshold: options.heartbeat.interval)
     }
 
     /// The job as sent to workers (with the frame limit).
@@ -170,6 +179,11 @@ public final class Coordinator {
         endpoint = s.lastEndpoint
         return endpoint
     }
+
+    /// How long a lost peer is kept after its last message (a minute, or two heartbeat
+    /// timeouts if longer), so that a worker that was paused longer than the coordinator
+    /// rejoins on its next heartbeat; then it is forgotten (it reconnected, or is gone).
+    private var lostRetention: Double { max(60, 2 * options.heartbeat.timeout) }
 
     /// Live workers that have the job built.
     public var readyWorkers: Int { peers.values.filter(\.hasJob).count }
@@ -296,15 +310,32 @@ public final class Coordinator {
             }
         }
         let now = MonotonicClock.seconds
+        // Measured right before the silence checks, so a stop anywhere since the last ones counts.
+        let stalled = stall.stalled(now: now, maxWait: timeout)
+        if stalled > 0 {
+            // Nothing could arrive while this process did not run: not the workers' silence.
+            for (id, heard) in lastHeard { lastHeard[id] = min(now, heard + stalled) }
+            if stalled > options.heartbeat.timeout {
+                options.log("the coordinator did not run for \(Int(stalled.rounded())) s (paused, or a long step); "
+                            + "not counting that as the workers' silence")
+            }
+        }
         if now >= nextHeartbeat {
             nextHeartbeat = now + options.heartbeat.interval
             let stamp = MonotonicClock.nanoseconds
             for id in Array(peers.keys) { handle(id, .heartbeatDue(now: stamp)) }
         }
-        for (id, heard) in lastHeard where now - heard > options.heartbeat.timeout {
-            if peers[id]?.isLive == true { counters.lostWorkers += 1 }
-            handle(id, .timeout)
-            forget(id)
+        for (id, heard) in lastHeard {
+            let silence = now - heard
+            if peers[id]?.isLive == true {
+                guard silence > options.heartbeat.timeout else { continue }
+                // Lost, but kept (see lostRetention): a worker alive and unaware of it is sent
+                // the job again on its next heartbeat (see CoordinatorPeer).
+                counters.lostWorkers += 1
+                handle(id, .timeout)
+            } else if silence > lostRetention || peers[id] == nil {
+                forget(id)
+            }
         }
         busySeconds += MonotonicClock.seconds - t0
         return true
@@ -360,9 +391,9 @@ public final class Coordinator {
                 bytesOut += frame.count + id.count
                 let delivered = (try? socket?.send([id, frame])) ?? false
                 if delivered != true, peers[id]?.isLive == true {
-                    // ROUTER_MANDATORY: the connection is gone; treat the worker as lost now.
+                    // ROUTER_MANDATORY: the connection is gone; nothing more can come from it.
                     counters.lostWorkers += 1
-                    handle(id, .timeout)
+                    handle(id, .disconnected)
                     forget(id)
                     return
                 }

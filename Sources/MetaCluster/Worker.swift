@@ -11,10 +11,12 @@ import MetaTransport
 ///
 /// The protocol decisions are ``WorkerPeer``'s; this type only moves bytes, keeps the
 /// timers and carries out the peer's actions. Reconnects (after the coordinator went silent
-/// for the heartbeat timeout) recreate the socket, so stale queued messages are dropped,
-/// and are spaced by an exponential backoff (doubling from the heartbeat interval, up to 30 s;
-/// libzmq's own TCP reconnects back off from 100 ms to 5 s). ``run()`` returns the reason the
-/// session ended: a shutdown, a reject, or SIGINT/SIGTERM.
+/// for the heartbeat timeout) recreate the socket, so stale queued messages are dropped. A
+/// hello that gets no answer is said again on a new connection after a delay that starts at
+/// 1 s and doubles up to the heartbeat timeout, until the job arrives (libzmq's own TCP
+/// reconnects back off from 100 ms to 5 s). Time this process did not run (SIGSTOP, a VM
+/// pause, building the job) is not counted as the coordinator's silence (``LoopStall``).
+/// ``run()`` returns the reason the session ended: a shutdown, a reject, or SIGINT/SIGTERM.
 public final class Worker {
     public struct Options {
         public var endpoint: String
@@ -55,7 +57,9 @@ public final class Worker {
     private let computer: ShardComputer
     private var lastHeard = MonotonicClock.seconds
     private var nextHeartbeat = MonotonicClock.seconds
+    /// Seconds to wait for an answer to the hello before saying it again.
     private var backoff: Double
+    private var stall: LoopStall
     private var stopReason: String?
     /// Shards computed in this session.
     public private(set) var shardsComputed = 0
@@ -65,8 +69,15 @@ public final class Worker {
         peer = WorkerPeer(hello: HelloMessage(buildID: options.buildID, workerName: options.name,
                                               threads: UInt16(clamping: options.threads)))
         computer = ShardComputer(faults: options.faults)
-        backoff = options.heartbeat.timeout
+        backoff = Self.firstHelloRetry(options.heartbeat)
+        stall = LoopStall(threshold: options.heartbeat.interval)
     }
+
+    /// The first delay before a hello is said again: 1 s, or the heartbeat timeout if shorter.
+    static func firstHelloRetry(_ heartbeat: HeartbeatSettings) -> Double { min(1, heartbeat.timeout) }
+
+    /// The longest delay between hellos: the heartbeat timeout (at least 1 s).
+    static func lastHelloRetry(_ heartbeat: HeartbeatSettings) -> Double { max(1, heartbeat.timeout) }
 
     deinit { computer.close() }
 
@@ -96,6 +107,16 @@ public final class Worker {
                 }
             }
             let t = MonotonicClock.seconds
+            // Measured right before the silence check, so a stop anywhere since the last one counts.
+            let stalled = stall.stalled(now: t, maxWait: wait)
+            if stalled > 0 {
+                // Nothing could arrive while this process did not run: not the coordinator's silence.
+                lastHeard = min(t, lastHeard + stalled)
+                if stalled > options.heartbeat.timeout {
+                    options.log("this worker did not run for \(Int(stalled.rounded())) s (paused?); "
+                                + "not counting that as the coordinator's silence")
+                }
+            }
             if t >= nextHeartbeat {
                 nextHeartbeat = t + options.heartbeat.interval
                 perform(peer.handle(.heartbeatDue(now: MonotonicClock.nanoseconds)))
@@ -103,9 +124,10 @@ public final class Worker {
             let silence = peer.state == .helloSent ? backoff : options.heartbeat.timeout
             if t - lastHeard > silence {
                 if peer.state == .helloSent {
-                    backoff = min(backoff * 2, 30)
-                    options.log("no answer from \(options.endpoint) yet; saying hello again (next try in \(Int(backoff)) s)")
-                    try reconnect()
+                    backoff = min(backoff * 2, Self.lastHelloRetry(options.heartbeat))
+                    options.log("no answer from \(options.endpoint) yet; saying hello again on a new connection "
+                                + "(next try in \(String(format: "%.3g", backoff)) s)")
+                    perform(peer.handle(.helloUnanswered))
                 } else {
                     perform(peer.handle(.coordinatorTimeout))
                 }
@@ -129,14 +151,13 @@ public final class Worker {
         lastHeard = MonotonicClock.seconds
     }
 
+    /// A new socket (a new connection, so a new routing id at the coordinator); the peer then
+    /// says hello on it.
     private func reconnect() throws(ZMQError) {
         socket?.close()
         socket = nil
         try connect()
         perform(peer.handle(.connected))
-        if peer.state != .helloSent {  // connected while helloSent: say hello again
-            send(.hello(peer.hello))
-        }
     }
 
     private func drainSocket() throws(ZMQError) {
@@ -146,7 +167,7 @@ public final class Worker {
                 let message = try WireCodec.decode(frames[0], maxBytes: maxMessageBytes)
                 lastHeard = MonotonicClock.seconds
                 if case .job(let job) = message {
-                    backoff = options.heartbeat.timeout
+                    backoff = Self.firstHelloRetry(options.heartbeat)
                     maxMessageBytes = Int(clamping: max(job.maxMessageBytes, UInt64(Worker.initialMaxMessageBytes)))
                 }
                 perform(peer.handle(.received(message)))

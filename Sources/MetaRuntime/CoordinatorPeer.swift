@@ -3,7 +3,8 @@
 /// ```
 /// unknown ──(hello ok: send job)──▶ jobSent ──(ready, matching hash)──▶ idle
 /// idle ──(assign: send assignment)──▶ busy ──(result for that shard: accept)──▶ idle …
-/// unknown | jobSent | idle | busy ──(timeout)──▶ lost ──(hello ok: send job)──▶ jobSent
+/// unknown | jobSent | idle | busy ──(timeout | disconnected)──▶ lost ──(hello ok: send job)──▶ jobSent
+/// lost ──(heartbeat from a worker that said hello: it never noticed; send job again)──▶ jobSent
 /// jobSent | idle | busy ──(hello again: the worker restarted; send job)──▶ jobSent
 /// busy ──(result with non-finite values: rejectResult)──▶ idle
 /// any live ──(hello or frame of another version | ready with other hash | reject | refuse)──▶ rejected
@@ -12,6 +13,13 @@
 /// Whenever a busy peer leaves `busy` other than by its result, the machine returns
 /// ``Action/reassign(_:)`` (or ``Action/rejectResult(_:_:)``) with its shard, so no shard is ever lost; and a result is accepted
 /// only in `busy`, for exactly the shard assigned, so none is ever reduced twice.
+///
+/// A lost worker may be alive and unaware of it (both sides were paused, or the coordinator
+/// was; its heartbeats arrive again on the same connection). The scheduler therefore keeps a
+/// lost peer for a while, and the worker's next heartbeat starts its session over: the job is
+/// sent again (the worker answers with ready, abandoning the shard it may still compute),
+/// instead of dropping its heartbeats until the worker's own timeout makes it reconnect.
+/// Its late result is still never accepted.
 ///
 /// The scheduler creates one peer per connection (ROUTER routing id), delivers decoded
 /// messages, decoding failures, its own decisions (assign, refuse, shut down) and timer
@@ -48,7 +56,8 @@ public struct CoordinatorPeer: Sendable {
         case idle
         /// Computing this shard.
         case busy(Shard)
-        /// Silent past the timeout; its shard was reassigned. A new hello brings it back.
+        /// Silent past the timeout, or disconnected; its shard was reassigned. A new hello, or a
+        /// heartbeat from a worker that had said hello, brings it back.
         case lost
         /// Refused, by either side, for this reason; every further message is dropped.
         case rejected(RejectReason)
@@ -71,6 +80,8 @@ public struct CoordinatorPeer: Sendable {
         case heartbeatDue(now: UInt64)
         /// The worker was silent past the heartbeat timeout, or its shard exceeded its deadline.
         case timeout
+        /// The worker's connection is gone (a send found no route to it).
+        case disconnected
         /// Training is over: tell the worker to stop.
         case shutdown(String)
     }
@@ -177,10 +188,11 @@ public struct CoordinatorPeer: Sendable {
             default: return []
             }
 
-        case .timeout:
+        case .timeout, .disconnected:
             guard isLive else { return [] }
             let shard = leave(.lost)
-            return (shard.map { [.reassign($0)] } ?? []) + [.log("lost \(name): silent past the timeout")]
+            let why = event == .timeout ? "silent past the timeout" : "its connection is gone"
+            return (shard.map { [.reassign($0)] } ?? []) + [.log("lost \(name): \(why)")]
 
         case .shutdown(let reason):
             let connected = isLive
@@ -235,6 +247,12 @@ public struct CoordinatorPeer: Sendable {
 
         case (.heartbeat, .jobSent), (.heartbeat, .idle), (.heartbeat, .busy):
             return []  // the transport noted that the worker is alive
+
+        case (.heartbeat, .lost) where hello != nil:
+            // Lost, but alive and unaware: start its session over on this connection.
+            heldParameterVersion = nil
+            state = .jobSent
+            return [.log("\(name) is back after being lost; sending the job again"), .send(.job(job))]
 
         case (.reject(let r), _) where isLive:
             let shard = leave(.rejected(r.reason))

@@ -12,7 +12,7 @@ import MetaNN
 ///          ◀─────────────────────── assignment (iteration, task indices, parameters)
 ///   result ───────────────────────▶            reduced in task-index order
 ///          … assignment / result …
-///   heartbeat ◀──────────────────▶ heartbeat   both ways, periodically
+///   heartbeat ◀──────────────────▶ heartbeat   both ways, periodically, once the job is sent
 ///          ◀─────────────────────── shutdown   (or reject, either direction)
 /// ```
 /// Each case's payload documents who sends it, when, and what the receiver does. The byte
@@ -84,7 +84,9 @@ public struct HelloMessage: Sendable, Equatable {
     }
 }
 
-/// Coordinator → worker, the answer to an accepted hello: what to train.
+/// Coordinator → worker, the answer to an accepted hello: what to train. Sent again, without
+/// a new hello, to a worker the coordinator had lost whose heartbeats arrive again: the
+/// worker then starts over as after its hello (abandoning the shard in flight).
 ///
 /// The worker checks that `jobHash` is the SHA-256 of `configurationYAML`, sets its socket's
 /// maximum message size to `maxMessageBytes`, builds the model and task sampler from the
@@ -210,11 +212,12 @@ public struct ResultMessage: Sendable, Equatable {
     }
 }
 
-/// Either direction, periodically (every few seconds) on an established connection.
+/// Either direction, periodically (every few seconds) on an established connection: from
+/// the job on (a worker sends none while its hello is unanswered).
 ///
 /// The receiver only notes that the sender is alive; a peer that stays silent past the
-/// heartbeat timeout is considered lost (coordinator: its shard is reassigned; worker: it
-/// reconnects). Workers report the iteration they are working on, the coordinator sends nil.
+/// heartbeat timeout is considered lost (coordinator: its shard is reassigned, and a heartbeat
+/// that arrives later is answered with the job again; worker: it reconnects). Workers report the iteration they are working on, the coordinator sends nil.
 public struct HeartbeatMessage: Sendable, Equatable {
     /// The sender's monotonic clock in nanoseconds (for round-trip estimates, not for ordering).
     public var sentAt: UInt64

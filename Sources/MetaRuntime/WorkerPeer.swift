@@ -4,14 +4,23 @@
 /// connecting ──(connected: send hello)──▶ helloSent ──(job)──▶ building ──(jobBuilt: send ready)──▶ ready
 ///                                                      └─(job already built: send ready)──────────▶ ready
 /// ready ──(assignment: compute)──▶ working ──(computed: send result)──▶ ready …
-/// connected state ──(coordinator timeout: reconnect)──▶ reconnecting ──(connected: send hello)──▶ helloSent
+/// helloSent ──(hello unanswered: reconnect)──▶ reconnecting ──(connected: send hello)──▶ helloSent
+/// connected state ──(coordinator timeout: reconnect)──▶ reconnecting
+/// building | ready | working ──(job again: the coordinator had lost this worker; start over)──▶ building | ready
 /// any ──(reject | shutdown | a job, assignment or result it cannot use: send reject, stop)──▶ stopped
 /// ```
 /// The transport drives it: it delivers decoded messages, decoding failures, local completions
 /// (job built, shard computed) and timer events, and carries out the returned actions in order.
-/// A message that is not expected in the current state (an assignment before the job, a second
-/// job, a result of an abandoned shard) is dropped and counted, logged the first time for
-/// each (message, state) pair, and leaves the state unchanged.
+/// A message that is not expected in the current state (an assignment before the job, a result
+/// of an abandoned shard) is dropped and counted, logged the first time for each (message,
+/// state) pair, and leaves the state unchanged.
+///
+/// Until the coordinator answers the hello the worker sends nothing else (no heartbeats: a
+/// coordinator can only drop them), and a hello that stays unanswered is said again on a new
+/// connection (``Event/helloUnanswered``; the transport spaces the tries). A job that arrives
+/// after the session started means the coordinator lost this worker (it was silent past the
+/// timeout, e.g. paused) while the worker never noticed: the worker starts over exactly as
+/// after its hello, abandoning the shard in flight (the coordinator has reassigned it).
 public struct WorkerPeer: Sendable {
     /// Where the worker is in its session.
     public enum State: Sendable, Equatable {
@@ -51,6 +60,9 @@ public struct WorkerPeer: Sendable {
         case heartbeatDue(now: UInt64)
         /// Nothing arrived from the coordinator within the heartbeat timeout.
         case coordinatorTimeout
+        /// The hello got no answer within the transport's retry delay: say it again on a new
+        /// connection.
+        case helloUnanswered
     }
 
     /// What the transport and runtime must do, in order.
@@ -147,7 +159,7 @@ public struct WorkerPeer: Sendable {
 
         case .heartbeatDue(let now):
             switch state {
-            case .helloSent, .building, .ready:
+            case .building, .ready:
                 return [.send(.heartbeat(HeartbeatMessage(sentAt: now)))]
             case .working(let assignment):
                 return [.send(.heartbeat(HeartbeatMessage(sentAt: now, iteration: assignment.iteration)))]
@@ -165,23 +177,35 @@ public struct WorkerPeer: Sendable {
             default:
                 return []
             }
+
+        case .helloUnanswered:
+            guard state == .helloSent else { return ignore("helloUnanswered while \(state.name)") }
+            state = .reconnecting
+            return [.reconnect]
         }
     }
 
     private mutating func receive(_ message: Message) -> [Action] {
         switch (message, state) {
-        case (.job(let job), .helloSent):
+        case (.job(let job), .helloSent), (.job(let job), .building), (.job(let job), .ready), (.job(let job), .working):
             guard job.hashMatchesConfiguration else {
                 return reject(.jobMismatch, "job hash \(job.jobHash) is not the SHA-256 of the configuration sent")
             }
+            var log: [Action] = []
+            if state != .helloSent {
+                // The coordinator lost this worker and starts over; what was in flight is abandoned.
+                log = [.log("the coordinator sent the job again while \(state.name) (it had lost this worker); starting over")]
+                heldParameterVersion = nil
+                if case .building(let hash) = state, hash == job.jobHash { return log }  // ready follows when built
+            }
             if job.jobHash == builtJob {
                 state = .ready
-                return [.send(.ready(ReadyMessage(jobHash: job.jobHash)))]
+                return log + [.send(.ready(ReadyMessage(jobHash: job.jobHash)))]
             }
             builtJob = nil
             heldParameterVersion = nil
             state = .building(job.jobHash)
-            return [.buildJob(job)]
+            return log + [.buildJob(job)]
 
         case (.assignment(let assignment), .ready):
             if assignment.carriesParameters {

@@ -285,4 +285,77 @@ import MetaRuntime
         #expect(worker.state == .ready && peer.isIdle)
         #expect(worker.droppedMessages == 0 && peer.droppedMessages == 0)
     }
+
+    @Test func aLostWorkerWhoseHeartbeatsArriveAgainIsSentTheJobAgain() {
+        let current = assignment(8)
+        var p = busyPeer(current)
+        #expect(p.handle(.timeout).first == .reassign(CoordinatorPeer.Shard(current)))
+        let actions = p.handle(.received(.heartbeat(HeartbeatMessage(sentAt: 3, iteration: 8))))
+        #expect(actions.last == .send(.job(job)))
+        #expect(p.state == .jobSent)
+        #expect(p.heldParameterVersion == nil)
+        // Its late result is still never accepted.
+        #expect(!p.handle(.received(.result(result(for: current)))).contains { if case .accept = $0 { true } else { false } })
+        #expect(p.handle(.received(.ready(ReadyMessage(jobHash: job.jobHash)))) == [.available])
+        // Parameters in full again.
+        #expect(p.handle(.assign(assignment(9))) == [.send(.assignment(assignment(9)))])
+    }
+
+    @Test func aLostPeerThatNeverSaidHelloStaysLost() {
+        var p = CoordinatorPeer(job: job)
+        _ = p.handle(.received(.heartbeat(HeartbeatMessage(sentAt: 1))))
+        _ = p.handle(.timeout)
+        #expect(p.state == .lost)
+        #expect(!p.handle(.received(.heartbeat(HeartbeatMessage(sentAt: 2)))).contains { if case .send = $0 { true } else { false } })
+        #expect(p.state == .lost)
+        #expect(p.handle(.received(.hello(Fixtures.hello))) == [.send(.job(job))])
+    }
+
+    @Test func aDisconnectedWorkerIsLostAndItsShardReassigned() {
+        let current = assignment(4)
+        var p = busyPeer(current)
+        let actions = p.handle(.disconnected)
+        #expect(actions.first == .reassign(CoordinatorPeer.Shard(current)))
+        #expect(actions.contains { if case .log(let line) = $0 { line.contains("connection is gone") } else { false } })
+        #expect(p.state == .lost)
+        #expect(p.handle(.disconnected) == [])
+    }
+
+    @Test func aPauseOfBothSidesEndsWithTheSameConnectionWorkingAgain() throws {
+        // The coordinator loses a busy worker that never noticed (both were paused); the
+        // worker's next heartbeat starts the session over on the same connection.
+        var worker = WorkerPeer(hello: Fixtures.hello)
+        var peer = CoordinatorPeer(job: job)
+        var inbox: [Message] = []
+        func deliver(_ actions: [WorkerPeer.Action]) throws {
+            for case .send(let m) in actions {
+                for action in peer.handle(.received(try WireCodec.decode(WireCodec.encode(m), maxBytes: 1 << 20))) {
+                    if case .send(let reply) = action { inbox.append(reply) }
+                }
+            }
+        }
+        func drain() throws {
+            while !inbox.isEmpty {
+                let m = inbox.removeFirst()
+                var actions = worker.handle(.received(m))
+                if case .buildJob(let j)? = actions.last { actions = worker.handle(.jobBuilt(j.jobHash)) }
+                try deliver(actions)
+            }
+        }
+        try deliver(worker.handle(.connected))
+        try drain()
+        let first = assignment(1)
+        for case .send(let m) in peer.handle(.assign(first)) { inbox.append(m) }
+        try drain()
+        #expect(worker.state == .working(first))
+
+        #expect(peer.handle(.timeout).first == .reassign(CoordinatorPeer.Shard(first)))
+        try deliver(worker.handle(.heartbeatDue(now: 5)))
+        try drain()
+        #expect(worker.state == .ready && peer.isIdle)
+        let second = assignment(2)
+        for case .send(let m) in peer.handle(.assign(second)) { inbox.append(m) }
+        try drain()
+        #expect(worker.state == .working(second))
+    }
 }

@@ -90,7 +90,7 @@ import MetaRuntime
         _ = w.handle(.received(.assignment(assignment)))
         let working = w.state
         let unexpected: [Message] = [
-            .job(job), .assignment(assignment), .hello(Fixtures.hello), .ready(ReadyMessage(jobHash: job.jobHash)),
+            .assignment(assignment), .hello(Fixtures.hello), .ready(ReadyMessage(jobHash: job.jobHash)),
             .result(result(for: assignment)),
         ]
         for message in unexpected { _ = w.handle(.received(message)) }
@@ -175,5 +175,58 @@ import MetaRuntime
         _ = d.handle(.undecodable(WireError(.checksumMismatch, "crc")))
         #expect(d.state == .helloSent)
         #expect(d.droppedMessages == 1)
+    }
+
+    @Test func nothingButTheHelloIsSentUntilItIsAnswered() {
+        var w = WorkerPeer(hello: Fixtures.hello)
+        _ = w.handle(.connected)
+        #expect(w.handle(.heartbeatDue(now: 1)) == [])
+        _ = w.handle(.received(.job(job)))
+        #expect(w.handle(.heartbeatDue(now: 2)) == [.send(.heartbeat(HeartbeatMessage(sentAt: 2)))])
+    }
+
+    @Test func anUnansweredHelloIsSaidAgainOnANewConnection() {
+        var w = WorkerPeer(hello: Fixtures.hello)
+        _ = w.handle(.connected)
+        for _ in 0..<3 {
+            #expect(w.handle(.helloUnanswered) == [.reconnect])
+            #expect(w.state == .reconnecting)
+            #expect(w.handle(.connected) == [.send(.hello(Fixtures.hello))])
+            #expect(w.state == .helloSent)
+        }
+        #expect(w.handle(.received(.job(job))) == [.buildJob(job)])
+        // Once answered, a late retry timer changes nothing.
+        var r = readyWorker()
+        #expect(!r.handle(.helloUnanswered).contains { if case .log = $0 { false } else { true } })
+        #expect(r.state == .ready)
+    }
+
+    @Test func theJobAgainWhileWorkingStartsOverAndAbandonsTheShard() {
+        var w = readyWorker()
+        _ = w.handle(.received(.assignment(assignment)))
+        let actions = w.handle(.received(.job(job)))
+        #expect(actions.last == .send(.ready(ReadyMessage(jobHash: job.jobHash))))
+        #expect(actions.contains { if case .log(let line) = $0 { line.contains("job again") } else { false } })
+        #expect(w.state == .ready)
+        #expect(w.heldParameterVersion == nil)
+        #expect(w.droppedMessages == 0)
+        // The abandoned shard finishes late: not sent.
+        #expect(!w.handle(.computed(result(for: assignment))).contains { if case .send = $0 { true } else { false } })
+        // The coordinator starts over with the parameters in full.
+        #expect(w.handle(.received(.assignment(assignment))) == [.compute(assignment)])
+        #expect(w.handle(.computed(result(for: assignment))) == [.send(.result(result(for: assignment)))])
+    }
+
+    @Test func theJobAgainWhileReadyAnswersReadyAndAnotherJobIsBuilt() {
+        var w = readyWorker()
+        #expect(w.handle(.received(.job(job))).last == .send(.ready(ReadyMessage(jobHash: job.jobHash))))
+        #expect(w.state == .ready)
+
+        let other = JobMessage(configurationYAML: Fixtures.yaml + "iterations: 5\n", maxMessageBytes: 1 << 20)
+        #expect(w.handle(.received(.job(other))).last == .buildJob(other))
+        #expect(w.state == .building(other.jobHash))
+        // The same job again while it is being built: ready follows when it is built.
+        #expect(!w.handle(.received(.job(other))).contains { if case .log = $0 { false } else { true } })
+        #expect(w.handle(.jobBuilt(other.jobHash)) == [.send(.ready(ReadyMessage(jobHash: other.jobHash)))])
     }
 }
