@@ -73,22 +73,29 @@ func coalesce(_ shape: [Int], _ strides: [[Int]]) -> Coalesced {
     return Coalesced(dims: outShape, strides: outStrides)
 }
 
+/// One row: `out[i] = f(a[i·sa], b[i·sb])` for `i < n`, with the contiguous and broadcast
+/// cases as separate loops the compiler can vectorise.
+@inline(__always)
+func binaryRow<T: TensorScalar>(_ a: UnsafePointer<T>, _ sa: Int, _ b: UnsafePointer<T>, _ sb: Int,
+                                _ out: UnsafeMutablePointer<T>, _ n: Int, _ f: (T, T) -> T) {
+    if sa == 1 && sb == 1 {
+        for i in 0..<n { out[i] = f(a[i], b[i]) }
+    } else if sa == 1 && sb == 0 {
+        let v = b[0]; for i in 0..<n { out[i] = f(a[i], v) }
+    } else if sa == 0 && sb == 1 {
+        let v = a[0]; for i in 0..<n { out[i] = f(v, b[i]) }
+    } else {
+        for i in 0..<n { out[i] = f(a[i &* sa], b[i &* sb]) }
+    }
+}
+
 @inline(__always)
 func binaryRows<T: TensorScalar>(_ a: UnsafePointer<T>, _ aStrides: [Int], _ b: UnsafePointer<T>, _ bStrides: [Int],
                                  _ out: UnsafeMutablePointer<T>, _ shape: [Int], _ f: (T, T) -> T) {
     if shape.count == 1 {
         // One dimension (what the equal-shape and scalar fast paths of `Tensor.zip` pass):
         // no coalescing, no odometer.
-        let n = shape[0], sa = aStrides[0], sb = bStrides[0]
-        if sa == 1 && sb == 1 {
-            for i in 0..<n { out[i] = f(a[i], b[i]) }
-        } else if sa == 1 && sb == 0 {
-            let v = b[0]; for i in 0..<n { out[i] = f(a[i], v) }
-        } else if sa == 0 && sb == 1 {
-            let v = a[0]; for i in 0..<n { out[i] = f(v, b[i]) }
-        } else {
-            for i in 0..<n { out[i] = f(a[i &* sa], b[i &* sb]) }
-        }
+        binaryRow(a, aStrides[0], b, bStrides[0], out, shape[0], f)
         return
     }
     let c = coalesce(shape, [aStrides, bStrides])
@@ -99,16 +106,7 @@ func binaryRows<T: TensorScalar>(_ a: UnsafePointer<T>, _ aStrides: [Int], _ b: 
     var index = [Int](repeating: 0, count: max(rank - 1, 1))
     var aOff = 0, bOff = 0, oOff = 0
     for _ in 0..<rows {
-        let pa = a + aOff, pb = b + bOff, po = out + oOff
-        if sa == 1 && sb == 1 {
-            for i in 0..<n { po[i] = f(pa[i], pb[i]) }
-        } else if sa == 1 && sb == 0 {
-            let v = pb[0]; for i in 0..<n { po[i] = f(pa[i], v) }
-        } else if sa == 0 && sb == 1 {
-            let v = pa[0]; for i in 0..<n { po[i] = f(v, pb[i]) }
-        } else {
-            for i in 0..<n { po[i] = f(pa[i &* sa], pb[i &* sb]) }
-        }
+        binaryRow(a + aOff, sa, b + bOff, sb, out + oOff, n, f)
         oOff += n
         // Odometer over the outer dimensions.
         var d = rank - 2

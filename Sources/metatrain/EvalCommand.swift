@@ -9,9 +9,9 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a trained model on held-out test tasks.",
         discussion: """
-            Adapts on each test task's support set and reports the query metric after every inner step \\
-            0…K: the mean over N tasks (600 by default, as in the MAML reference code) with a 95% \\
-            confidence interval (1.96·σ/√N). Tasks come from the configuration's fixed evaluation seed, \\
+            Adapts on each test task's support set and reports the query metric after every inner step \
+            0…K: the mean over N tasks (600 by default, as in the MAML reference code) with a 95% \
+            confidence interval (1.96·σ/√N). Tasks come from the configuration's fixed evaluation seed, \
             so every model is scored on the same tasks.
             """)
 
