@@ -68,8 +68,12 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// The outer update from task results given in task-index order.
     public func apply(_ results: [TaskResult<S>], to state: State) -> (State, IterationMetrics) {
-        apply(blockSums: MetaGradient.blockSums(results.map { $0.metaGradient }), losses: results.map(\.loss),
-              metrics: results.map(\.metric), to: state)
+        apply(ShardResult(results), to: state)
+    }
+
+    /// The outer update from the whole meta-batch as one shard.
+    public func apply(_ shard: ShardResult<S>, to state: State) -> (State, IterationMetrics) {
+        apply(blockSums: shard.blockSums, losses: shard.losses, metrics: shard.metrics, to: state)
     }
 
     /// The outer update from the meta-gradients' block sums (``MetaGradient``) and the tasks'
@@ -88,7 +92,7 @@ public struct MetaTrainer<S: TensorScalar> {
         let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
         let shard = configuration.algorithm.shardResult(model: model, parameters: state.parameters, tasks: tasks,
                                                         inner: configuration.inner, traced: tracedShards)
-        return apply(blockSums: shard.blockSums, losses: shard.losses, metrics: shard.metrics, to: state)
+        return apply(shard, to: state)
     }
 
     /// The evaluation protocol on `split`.
