@@ -51,12 +51,13 @@ let package = Package(
         .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
         // Run configurations as YAML files (strict keys) and run checkpoints.
         .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", "MetaChecksum", .product(name: "Yams", package: "Yams")]),
-        // The distributed runtime's socket-free core: wire protocol and peer state machines.
+        // The distributed runtime's socket-free core: wire protocol, peer state machines, the
+        // scheduler, the Transport seam and an in-memory transport for tests.
         .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum", "CZlib"]),
         // ZeroMQ sockets, polling, CURVE keys and the ZAP allow-list handler. No protocol.
         .target(name: "MetaTransport", dependencies: ["CZeroMQ"]),
         // The distributed runtime: coordinator and worker event loops over MetaTransport.
-        .target(name: "MetaCluster", dependencies: ["MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig"]),
+        .target(name: "MetaCluster", dependencies: ["MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig", "MetaChecksum"]),
         // What a running process shows: Prometheus metrics over HTTP, swift-log handlers (text, JSON).
         .target(name: "MetaTelemetry", dependencies: [
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
@@ -85,11 +86,11 @@ let package = Package(
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
-        .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster"]),
+        .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
         .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),
         // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
-        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "CZeroMQ",
+        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "MetaTensor", "MetaNN", "CZeroMQ",
                                                                  .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

@@ -86,6 +86,7 @@ final class ShardComputer: @unchecked Sendable {
             return .failed("no parameters for version \(a.parameterVersion)")
         }
         let config = trainer.configuration
+        guard a.iteration <= UInt64(Int.max) else { return .failed("iteration \(a.iteration) is out of range") }
         let block = MetaGradient.blockSize, b = config.metaBatchSize
         guard let first = a.taskIndices.first, let last = a.taskIndices.last, Int(last) < b,
               a.taskIndices == Array(first...last), Int(first) % block == 0, (Int(last) + 1) % block == 0 || Int(last) + 1 == b

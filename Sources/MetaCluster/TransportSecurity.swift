@@ -23,16 +23,3 @@ public enum WorkerSecurity {
         try socket.set(ZMQ_CURVE_SECRETKEY, bytes: Array(secret.utf8))
     }
 }
-
-/// Heartbeat timing shared by both sides.
-public struct HeartbeatSettings: Sendable {
-    /// Seconds between heartbeats.
-    public var interval: Double
-    /// Seconds of silence after which the peer counts as lost.
-    public var timeout: Double
-
-    public init(interval: Double = 1, timeout: Double = 10) {
-        self.interval = interval
-        self.timeout = timeout
-    }
-}

@@ -1,4 +1,3 @@
-import CZeroMQ
 import Foundation
 import MetaTensor
 import MetaAlgorithms
@@ -6,17 +5,18 @@ import MetaConfig
 import MetaRuntime
 import MetaTransport
 
-/// A worker process's runtime: connects a DEALER socket to the coordinator, builds the job
-/// it is handed, computes shards on a compute thread and answers heartbeats meanwhile.
+/// A worker process's event loop: moves bytes between a ``MetaRuntime/Transport`` and the
+/// ``MetaRuntime/WorkerPeer`` (which makes the protocol decisions), builds the job it is
+/// handed, and computes shards on a compute thread while heartbeats go on.
 ///
-/// The protocol decisions are ``WorkerPeer``'s; this type only moves bytes, keeps the
-/// timers and carries out the peer's actions. Reconnects (after the coordinator went silent
-/// for the heartbeat timeout) recreate the socket, so stale queued messages are dropped. A
-/// hello that gets no answer is said again on a new connection after a delay that starts at
-/// 1 s and doubles up to the heartbeat timeout, until the job arrives (libzmq's own TCP
-/// reconnects back off from 100 ms to 5 s). Time this process did not run (SIGSTOP, a VM
-/// pause, building the job) is not counted as the coordinator's silence (``LoopStall``).
-/// ``run()`` returns the reason the session ended: a shutdown, a reject, or SIGINT/SIGTERM.
+/// Reconnects (after the coordinator went silent for the heartbeat timeout) make a new
+/// connection, so stale queued messages are dropped. A hello that gets no answer is said
+/// again on a new connection after a delay that starts at 1 s and doubles up to the heartbeat
+/// timeout, until the job arrives. Time this process did not run (SIGSTOP, a VM pause,
+/// building the job) is not counted as the coordinator's silence (``LoopStall``). With
+/// ``Options/giveUpAfter`` the worker gives up when no coordinator answered for that long.
+/// ``run()`` returns how the session ended (``Outcome``), which the command turns into an
+/// exit status.
 public final class Worker {
     public struct Options {
         public var endpoint: String
@@ -24,53 +24,79 @@ public final class Worker {
         public var threads: Int
         public var heartbeat: HeartbeatSettings
         public var security: WorkerSecurity
-        public var buildID: String
+        /// This process's build, BLAS kernels and numeric fingerprint, sent in the hello.
+        public var identity: BuildIdentity
         /// Faults to inject (tests only).
         public var faults: WorkerFaults
+        /// Seconds without an answer from a coordinator after which the worker gives up (nil: never).
+        public var giveUpAfter: Double?
         /// Checked every loop; true ends the session (e.g. the parent process is gone).
         public var stopWhen: (() -> Bool)?
         public var log: (String) -> Void
 
         public init(endpoint: String, name: String, threads: Int = 1, heartbeat: HeartbeatSettings = HeartbeatSettings(),
-                    security: WorkerSecurity = .plain, buildID: String, faults: WorkerFaults = WorkerFaults(),
+                    security: WorkerSecurity = .plain, identity: BuildIdentity, faults: WorkerFaults = WorkerFaults(),
                     log: @escaping (String) -> Void) {
             self.endpoint = endpoint
             self.name = name
             self.threads = threads
             self.heartbeat = heartbeat
             self.security = security
-            self.buildID = buildID
+            self.identity = identity
             self.faults = faults
             self.log = log
         }
     }
 
-    /// A frame limit for the job message, before the job states its own.
+    /// How a worker's session ended.
+    public enum Outcome: Sendable, Equatable {
+        /// The session ended by the protocol: finished, stopped by the coordinator, rejected, or the job failed.
+        case session(WorkerPeer.Ending)
+        /// No coordinator answered for ``Options/giveUpAfter`` seconds.
+        case gaveUp(String)
+        /// SIGINT, SIGTERM or ``Options/stopWhen``.
+        case stopped
+
+        public var reason: String {
+            switch self {
+            case .session(let ending): ending.reason
+            case .gaveUp(let why): why
+            case .stopped: "stopped by a signal"
+            }
+        }
+    }
+
+    /// A message limit before the job states its own.
     public static let initialMaxMessageBytes = 64 << 20
 
     public let options: Options
-    private let context = ZMQContext()
-    private var socket: ZMQSocket?
+    private var transport: Transport?
     private var peer: WorkerPeer
     private var trainer: MetaTrainer<Float>?
-    private var maxMessageBytes = Worker.initialMaxMessageBytes
     private let computer: ShardComputer
     private var lastHeard = MonotonicClock.seconds
+    private var lastAnswer = MonotonicClock.seconds
     private var nextHeartbeat = MonotonicClock.seconds
     /// Seconds to wait for an answer to the hello before saying it again.
     private var backoff: Double
     private var stall: LoopStall
-    private var stopReason: String?
+    private var outcome: Outcome?
     /// Shards computed in this session.
     public private(set) var shardsComputed = 0
 
     public init(options: Options) {
         self.options = options
-        peer = WorkerPeer(hello: HelloMessage(buildID: options.buildID, workerName: options.name,
+        peer = WorkerPeer(hello: HelloMessage(identity: options.identity, workerName: options.name,
                                               threads: UInt16(clamping: options.threads)))
         computer = ShardComputer(faults: options.faults)
         backoff = Self.firstHelloRetry(options.heartbeat)
         stall = LoopStall(threshold: options.heartbeat.interval)
+    }
+
+    /// A worker on a transport made elsewhere (an ``MetaRuntime/InMemoryTransport`` in tests).
+    public convenience init(options: Options, transport: Transport) {
+        self.init(options: options)
+        self.transport = transport
     }
 
     /// The first delay before a hello is said again: 1 s, or the heartbeat timeout if shorter.
@@ -81,24 +107,48 @@ public final class Worker {
 
     deinit { computer.close() }
 
-    /// Runs the session until the coordinator shuts it down, rejects it, or a stop signal
-    /// arrives; returns the reason. Throws only when the socket cannot be set up.
-    public func run() throws(ZMQError) -> String {
-        try connect()
+    /// Runs the session until the coordinator shuts it down or rejects it, the job fails, the
+    /// worker gives up, or a stop signal arrives. Throws only when the socket cannot be set up.
+    public func run() throws(ZMQError) -> Outcome {
+        if transport == nil {
+            let wake = [computer.fileDescriptor] + (StopSignal.fileDescriptor >= 0 ? [StopSignal.fileDescriptor] : [])
+            transport = try ZMQWorkerTransport(endpoint: options.endpoint, security: options.security,
+                                               maxMessageBytes: Worker.initialMaxMessageBytes, wake: wake)
+        }
+        lastHeard = MonotonicClock.seconds
+        lastAnswer = lastHeard
         perform(peer.handle(.connected))
-        while stopReason == nil {
+        while outcome == nil, let transport {
             let now = MonotonicClock.seconds
             let wait = max(0, min(nextHeartbeat - now, 0.1))
-            let fds = [computer.fileDescriptor] + (StopSignal.fileDescriptor >= 0 ? [StopSignal.fileDescriptor] : [])
-            let ready = ZMQSocket.poll(socket.map { [$0] } ?? [], fds: fds, timeoutMilliseconds: Int(wait * 1000))
+            let inbound = transport.receive(timeout: wait, limit: 1000)
             if StopSignal.isRequested || options.stopWhen?() == true {
-                _ = try? socket?.send([WireCodec.encode(.shutdown(ShutdownMessage(reason: "worker \(options.name) stopped by a signal")))])
-                stopReason = "stopped by a signal"
+                _ = transport.send(WireCodec.encode(.shutdown(ShutdownMessage(reason: "worker \(options.name) stopped by a signal"))),
+                                   to: [])
+                outcome = .stopped
                 break
             }
-            if ready.first == true { try drainSocket() }
-            for outcome in computer.take() {
-                switch outcome {
+            for item in inbound where outcome == nil {
+                switch item {
+                case .message(_, let frame):
+                    do throws(WireError) {
+                        let message = try WireCodec.decode(frame, maxBytes: transport.maxMessageBytes)
+                        lastHeard = MonotonicClock.seconds
+                        lastAnswer = lastHeard
+                        if case .job(let job) = message {
+                            backoff = Self.firstHelloRetry(options.heartbeat)
+                            transport.maxMessageBytes = Int(clamping: max(job.maxMessageBytes, UInt64(Worker.initialMaxMessageBytes)))
+                        }
+                        perform(peer.handle(.received(message)))
+                    } catch {
+                        perform(peer.handle(.undecodable(error)))
+                    }
+                case .malformed(_, let reason):
+                    options.log("dropped \(reason) from the coordinator")
+                }
+            }
+            for done in computer.take() {
+                switch done {
                 case .computed(let result):
                     shardsComputed += 1
                     perform(peer.handle(.computed(result)))
@@ -112,10 +162,15 @@ public final class Worker {
             if stalled > 0 {
                 // Nothing could arrive while this process did not run: not the coordinator's silence.
                 lastHeard = min(t, lastHeard + stalled)
+                lastAnswer = min(t, lastAnswer + stalled)
                 if stalled > options.heartbeat.timeout {
                     options.log("this worker did not run for \(Int(stalled.rounded())) s (paused?); "
                                 + "not counting that as the coordinator's silence")
                 }
+            }
+            if let limit = options.giveUpAfter, t - lastAnswer > limit, outcome == nil {
+                outcome = .gaveUp("no answer from a coordinator at \(options.endpoint) for \(Int(limit)) s; giving up")
+                break
             }
             if t >= nextHeartbeat {
                 nextHeartbeat = t + options.heartbeat.interval
@@ -134,74 +189,36 @@ public final class Worker {
             }
         }
         computer.close()
-        socket?.close()
-        return stopReason ?? "stopped"
-    }
-
-    private func connect() throws(ZMQError) {
-        let s = try ZMQSocket(context: context, kind: .dealer)
-        try options.security.apply(to: s)
-        try s.set(ZMQ_MAXMSGSIZE, int64: Int64(maxMessageBytes))
-        try s.set(ZMQ_SNDHWM, 64)
-        try s.set(ZMQ_RCVHWM, 64)
-        try s.set(ZMQ_RECONNECT_IVL, 100)
-        try s.set(ZMQ_RECONNECT_IVL_MAX, 5000)
-        try s.connect(options.endpoint)
-        socket = s
-        lastHeard = MonotonicClock.seconds
-    }
-
-    /// A new socket (a new connection, so a new routing id at the coordinator); the peer then
-    /// says hello on it.
-    private func reconnect() throws(ZMQError) {
-        socket?.close()
-        socket = nil
-        try connect()
-        perform(peer.handle(.connected))
-    }
-
-    private func drainSocket() throws(ZMQError) {
-        while stopReason == nil, let s = socket, let frames = try s.receive() {
-            guard frames.count == 1 else { continue }
-            do {
-                let message = try WireCodec.decode(frames[0], maxBytes: maxMessageBytes)
-                lastHeard = MonotonicClock.seconds
-                if case .job(let job) = message {
-                    backoff = Self.firstHelloRetry(options.heartbeat)
-                    maxMessageBytes = Int(clamping: max(job.maxMessageBytes, UInt64(Worker.initialMaxMessageBytes)))
-                }
-                perform(peer.handle(.received(message)))
-            } catch {
-                perform(peer.handle(.undecodable(error)))
-            }
-        }
-    }
-
-    private func send(_ message: Message) {
-        guard let s = socket else { return }
-        do {
-            if try !s.send([WireCodec.encode(message)]) { options.log("could not queue a \(message.kind) (send queue full)") }
-        } catch {
-            options.log("send failed: \(error)")
-        }
+        transport?.close(linger: 0.5)
+        transport = nil
+        return outcome ?? .stopped
     }
 
     private func perform(_ actions: [WorkerPeer.Action]) {
         for action in actions {
             switch action {
             case .send(let message):
-                send(message)
+                guard let transport else { continue }
+                if transport.send(WireCodec.encode(message), to: []) == .queueFull {
+                    options.log("could not queue a \(message.kind) (send queue full)")
+                }
             case .buildJob(let job):
                 perform(peer.handle(build(job)))
             case .compute(let assignment):
                 guard let trainer else { perform(peer.handle(.computeFailed("no job built"))); continue }
                 computer.submit(assignment, trainer: trainer)
             case .reconnect:
-                do { try reconnect() } catch { stopReason = "cannot reconnect: \(error)" }
+                do {
+                    try transport?.reconnect()
+                    lastHeard = MonotonicClock.seconds
+                    perform(peer.handle(.connected))
+                } catch {
+                    outcome = .session(.rejected("cannot reconnect: \(error)"))
+                }
             case .log(let line):
                 options.log(line)
-            case .stop(let reason):
-                stopReason = reason
+            case .stop(let ending):
+                outcome = .session(ending)
             }
         }
     }

@@ -82,8 +82,8 @@ public struct CoordinatorPeer: Sendable {
         case timeout
         /// The worker's connection is gone (a send found no route to it).
         case disconnected
-        /// Training is over: tell the worker to stop.
-        case shutdown(String)
+        /// Training is over (`finished`) or the coordinator stops early: tell the worker to stop.
+        case shutdown(String, finished: Bool)
     }
 
     /// What the transport and scheduler must do, in order.
@@ -106,8 +106,8 @@ public struct CoordinatorPeer: Sendable {
     public private(set) var state: State = .unknown
     /// The job every worker must build.
     public let job: JobMessage
-    /// The build a worker must report in its hello, or nil to accept any build.
-    public let requiredBuildID: String?
+    /// The build identity a worker must report in its hello, or nil to accept any.
+    public let requiredIdentity: BuildIdentity?
     /// The worker's hello, once accepted.
     public private(set) var hello: HelloMessage?
     /// The parameter version the worker holds (sent in full with an earlier assignment).
@@ -116,9 +116,9 @@ public struct CoordinatorPeer: Sendable {
     public private(set) var droppedMessages = 0
     private var logged: Set<String> = []
 
-    public init(job: JobMessage, requiredBuildID: String? = nil) {
+    public init(job: JobMessage, requiredIdentity: BuildIdentity? = nil) {
         self.job = job
-        self.requiredBuildID = requiredBuildID
+        self.requiredIdentity = requiredIdentity
     }
 
     /// The worker's name for logs.
@@ -194,11 +194,12 @@ public struct CoordinatorPeer: Sendable {
             let why = event == .timeout ? "silent past the timeout" : "its connection is gone"
             return (shard.map { [.reassign($0)] } ?? []) + [.log("lost \(name): \(why)")]
 
-        case .shutdown(let reason):
+        case .shutdown(let reason, let finished):
             let connected = isLive
             guard connected || state == .lost else { return [] }
             let shard = leave(.closed)
-            return (shard.map { [.reassign($0)] } ?? []) + (connected ? [.send(.shutdown(ShutdownMessage(reason: reason)))] : [])
+            return (shard.map { [.reassign($0)] } ?? [])
+                + (connected ? [.send(.shutdown(ShutdownMessage(reason: reason, finished: finished)))] : [])
         }
     }
 
@@ -210,8 +211,9 @@ public struct CoordinatorPeer: Sendable {
                 return reject(.protocolVersion, "worker speaks protocol version \(h.protocolVersion); "
                                 + "this coordinator speaks \(WireCodec.protocolVersion)")
             }
-            if let required = requiredBuildID, h.buildID != required {
-                return reject(.jobMismatch, "worker build '\(h.buildID)' differs from the coordinator's '\(required)'")
+            if let required = requiredIdentity, let difference = h.identity.difference(from: required) {
+                return reject(.jobMismatch, "\(difference); a synchronous run is bit-identical only across identical builds "
+                                + "(or start the coordinator with --allow-mixed-builds)")
             }
             var actions: [Action] = []
             switch state {

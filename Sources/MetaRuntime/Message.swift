@@ -1,7 +1,7 @@
 import MetaTensor
 import MetaNN
 
-/// One message of the coordinator–worker protocol (``WireCodec/protocolVersion`` 1).
+/// One message of the coordinator–worker protocol (``WireCodec/protocolVersion`` 2).
 ///
 /// The coordinator binds a ROUTER socket; each worker connects a DEALER. A session is:
 /// ```
@@ -69,19 +69,28 @@ public enum MessageKind: UInt8, Sendable, CaseIterable, CustomStringConvertible 
 public struct HelloMessage: Sendable, Equatable {
     /// The protocol version the worker speaks (``WireCodec/protocolVersion``).
     public var protocolVersion: UInt16
-    /// An identifier of the worker's build (different builds may not compute bit-identical gradients).
-    public var buildID: String
-    /// A human-readable name for logs (host name, process id).
+    /// The worker's build, BLAS kernels and numeric fingerprint (different ones may not
+    /// compute bit-identical gradients); every field at most ``BuildIdentity/maxFieldBytes``.
+    public var identity: BuildIdentity
+    /// A human-readable name for logs (host name, process id); at most ``WireCodec/maxNameBytes``.
     public var workerName: String
     /// The number of compute threads the worker will use.
     public var threads: UInt16
 
-    public init(protocolVersion: UInt16 = WireCodec.protocolVersion, buildID: String, workerName: String, threads: UInt16) {
+    public init(protocolVersion: UInt16 = WireCodec.protocolVersion, identity: BuildIdentity, workerName: String, threads: UInt16) {
         self.protocolVersion = protocolVersion
-        self.buildID = buildID
-        self.workerName = workerName
+        self.identity = identity
+        self.workerName = clipped(workerName, maxBytes: WireCodec.maxNameBytes)
         self.threads = threads
     }
+
+    /// A hello with only a build id (no kernel family or fingerprint).
+    public init(protocolVersion: UInt16 = WireCodec.protocolVersion, buildID: String, workerName: String, threads: UInt16) {
+        self.init(protocolVersion: protocolVersion, identity: BuildIdentity(buildID: buildID), workerName: workerName, threads: threads)
+    }
+
+    /// An identifier of the worker's build.
+    public var buildID: String { identity.buildID }
 }
 
 /// Coordinator → worker, the answer to an accepted hello: what to train. Sent again, without
@@ -242,6 +251,9 @@ public enum RejectReason: UInt8, Sendable, CaseIterable, CustomStringConvertible
     case malformed = 4
     /// The coordinator has enough workers.
     case overloaded = 5
+    /// The worker's shards kept passing their deadlines, or its results made the parameters
+    /// non-finite: the coordinator stops using it.
+    case unresponsive = 6
 
     public var description: String {
         switch self {
@@ -250,6 +262,7 @@ public enum RejectReason: UInt8, Sendable, CaseIterable, CustomStringConvertible
         case .notAuthorized: "not authorized"
         case .malformed: "malformed message"
         case .overloaded: "overloaded"
+        case .unresponsive: "unresponsive or faulty"
         }
     }
 }
@@ -263,9 +276,10 @@ public struct RejectMessage: Sendable, Equatable {
     /// A human-readable explanation, printed by the receiver.
     public var text: String
 
+    /// `text` is clipped to ``WireCodec/maxTextBytes`` bytes of UTF-8.
     public init(reason: RejectReason, text: String) {
         self.reason = reason
-        self.text = text
+        self.text = clipped(text, maxBytes: WireCodec.maxTextBytes)
     }
 }
 
@@ -275,5 +289,20 @@ public struct RejectMessage: Sendable, Equatable {
 /// reassigns its shard, if any.
 public struct ShutdownMessage: Sendable, Equatable {
     public var reason: String
-    public init(reason: String) { self.reason = reason }
+    /// Whether training finished (a worker then exits 0); false when the sender stopped
+    /// early (a signal, a failure), so a worker exits non-zero and a supervisor restarts it.
+    public var finished: Bool
+    /// `reason` is clipped to ``WireCodec/maxTextBytes`` bytes of UTF-8.
+    public init(reason: String, finished: Bool = false) {
+        self.reason = clipped(reason, maxBytes: WireCodec.maxTextBytes)
+        self.finished = finished
+    }
+}
+
+/// `text` shortened, at a character boundary, to at most `maxBytes` bytes of UTF-8.
+func clipped(_ text: String, maxBytes: Int) -> String {
+    guard text.utf8.count > maxBytes else { return text }
+    var out = Substring(text)
+    while out.utf8.count > maxBytes - 3 { out = out.dropLast(max(1, (out.utf8.count - maxBytes) / 4)) }
+    return out + "…"
 }

@@ -1,6 +1,15 @@
 import MetaTensor
 
-/// The byte encoding of ``Message``: one frame per ZeroMQ message.
+/// The byte encoding of ``Message``: one frame per message, carried as one or more ZeroMQ
+/// parts of at most ``partBytes`` bytes (``parts(of:)``, ``maxParts(maxMessageBytes:)``).
+///
+/// Why parts: libzmq buffers a whole multipart message before the application sees any of
+/// it, and limits only the size of each part (`ZMQ_MAXMSGSIZE`), never their number. With
+/// whole frames as parts that limit had to be as large as the largest result (megabytes for a
+/// CNN), so one hostile message of many such parts could make the receiver hold gigabytes.
+/// Small parts keep the per-part limit at ``maxPartBytes``; the receiver reads the parts one
+/// at a time, keeps at most ``maxParts(maxMessageBytes:)`` of them and discards the rest of
+/// a longer message while reading it.
 ///
 /// Frame layout (all integers little-endian):
 /// ```
@@ -16,7 +25,8 @@ import MetaTensor
 /// arrays u32 count + elements, doubles their IEEE 754 bit pattern as u64, optionals a u8
 /// 0 or 1 followed by the value when 1):
 /// ```
-/// hello       u16 protocolVersion, string buildID, string workerName, u16 threads
+/// hello       u16 protocolVersion, string buildID, string blasKernel, string fingerprint,
+///             string workerName, u16 threads
 /// job         32 bytes jobHash, string configurationYAML, u64 maxMessageBytes
 /// ready       32 bytes jobHash
 /// assignment  u64 iteration, u64 parameterVersion, [u32] taskIndices, blob parameters
@@ -24,15 +34,27 @@ import MetaTensor
 ///             [u32 index, f64 loss, f64 metric, blob metaGradient, f64 computeSeconds]
 /// heartbeat   u64 sentAt, optional u64 iteration
 /// reject      u8 reason (``RejectReason``), string text
-/// shutdown    string reason
+/// shutdown    string reason, u8 finished (0 or 1)
 /// ```
+/// Strings have caps (``BuildIdentity/maxFieldBytes`` for the identity, ``maxNameBytes`` for
+/// the worker's name, ``maxTextBytes`` for reject and shutdown texts); a longer one does not
+/// decode, so a hello costs a coordinator at most a few hundred bytes of lasting memory.
 /// Encoding is deterministic, and decoding is strict: a frame decodes only if it is exactly
 /// what encoding its message gives, so re-encoding a decoded message reproduces its bytes.
 /// Every length is checked against the bytes that remain before anything is allocated, so
 /// an untrusted frame costs at most memory proportional to its own size.
 public enum WireCodec {
     /// The protocol version this build speaks.
-    public static let protocolVersion: UInt16 = 1
+    public static let protocolVersion: UInt16 = 2
+    /// The largest ZeroMQ part a sender makes (``parts(of:)``).
+    public static let partBytes = 64 << 10
+    /// The largest part a receiver accepts (`ZMQ_MAXMSGSIZE`): a part, plus room for a
+    /// ROUTER's routing id.
+    public static let maxPartBytes = partBytes + 256
+    /// The longest worker name that decodes.
+    public static let maxNameBytes = 256
+    /// The longest reject or shutdown text that decodes.
+    public static let maxTextBytes = 4096
     /// The first four bytes of every frame.
     public static let magic: [UInt8] = Array("MTW1".utf8)
     /// Bytes before the body: magic, version, type, flags, body length.
@@ -53,7 +75,8 @@ public enum WireCodec {
         w.u32(0)  // body length, patched below
         switch message {
         case .hello(let m):
-            w.u16(m.protocolVersion); w.string(m.buildID); w.string(m.workerName); w.u16(m.threads)
+            w.u16(m.protocolVersion); w.string(m.identity.buildID); w.string(m.identity.blasKernel)
+            w.string(m.identity.fingerprint); w.string(m.workerName); w.u16(m.threads)
         case .job(let m):
             w.bytes(m.jobHash.bytes); w.string(m.configurationYAML); w.u64(m.maxMessageBytes)
         case .ready(let m):
@@ -75,7 +98,7 @@ public enum WireCodec {
         case .reject(let m):
             w.u8(m.reason.rawValue); w.string(m.text)
         case .shutdown(let m):
-            w.string(m.reason)
+            w.string(m.reason); w.u8(m.finished ? 1 : 0)
         }
         let bodyLength = w.out.count - headerBytes
         require(bodyLength <= Int(UInt32.max), "a \(message.kind) message of \(bodyLength) bytes cannot be framed")
@@ -143,8 +166,12 @@ public enum WireCodec {
         let message: Message
         switch kind {
         case .hello:
-            message = .hello(HelloMessage(protocolVersion: try r.u16(), buildID: try r.string("buildID"),
-                                          workerName: try r.string("workerName"), threads: try r.u16()))
+            let version = try r.u16()
+            let cap = BuildIdentity.maxFieldBytes
+            let identity = BuildIdentity(buildID: try r.string("buildID", maxBytes: cap), blasKernel: try r.string("blasKernel", maxBytes: cap),
+                                         fingerprint: try r.string("fingerprint", maxBytes: cap))
+            message = .hello(HelloMessage(protocolVersion: version, identity: identity,
+                                          workerName: try r.string("workerName", maxBytes: maxNameBytes), threads: try r.u16()))
         case .job:
             message = .job(JobMessage(jobHash: try r.jobHash(), configurationYAML: try r.string("configurationYAML"),
                                       maxMessageBytes: try r.u64()))
@@ -184,12 +211,28 @@ public enum WireCodec {
         case .reject:
             let code = try r.u8()
             guard let reason = RejectReason(rawValue: code) else { throw WireError(.invalidValue, "unknown reject reason \(code)") }
-            message = .reject(RejectMessage(reason: reason, text: try r.string("text")))
+            message = .reject(RejectMessage(reason: reason, text: try r.string("text", maxBytes: maxTextBytes)))
         case .shutdown:
-            message = .shutdown(ShutdownMessage(reason: try r.string("reason")))
+            let reason = try r.string("reason", maxBytes: maxTextBytes)
+            let finished = try r.u8()
+            guard finished <= 1 else { throw WireError(.invalidValue, "shutdown's finished flag is \(finished), not 0 or 1") }
+            message = .shutdown(ShutdownMessage(reason: reason, finished: finished == 1))
         }
         guard r.offset == end else { throw WireError(.trailingBytes, "\(end - r.offset) bytes after the \(kind) body") }
         return message
+    }
+
+    // MARK: Parts
+
+    /// `frame` cut into ZeroMQ parts of at most ``partBytes`` bytes (one part when it fits).
+    public static func parts(of frame: [UInt8]) -> [[UInt8]] {
+        guard frame.count > partBytes else { return [frame] }
+        return stride(from: 0, to: frame.count, by: partBytes).map { Array(frame[$0..<min($0 + partBytes, frame.count)]) }
+    }
+
+    /// The most parts a message of at most `maxMessageBytes` bytes is sent as.
+    public static func maxParts(maxMessageBytes: Int) -> Int {
+        max(1, maxMessageBytes / partBytes + 1)
     }
 
     // MARK: Limits
@@ -293,8 +336,10 @@ private struct Reader {
         Array(try slice(Int(try u32()), field))
     }
 
-    mutating func string(_ field: String) throws(WireError) -> String {
-        let utf8 = try slice(Int(try u32()), field)
+    mutating func string(_ field: String, maxBytes: Int = .max) throws(WireError) -> String {
+        let n = Int(try u32())
+        guard n <= maxBytes else { throw WireError(.invalidValue, "\(field) of \(n) bytes exceeds its limit of \(maxBytes)") }
+        let utf8 = try slice(n, field)
         guard let s = String(validating: utf8, as: UTF8.self) else { throw WireError(.invalidUTF8, "\(field) is not valid UTF-8") }
         return s
     }

@@ -80,7 +80,27 @@ public struct WorkerPeer: Sendable {
         /// Print this line.
         case log(String)
         /// Close the connection and exit, printing the reason.
-        case stop(String)
+        case stop(Ending)
+    }
+
+    /// Why a session ended, for the worker's exit status.
+    public enum Ending: Sendable, Equatable {
+        /// The coordinator said training finished.
+        case finished(String)
+        /// The coordinator shut down before training finished (a signal, a failure).
+        case coordinatorStopped(String)
+        /// Either side refused the other (a reject, another protocol version, an assignment
+        /// or job this worker cannot use).
+        case rejected(String)
+        /// The job could not be built (missing data set, invalid configuration).
+        case jobFailed(String)
+
+        /// The reason, for the log.
+        public var reason: String {
+            switch self {
+            case .finished(let r), .coordinatorStopped(let r), .rejected(let r), .jobFailed(let r): r
+            }
+        }
     }
 
     public private(set) var state: State = .connecting
@@ -121,7 +141,7 @@ public struct WorkerPeer: Sendable {
 
         case .undecodable(let error):
             if error.kind == .unsupportedVersion {
-                return stop("the coordinator speaks another protocol version: \(error.description)")
+                return stop(.rejected("the coordinator speaks another protocol version: \(error.description)"))
             }
             return drop("undecodable frame (\(error.kind))", detail: error.description)
 
@@ -133,7 +153,7 @@ public struct WorkerPeer: Sendable {
 
         case .jobFailed(let reason):
             guard case .building = state else { return ignore("jobFailed while \(state.name)") }
-            return reject(.jobMismatch, "cannot build the job: \(reason)")
+            return reject(.jobMismatch, "cannot build the job: \(reason)", ending: Ending.jobFailed)
 
         case .computed(let result):
             guard case .working(let assignment) = state, result.iteration == assignment.iteration,
@@ -221,10 +241,11 @@ public struct WorkerPeer: Sendable {
             return []  // the transport noted that the coordinator is alive
 
         case (.reject(let r), _):
-            return stop("rejected by the coordinator (\(r.reason)): \(r.text)")
+            return stop(.rejected("rejected by the coordinator (\(r.reason)): \(r.text)"))
 
         case (.shutdown(let s), _):
-            return stop("the coordinator shut down: \(s.reason)")
+            return stop(s.finished ? .finished("the coordinator shut down: \(s.reason)")
+                                   : .coordinatorStopped("the coordinator shut down before training finished: \(s.reason)"))
 
         default:
             return drop("\(message.kind) while \(state.name)")
@@ -232,14 +253,15 @@ public struct WorkerPeer: Sendable {
     }
 
     /// Sends a reject and stops.
-    private mutating func reject(_ reason: RejectReason, _ text: String) -> [Action] {
+    private mutating func reject(_ reason: RejectReason, _ text: String,
+                                 ending: (String) -> Ending = Ending.rejected) -> [Action] {
         state = .stopped(text)
-        return [.send(.reject(RejectMessage(reason: reason, text: text))), .stop(text)]
+        return [.send(.reject(RejectMessage(reason: reason, text: text))), .stop(ending(text))]
     }
 
-    private mutating func stop(_ reason: String) -> [Action] {
-        state = .stopped(reason)
-        return [.stop(reason)]
+    private mutating func stop(_ ending: Ending) -> [Action] {
+        state = .stopped(ending.reason)
+        return [.stop(ending)]
     }
 
     /// Counts a dropped message; logs it the first time for each `key`.

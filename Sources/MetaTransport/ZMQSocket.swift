@@ -111,6 +111,20 @@ public final class ZMQSocket {
     /// the ROUTER peer is gone (`EHOSTUNREACH` with `ZMQ_ROUTER_MANDATORY`).
     @discardableResult
     public func send(_ frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) -> Bool {
+        try trySend(frames, dontWait: dontWait) == .sent
+    }
+
+    /// What became of a message handed to ``trySend(_:dontWait:)``.
+    public enum SendResult: Sendable, Equatable {
+        case sent
+        /// `EAGAIN`: the high-water mark is reached (with `dontWait`).
+        case wouldBlock
+        /// `EHOSTUNREACH`: a ROUTER with `ZMQ_ROUTER_MANDATORY` has no route to the peer.
+        case noRoute
+    }
+
+    /// Sends `frames` as one multipart message and says whether it was queued, or why not.
+    public func trySend(_ frames: [[UInt8]], dontWait: Bool = true) throws(ZMQError) -> SendResult {
         let h = try live("send")
         for (i, frame) in frames.enumerated() {
             var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
@@ -118,11 +132,12 @@ public final class ZMQSocket {
             let rc = frame.withUnsafeBytes { zmq_send(h, $0.baseAddress, $0.count, flags) }
             if rc < 0 {
                 let code = zmq_errno()
-                if code == EAGAIN || code == EHOSTUNREACH { return false }
+                if code == EAGAIN { return .wouldBlock }
+                if code == EHOSTUNREACH { return .noRoute }
                 throw ZMQError.last("send")
             }
         }
-        return true
+        return .sent
     }
 
     /// Receives one whole multipart message without waiting; nil when none is queued.
@@ -148,6 +163,32 @@ public final class ZMQSocket {
             zmq_msg_close(message)
             frames.append(frame)
             if !more { return frames }
+        }
+    }
+
+    /// Receives one whole multipart message without waiting, handing each part to `part` as
+    /// it is read, in order, without keeping any (the caller decides what to keep, so a
+    /// message of any number of parts costs only what the caller stores). Returns false when
+    /// no message is queued.
+    public func receive(eachPart part: (UnsafeRawBufferPointer) -> Void) throws(ZMQError) -> Bool {
+        let h = try live("receive")
+        let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
+        defer { message.deallocate() }
+        var first = true
+        while true {
+            zmq_msg_init(message)
+            let rc = zmq_msg_recv(message, h, ZMQ_DONTWAIT)
+            if rc < 0 {
+                let code = zmq_errno()
+                zmq_msg_close(message)
+                if (code == EAGAIN || code == EINTR) && first { return false }
+                throw ZMQError.last("receive")
+            }
+            first = false
+            part(UnsafeRawBufferPointer(start: zmq_msg_data(message), count: zmq_msg_size(message)))
+            let more = zmq_msg_more(message) != 0
+            zmq_msg_close(message)
+            if !more { return true }
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import MetaTensor
 import MetaCluster
 import MetaTransport
+import MetaRuntime
 import MetaTelemetry
 import Logging
 
@@ -25,10 +26,36 @@ struct HeartbeatOptions: ParsableArguments {
 }
 
 /// This build's identity, sent in every hello: results are bit-identical across processes
-/// of the same build and BLAS kernels.
+/// of the same build, BLAS kernels and numeric fingerprint.
 enum BuildInfo {
-    static let version = "0.4.0"
-    static var id: String { "metatrain \(version) swift-6 blas-\(BLASRuntime.coreName)" }
+    static let version = "0.5.0"
+    static var id: String { "metatrain \(version) swift-6" }
+    static var identity: BuildIdentity {
+        BuildIdentity(buildID: id, blasKernel: BLASRuntime.coreName, fingerprint: NumericFingerprint.value)
+    }
+}
+
+/// Scheduling options of the commands that coordinate (`train --workers`, `coordinator`).
+struct SchedulingOptions: ParsableArguments {
+    @Option(name: .long, help: "Shortest shard deadline, seconds: a shard not answered within max(floor, 4 × its expected time, by the worker's measured speed) is given to another worker too.")
+    var shardDeadlineFloor: Double = 10
+
+    @Option(name: .long, help: "Longest shard deadline, seconds (used while no speed is measured).")
+    var shardDeadlineCap: Double = 600
+
+    @Flag(name: .long, help: "Accept workers of another build, BLAS kernel family or numeric fingerprint (the result is then not bit-identical across worker counts).")
+    var allowMixedBuilds = false
+
+    func validate() throws {
+        guard shardDeadlineFloor > 0, shardDeadlineFloor.isFinite, shardDeadlineFloor <= 86_400 else {
+            throw ValidationError("--shard-deadline-floor must be between 0 and 86400 seconds, got \(shardDeadlineFloor)")
+        }
+        guard shardDeadlineCap >= shardDeadlineFloor, shardDeadlineCap <= 86_400 else {
+            throw ValidationError("--shard-deadline-cap must be between --shard-deadline-floor and 86400 seconds, got \(shardDeadlineCap)")
+        }
+    }
+
+    var deadlines: ShardDeadlines { ShardDeadlines(floor: shardDeadlineFloor, cap: shardDeadlineCap) }
 }
 
 /// A logger for the process's role (swift-log; text or JSON lines on standard error, see
@@ -63,6 +90,8 @@ final class LocalCluster {
     private(set) var processes: [Process] = []
 
     init(workers: Int, endpoint: String, threads: Int, heartbeat: HeartbeatOptions, logFormat: String = "text") throws {
+        // The workers inherit this process's environment; a METATRAIN_* key variable meant
+        // for a remote coordinator must not change how they reach this one.
         for i in 0..<workers {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: executablePath())
@@ -70,6 +99,10 @@ final class LocalCluster {
                            "--heartbeat-interval", "\(heartbeat.heartbeatInterval)",
                            "--heartbeat-timeout", "\(heartbeat.heartbeatTimeout)", "--parent-pid", "\(getpid())",
                            "--log-format", logFormat]
+            p.environment = ProcessInfo.processInfo.environment.filter {
+                !["METATRAIN_CURVE_SECRET", "METATRAIN_SERVER_KEY", "METATRAIN_COORDINATOR", "METATRAIN_WORKER_NAME",
+                  "METATRAIN_GIVE_UP_AFTER"].contains($0.key)
+            }
             do { try p.run() } catch { throw RunError("cannot start worker \(i + 1): \(error.localizedDescription)") }
             processes.append(p)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaCluster
+import MetaRuntime
 import MetaTransport
 
 struct CoordinatorCommand: ParsableCommand {
@@ -24,6 +25,11 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(name: .long, help: "Allowed worker public keys: a directory of .pub files or a file of keys (required with --curve-secret).")
     var allow: String?
 
+    @Flag(name: .long, help: "Allow plain TCP (no CURVE) on a non-loopback address: anyone who can reach it can join, read the parameters and send gradients.")
+    var insecure = false
+
+    @OptionGroup var scheduling: SchedulingOptions
+
     func validate() throws {
         if (curveSecret == nil) != (allow == nil) { throw ValidationError("--curve-secret and --allow go together") }
         guard minWorkers >= 1 else { throw ValidationError("--min-workers must be at least 1, got \(minWorkers)") }
@@ -40,6 +46,6 @@ struct CoordinatorCommand: ParsableCommand {
         }
         let driver = try RunDriver(options: runOptions, threads: 1)
         try driver.trainDistributed(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat.settings, security: security,
-                                    startWorkers: { _ in })
+                                    insecure: insecure, scheduling: scheduling, startWorkers: { _ in })
     }
 }

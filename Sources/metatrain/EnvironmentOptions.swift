@@ -16,6 +16,12 @@ import Foundation
 /// | `METATRAIN_COORDINATOR` | `--connect` | worker |
 /// | `METATRAIN_WORKER_NAME` | `--name` | worker |
 /// | `METATRAIN_HEARTBEAT_INTERVAL` / `_TIMEOUT` | `--heartbeat-interval` / `--heartbeat-timeout` | all three |
+/// | `METATRAIN_CURVE_SECRET` | `--curve-secret` (this process's key file) | coordinator, worker |
+/// | `METATRAIN_ALLOW` | `--allow` (allowed worker keys) | coordinator |
+/// | `METATRAIN_SERVER_KEY` | `--server-key` (the coordinator's public key) | worker |
+/// | `METATRAIN_INSECURE` (`1`/`true`) | `--insecure` | coordinator |
+/// | `METATRAIN_ALLOW_MIXED_BUILDS` (`1`/`true`) | `--allow-mixed-builds` | coordinator, train |
+/// | `METATRAIN_GIVE_UP_AFTER` | `--give-up-after` | worker |
 ///
 /// (`METATRAIN_OMNIGLOT_DIR`, the data set's folder, is read by the data loader itself.)
 enum EnvironmentOptions {
@@ -36,6 +42,12 @@ enum EnvironmentOptions {
         Mapping(variable: "METATRAIN_WORKER_NAME", option: "--name", commands: ["worker"], flag: false),
         Mapping(variable: "METATRAIN_HEARTBEAT_INTERVAL", option: "--heartbeat-interval", commands: ["coordinator", "worker", "train"], flag: false),
         Mapping(variable: "METATRAIN_HEARTBEAT_TIMEOUT", option: "--heartbeat-timeout", commands: ["coordinator", "worker", "train"], flag: false),
+        Mapping(variable: "METATRAIN_CURVE_SECRET", option: "--curve-secret", commands: ["coordinator", "worker"], flag: false),
+        Mapping(variable: "METATRAIN_ALLOW", option: "--allow", commands: ["coordinator"], flag: false),
+        Mapping(variable: "METATRAIN_SERVER_KEY", option: "--server-key", commands: ["worker"], flag: false),
+        Mapping(variable: "METATRAIN_INSECURE", option: "--insecure", commands: ["coordinator"], flag: true),
+        Mapping(variable: "METATRAIN_ALLOW_MIXED_BUILDS", option: "--allow-mixed-builds", commands: ["coordinator", "train"], flag: true),
+        Mapping(variable: "METATRAIN_GIVE_UP_AFTER", option: "--give-up-after", commands: ["worker"], flag: false),
     ]
 
     /// `arguments` (without the program name) with the options the environment supplies.

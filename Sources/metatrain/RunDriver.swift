@@ -4,6 +4,7 @@ import MetaTensor
 import MetaAlgorithms
 import MetaConfig
 import MetaCluster
+import MetaRuntime
 import MetaTransport
 import MetaTelemetry
 
@@ -114,7 +115,7 @@ struct RunDriver {
                step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws {
         let ending = try loop.run(from: start, step: step)
         beforeEvaluation()
-        guard case .finished(let state) = ending else { throw ExitCode(130) }
+        guard case .finished(let state) = ending else { throw ExitCode(StopSignal.exitStatus) }
         print("evaluating on \(configuration.evaluationTasks) held-out test tasks (seed \(configuration.evaluationSeed))…")
         let report = trainer.evaluate(state.parameters, split: .test, tasks: configuration.evaluationTasks)
         print(report.table)
@@ -123,33 +124,43 @@ struct RunDriver {
     }
 
     /// Trains through a coordinator bound at `bind`; `startWorkers` gets the bound endpoint.
+    /// Plain TCP on a non-loopback address is refused unless `insecure`.
     func trainDistributed(bind: String, minWorkers: Int, heartbeat: HeartbeatSettings, security: CoordinatorSecurity,
+                          insecure: Bool, scheduling: SchedulingOptions,
                           startWorkers: (String) throws -> Void, afterTraining: () -> Void = {}) throws {
         let log = logLine("coordinator")
+        if case .plain = security, !Self.isLoopback(bind) {
+            guard insecure else {
+                throw RunError("refusing to serve plain TCP on \(bind): anyone who can reach it could join, read the parameters "
+                               + "and send gradients; use --curve-secret and --allow (see 'metatrain keys generate'), bind a "
+                               + "loopback address, or pass --insecure (METATRAIN_INSECURE=1) on a network you trust")
+            }
+            log("warning: \(bind) is plain TCP on a non-loopback address (--insecure): anyone who can reach it can join, "
+                + "read the parameters and send gradients")
+        }
         let start = try loop.startingState(resume: options.resume, log: log)
         var coordinatorOptions = Coordinator.Options(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat, security: security,
-                                                     buildID: BuildInfo.id, log: log)
+                                                     identity: BuildInfo.identity, allowMixedBuilds: scheduling.allowMixedBuilds,
+                                                     deadlines: scheduling.deadlines, log: log)
         coordinatorOptions.staleness = options.staleness
         let coordinator = Coordinator(trainer: trainer, options: coordinatorOptions)
         let endpoint: String
         do { endpoint = try coordinator.bind() } catch { throw RunError("coordinator: \(error.description)") }
         try? (endpoint + "\n").write(to: directory.appendingPathComponent("coordinator.endpoint"), atomically: true, encoding: .utf8)
-        if case .plain = security, !Self.isLoopback(endpoint) {
-            log("warning: \(endpoint) is plain TCP on a non-loopback address: anyone who can reach it can join and read "
-                + "the parameters; use --curve-secret and --allow (see 'metatrain keys generate')")
-        }
         printHeader(start, where: "coordinator at \(endpoint), waiting for \(minWorkers) worker(s)")
         try startWorkers(endpoint)
         var finished = false
         defer {
-            if !finished { coordinator.shutdown(reason: "the coordinator stopped") }
+            if !finished { coordinator.shutdown(reason: "the coordinator stopped", finished: false) }
         }
         try train(from: start, beforeEvaluation: {
-            coordinator.shutdown(reason: StopSignal.isRequested ? "the coordinator was stopped by a signal" : "training finished")
+            let completed = !StopSignal.isRequested
+            coordinator.shutdown(reason: completed ? "training finished" : "the coordinator was stopped by a signal", finished: completed)
             finished = true
             let c = coordinator.counters
-            log("workers lost \(c.lostWorkers), shards reassigned \(c.reassignedShards), results rejected \(c.rejectedResults), "
-                + "undecodable frames \(c.undecodableFrames), dropped messages \(c.droppedMessages)")
+            log("workers lost \(c.lostWorkers), shards reassigned \(c.reassignedShards), shards past their deadline \(c.expiredShards), "
+                + "workers dropped \(c.droppedWorkers), results rejected \(c.rejectedResults), updates rolled back \(c.rolledBackUpdates), "
+                + "undecodable frames \(c.undecodableFrames), dropped messages \(c.droppedMessages), refused peers \(c.refusedPeers)")
             afterTraining()
         }) { state in
             do {
@@ -159,8 +170,9 @@ struct RunDriver {
         }
     }
 
+    /// Whether `endpoint` can only be reached from this machine (loopback TCP, ipc, inproc).
     static func isLoopback(_ endpoint: String) -> Bool {
-        endpoint.hasPrefix("tcp://127.") || endpoint.hasPrefix("tcp://localhost") || endpoint.hasPrefix("tcp://[::1]")
+        endpoint.hasPrefix("tcp://127.") || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]")
             || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import MetaTensor
 import MetaAlgorithms
 import MetaCluster
+import MetaRuntime
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,6 +18,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var heartbeat: HeartbeatOptions
     @OptionGroup var compute: ComputeOptions
+    @OptionGroup var scheduling: SchedulingOptions
 
     func validate() throws {
         guard workers >= 0 && workers <= 256 else { throw ValidationError("--workers must be between 0 and 256, got \(workers)") }
@@ -39,8 +41,12 @@ struct TrainCommand: ParsableCommand {
         }
         var cluster: LocalCluster?
         defer { cluster?.wait() }
-        try driver.trainDistributed(bind: "tcp://127.0.0.1:*", minWorkers: workers, heartbeat: heartbeat.settings, security: .plain,
-                                    startWorkers: { endpoint in
+        // A private channel: an ipc socket in a 0700 directory, which other local users cannot join.
+        let channel: PrivateEndpoint
+        do { channel = try PrivateEndpoint() } catch { throw RunError("\(error)") }
+        defer { channel.remove() }
+        try driver.trainDistributed(bind: channel.endpoint, minWorkers: workers, heartbeat: heartbeat.settings, security: .plain,
+                                    insecure: false, scheduling: scheduling, startWorkers: { endpoint in
                                         cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: compute.threads,
                                                                    heartbeat: heartbeat, logFormat: runOptions.logging.logFormat)
                                     }, afterTraining: { cluster?.wait() })

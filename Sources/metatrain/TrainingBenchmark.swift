@@ -2,6 +2,7 @@ import Foundation
 import MetaTensor
 import MetaAlgorithms
 import MetaCluster
+import MetaRuntime
 
 /// `metatrain bench sine | omniglot-cnn | omniglot-cnn-20way`: meta-training throughput in one
 /// process on synthetic inputs of the real shapes (the workload definitions are fixed; see
@@ -90,15 +91,19 @@ struct TrainingBenchmark {
         var state = trainer.initialState()
         var coordinator: Coordinator?
         var cluster: LocalCluster?
+        var channel: PrivateEndpoint?
         defer {
-            coordinator?.shutdown(reason: "benchmark finished")
+            coordinator?.shutdown(reason: "benchmark finished", finished: true)
             cluster?.wait()
+            channel?.remove()
         }
         var busy = 0.0, wall = 0.0, bytes = 0
         var step: (MetaTrainer<Float>.State) throws -> MetaTrainer<Float>.State = { trainer.step($0).0 }
         if workers > 0 {
-            var options = Coordinator.Options(bind: "tcp://127.0.0.1:*", minWorkers: workers,
-                                              heartbeat: HeartbeatSettings(interval: 1, timeout: 30), buildID: BuildInfo.id,
+            let private_ = try PrivateEndpoint()
+            channel = private_
+            var options = Coordinator.Options(bind: private_.endpoint, minWorkers: workers,
+                                              heartbeat: HeartbeatSettings(interval: 1, timeout: 30), identity: BuildInfo.identity,
                                               log: logLine("coordinator"))
             options.staleness = staleness
             let c = Coordinator(trainer: trainer, options: options)

@@ -1,12 +1,26 @@
 import ArgumentParser
 import Foundation
 import MetaCluster
+import MetaRuntime
 import MetaTransport
 
+/// `metatrain worker`. Exit status (for `restart: on-failure`, Kubernetes and scripts):
+///
+/// | status | meaning |
+/// |---|---|
+/// | 0 | the coordinator said training finished |
+/// | 1 | bad arguments or key files, or the socket could not be set up |
+/// | 3 | rejected (by the coordinator, or this worker refused the coordinator: another protocol version, an unusable assignment) |
+/// | 4 | the job cannot be built here (missing data set, invalid configuration) |
+/// | 5 | gave up: no coordinator answered for `--give-up-after` seconds |
+/// | 6 | the coordinator shut down before training finished (it was stopped, or failed) |
+/// | 130 / 143 | stopped by SIGINT / SIGTERM |
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Connect to a coordinator and compute the shards it assigns (the job comes from the coordinator).")
+        abstract: "Connect to a coordinator and compute the shards it assigns (the job comes from the coordinator).",
+        discussion: "Exit status: 0 training finished; 1 bad arguments; 3 rejected; 4 the job cannot be built here; "
+            + "5 gave up (--give-up-after); 6 the coordinator stopped before training finished; 130/143 SIGINT/SIGTERM.")
 
     @Option(name: .long, help: "The coordinator's endpoint, e.g. tcp://10.0.0.5:5555.")
     var connect: String
@@ -24,6 +38,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: "The coordinator's public key file (NAME.pub), required with --curve-secret.")
     var serverKey: String?
 
+    @Option(name: .long, help: "Give up (exit 5) when no coordinator has answered for this many seconds (default: keep trying).")
+    var giveUpAfter: Double?
+
     @Option(name: .long, help: .hidden)
     var parentPid: Int32?
 
@@ -39,6 +56,9 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         if (curveSecret == nil) != (serverKey == nil) { throw ValidationError("--curve-secret and --server-key go together") }
         guard connect.contains("://") else { throw ValidationError("--connect takes an endpoint like tcp://HOST:5555, got '\(connect)'") }
+        if let giveUpAfter, !(giveUpAfter > 0 && giveUpAfter <= 1e7) {
+            throw ValidationError("--give-up-after must be a positive number of seconds, got \(giveUpAfter)")
+        }
     }
 
     func run() throws {
@@ -54,15 +74,29 @@ struct WorkerCommand: ParsableCommand {
         let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let parent = parentPid
         var options = Worker.Options(endpoint: connect, name: name, threads: compute.threads, heartbeat: heartbeat.settings,
-                                     security: security, buildID: BuildInfo.id,
+                                     security: security, identity: BuildInfo.identity,
                                      faults: WorkerFaults(nanAtIteration: faultNanIteration, killAtIteration: faultKillIteration,
                                                           hangAtIteration: faultHangIteration),
                                      log: logLine("worker \(name)"))
+        options.giveUpAfter = giveUpAfter
         if let parent { options.stopWhen = { getppid() != parent } }
         let worker = Worker(options: options)
-        let reason: String
-        do { reason = try worker.run() } catch { throw RunError("worker \(name): \(error.description)") }
-        logLine("worker \(name)")("\(reason) (\(worker.shardsComputed) shards computed)")
-        if reason.hasPrefix("rejected") { throw ExitCode(3) }
+        let outcome: Worker.Outcome
+        do { outcome = try worker.run() } catch { throw RunError("worker \(name): \(error.description)") }
+        logLine("worker \(name)")("\(outcome.reason) (\(worker.shardsComputed) shards computed)")
+        let status = Self.exitStatus(outcome, signal: StopSignal.lastSignal)
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The exit status for how the session ended (see the table above).
+    static func exitStatus(_ outcome: Worker.Outcome, signal: Int32?) -> Int32 {
+        switch outcome {
+        case .session(.finished): 0
+        case .session(.rejected): 3
+        case .session(.jobFailed): 4
+        case .gaveUp: 5
+        case .session(.coordinatorStopped): 6
+        case .stopped: signal == SIGTERM ? 143 : 130
+        }
     }
 }

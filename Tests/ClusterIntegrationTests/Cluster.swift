@@ -32,12 +32,13 @@ enum Cluster {
         let output: URL
 
         init(_ arguments: [String], directory: URL, label: String, executable: URL = Cluster.binary,
-             environment: [String: String]? = nil) throws {
+             environment: [String: String]? = nil, workingDirectory: URL? = nil) throws {
             output = directory.appendingPathComponent("\(label).log")
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             let handle = try FileHandle(forWritingTo: output)
             process.executableURL = executable
             if let environment { process.environment = environment }
+            if let workingDirectory { process.currentDirectoryURL = workingDirectory }
             process.arguments = arguments
             process.standardOutput = handle
             process.standardError = handle

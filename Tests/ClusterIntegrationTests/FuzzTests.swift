@@ -4,6 +4,8 @@ import MetaRuntime
 import MetaTransport
 import CZeroMQ
 import MetaTestKit
+import MetaTensor
+import MetaNN
 
 /// Throws garbage at a live coordinator while it trains with two real workers.
 @Suite(.serialized) struct CoordinatorFuzzTests {
@@ -74,6 +76,89 @@ import MetaTestKit
         #expect(c.wait(seconds: 300) == 0, "\(c.log)")
         for w in workers { w.wait(seconds: 10) }
         #expect(c.log.contains("undecodable frames") && !c.log.contains("undecodable frames 0,"), "\(c.log)")
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
+}
+
+/// Peers that complete the handshake and then misbehave: results that must be refused
+/// (non-finite gradients of the right layout, gradients of another layout, other tasks than
+/// assigned, other iterations), messages of many parts, oversized parts and floods of
+/// heartbeats, while two honest workers train.
+@Suite(.serialized) struct HandshakeFuzzTests {
+    /// A detectably invalid answer to `a`.
+    static func badResult(_ a: AssignmentMessage, parameters: Parameters<Tensor<Float>>?, _ g: inout SplitMix64) -> Message {
+        let kind = g.below(5)
+        let tasks = a.taskIndices.enumerated().map { k, index -> ResultMessage.TaskOutcome in
+            var gradient: [UInt8] = []
+            if index % 4 == 0 {
+                switch kind {
+                case 0:  // the right layout, non-finite values
+                    if let p = parameters {
+                        gradient = ParameterCoding.encode(p.map { t in Tensor<Float>(repeating: k % 2 == 0 ? .nan : .infinity, shape: t.shape) })
+                    }
+                case 1:  // another layout
+                    gradient = ParameterCoding.encode(Parameters([("w", Tensor<Float>(shape: [3], scalars: [1, 2, 3]))]))
+                default:  // bytes that do not decode
+                    gradient = g.bytes(1 + g.below(64))
+                }
+            }
+            return ResultMessage.TaskOutcome(index: kind == 2 ? index &+ 1000 : index, loss: 1, metric: 0.5,
+                                             metaGradient: gradient, computeSeconds: 0.01)
+        }
+        let iteration = kind == 3 ? a.iteration &+ 7 : a.iteration
+        return .result(ResultMessage(iteration: iteration, parameterVersion: a.parameterVersion, tasks: tasks))
+    }
+
+    @Test func hostileResultsMultipartMessagesAndFloodsFromJoinedPeersChangeNothing() throws {
+        let job = ["--preset", "sine-maml", "--iterations", "300", "--eval-tasks", "4"]
+        let reference = try Cluster.reference(job)
+        let dir = Cluster.temporaryDirectory("handshake-fuzz")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let c = try Cluster.Child(["coordinator"] + job + ["--bind", "tcp://127.0.0.1:*", "--run-dir", dir.path, "--min-workers", "3",
+                                                           "--allow-mixed-builds", "--shard-deadline-floor", "1"]
+                                  + Cluster.fastHeartbeat, directory: dir, label: "coordinator")
+        let endpoint = try #require(Cluster.endpoint(in: dir))
+        var hostile = try WireClient(endpoint)
+        #expect(try hostile.join(name: "fuzz") != nil)
+        let workers = try (1...2).map {
+            try Cluster.Child(["worker", "--connect", endpoint, "--name", "w\($0)"] + Cluster.fastHeartbeat, directory: dir, label: "w\($0)")
+        }
+        var g = SplitMix64(seed: 77)
+        var answered = 0, rejoined = 0, sent = 0
+        let stop = Date().addingTimeInterval(240)
+        while c.process.isRunning && Date() < stop {
+            switch hostile.receive(seconds: 0.05) {
+            case .assignment(let a)?:
+                let parameters = a.parameters.isEmpty ? nil : try? ParameterCoding.decode(a.parameters, as: Float.self)
+                try hostile.send(Self.badResult(a, parameters: parameters, &g))
+                answered += 1
+            case .reject?, .shutdown?:
+                // Refused: come back on a new connection and keep trying.
+                hostile = try WireClient(endpoint)
+                _ = try hostile.join(name: "fuzz-\(rejoined)")
+                rejoined += 1
+            default:
+                break
+            }
+            switch g.below(4) {
+            case 0:  // a message of many small parts
+                _ = try? hostile.socket.send((0..<(100 + g.below(400))).map { _ in g.bytes(g.below(16)) }, dontWait: true)
+            case 1:  // a flood of heartbeats
+                for _ in 0..<200 { _ = try? hostile.socket.send(WireCodec.parts(of: WireCodec.encode(.heartbeat(HeartbeatMessage(sentAt: 1)))), dontWait: true) }
+            case 2:  // a valid result frame cut into parts and one part damaged
+                var parts = WireCodec.parts(of: WireCodec.encode(Self.badResult(
+                    AssignmentMessage(iteration: 0, parameterVersion: 0, taskIndices: [0, 1, 2, 3], parameters: []), parameters: nil, &g)))
+                parts[0][g.below(parts[0].count)] ^= 0x10
+                _ = try? hostile.socket.send(parts + [g.bytes(8)], dontWait: true)
+            default:
+                break
+            }
+            sent += 1
+        }
+        #expect(c.wait(seconds: 10) == 0, "\(c.log)")
+        for w in workers { #expect(w.wait(seconds: 10) == 0, "\(w.log)") }
+        #expect(answered >= 1, "the hostile peer never got a shard")
+        #expect(sent > 100)
         #expect(try Cluster.finalParameters(dir) == reference)
     }
 }

@@ -77,9 +77,24 @@ enum NetworkNamespaces {
         let dir = Cluster.temporaryDirectory("netns")
         defer { try? FileManager.default.removeItem(at: dir) }
         var coordinatorEnvironment = try ComposeEnvironment.of("coordinator")
-        let workerEnvironment = try ComposeEnvironment.of("worker")
+        var workerEnvironment = try ComposeEnvironment.of("worker")
         #expect(coordinatorEnvironment["METATRAIN_BIND"] == "tcp://0.0.0.0:5555")
         #expect(workerEnvironment["METATRAIN_COORDINATOR"] == "tcp://coordinator:5555")
+        // The compose file's `keys` service, done here: the same commands, the same layout,
+        // with /keys moved into the run's folder.
+        let keys = dir.appendingPathComponent("keys")
+        for (name, out) in [("coordinator", keys.path), ("worker", keys.appendingPathComponent("workers").path)] {
+            let made = try Cluster.run(["keys", "generate", "--name", name, "--out", out], directory: dir, label: "keys-\(name)")
+            #expect(made.status == 0, "\(made.log)")
+        }
+        for key in ["METATRAIN_CURVE_SECRET", "METATRAIN_ALLOW"] {
+            coordinatorEnvironment[key] = coordinatorEnvironment[key]?.replacingOccurrences(of: "/keys", with: keys.path)
+        }
+        for key in ["METATRAIN_CURVE_SECRET", "METATRAIN_SERVER_KEY"] {
+            workerEnvironment[key] = workerEnvironment[key]?.replacingOccurrences(of: "/keys", with: keys.path)
+        }
+        #expect(coordinatorEnvironment["METATRAIN_CURVE_SECRET"]?.hasPrefix(keys.path) == true)
+        #expect(workerEnvironment["METATRAIN_SERVER_KEY"]?.hasPrefix(keys.path) == true)
         coordinatorEnvironment.merge(overrides) { $1 }
         coordinatorEnvironment["METATRAIN_RUN_DIR"] = dir.path
         let base = ProcessInfo.processInfo.environment
@@ -115,7 +130,7 @@ enum NetworkNamespaces {
         let reference = try Cluster.reference(job)
         let (log, parameters) = try train(overrides: ["METATRAIN_PRESET": "sine-maml", "METATRAIN_ITERATIONS": "60"],
                                           tag: String(getpid() % 10_000))
-        #expect(log.contains("non-loopback"), "plain TCP on 0.0.0.0 should warn")
+        #expect(!log.contains("non-loopback"), "CURVE through the compose variables: no plain-TCP warning")
         #expect(parameters == reference)
     }
 

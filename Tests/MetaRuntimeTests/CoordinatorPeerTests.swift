@@ -15,8 +15,8 @@ import MetaRuntime
         })
     }
 
-    func idlePeer(requiredBuildID: String? = nil) -> CoordinatorPeer {
-        var p = CoordinatorPeer(job: job, requiredBuildID: requiredBuildID)
+    func idlePeer(requiredIdentity: BuildIdentity? = nil) -> CoordinatorPeer {
+        var p = CoordinatorPeer(job: job, requiredIdentity: requiredIdentity)
         _ = p.handle(.received(.hello(Fixtures.hello)))
         _ = p.handle(.received(.ready(ReadyMessage(jobHash: job.jobHash))))
         return p
@@ -64,7 +64,7 @@ import MetaRuntime
 
     @Test func helloWithAnotherProtocolVersionIsRejected() {
         var p = CoordinatorPeer(job: job)
-        let old = HelloMessage(protocolVersion: 2, buildID: "b1", workerName: "w", threads: 1)
+        let old = HelloMessage(protocolVersion: 3, buildID: "b1", workerName: "w", threads: 1)
         #expect(isSendReject(p.handle(.received(.hello(old))), .protocolVersion))
         #expect(p.state == .rejected(.protocolVersion))
         // Everything after is dropped and counted.
@@ -82,9 +82,11 @@ import MetaRuntime
     }
 
     @Test func aWorkerOfAnotherBuildIsRejectedWhenABuildIsRequired() {
-        var p = CoordinatorPeer(job: job, requiredBuildID: "b2")
-        #expect(isSendReject(p.handle(.received(.hello(Fixtures.hello))), .jobMismatch))
-        var q = CoordinatorPeer(job: job, requiredBuildID: "b1")
+        var p = CoordinatorPeer(job: job, requiredIdentity: BuildIdentity(buildID: "b2"))
+        let actions = p.handle(.received(.hello(Fixtures.hello)))
+        #expect(isSendReject(actions, .jobMismatch))
+        #expect(actions.contains { if case .send(.reject(let r)) = $0 { r.text.contains("'b1'") && r.text.contains("'b2'") } else { false } })
+        var q = CoordinatorPeer(job: job, requiredIdentity: BuildIdentity(buildID: "b1"))
         #expect(q.handle(.received(.hello(Fixtures.hello))) == [.send(.job(job))])
     }
 
@@ -226,12 +228,12 @@ import MetaRuntime
     @Test func refusingAndShuttingDownSendTheMessage() {
         var p = CoordinatorPeer(job: job)
         #expect(isSendReject(p.handle(.refuse(.overloaded, "enough workers")), .overloaded))
-        #expect(p.handle(.shutdown("done")) == [])
+        #expect(p.handle(.shutdown("done", finished: true)) == [])
 
         var q = idlePeer()
-        #expect(q.handle(.shutdown("done")) == [.send(.shutdown(ShutdownMessage(reason: "done")))])
+        #expect(q.handle(.shutdown("done", finished: true)) == [.send(.shutdown(ShutdownMessage(reason: "done", finished: true)))])
         #expect(q.state == .closed)
-        #expect(q.handle(.shutdown("done")) == [])
+        #expect(q.handle(.shutdown("done", finished: true)) == [])
     }
 
     @Test func aWorkerAndACoordinatorComplete3IterationsThroughTheCodec() throws {

@@ -18,19 +18,35 @@ import MetaRuntime
 
     @Test func helloHasThePinnedByteLayout() {
         // Changing this is a protocol change: bump WireCodec.protocolVersion.
-        let frame = WireCodec.encode(.hello(HelloMessage(protocolVersion: 1, buildID: "b1", workerName: "w", threads: 2)))
+        let identity = BuildIdentity(buildID: "b1", blasKernel: "k", fingerprint: "f")
+        let frame = WireCodec.encode(.hello(HelloMessage(protocolVersion: 2, identity: identity, workerName: "w", threads: 2)))
         #expect(frame == [
             0x4D, 0x54, 0x57, 0x31,  // "MTW1"
-            0x01, 0x00,  // protocol version 1
+            0x02, 0x00,  // protocol version 2
             0x01,  // hello
             0x00,  // flags
-            0x0F, 0x00, 0x00, 0x00,  // body length 15
-            0x01, 0x00,  // protocolVersion
-            0x02, 0x00, 0x00, 0x00, 0x62, 0x31,  // "b1"
-            0x01, 0x00, 0x00, 0x00, 0x77,  // "w"
+            0x19, 0x00, 0x00, 0x00,  // body length 25
+            0x02, 0x00,  // protocolVersion
+            0x02, 0x00, 0x00, 0x00, 0x62, 0x31,  // buildID "b1"
+            0x01, 0x00, 0x00, 0x00, 0x6B,  // blasKernel "k"
+            0x01, 0x00, 0x00, 0x00, 0x66,  // fingerprint "f"
+            0x01, 0x00, 0x00, 0x00, 0x77,  // workerName "w"
             0x02, 0x00,  // threads
-            0xF7, 0x2D, 0xE4, 0x7C,  // CRC-32 (zlib.crc32 of the bytes above)
+            0x72, 0x22, 0xFD, 0xBD,  // CRC-32 (zlib.crc32 of the bytes above)
         ])
+    }
+
+    @Test func stringsOverTheirCapsDoNotDecode() {
+        let longName = Fixtures.frame(type: MessageKind.shutdown.rawValue,
+                                      body: Fixtures.le32(UInt32(WireCodec.maxTextBytes + 1))
+                                        + [UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1) + [0])
+        #expect(Fixtures.errorKind(longName, maxBytes: .max) == .invalidValue)
+        // A sender clips instead of producing such a frame.
+        let clipped = ShutdownMessage(reason: String(repeating: "é", count: WireCodec.maxTextBytes))
+        #expect(clipped.reason.utf8.count <= WireCodec.maxTextBytes)
+        #expect(Fixtures.errorKind(WireCodec.encode(.shutdown(clipped)), maxBytes: .max) == nil)
+        let hello = HelloMessage(identity: BuildIdentity(buildID: String(repeating: "b", count: 150_000)), workerName: "w", threads: 1)
+        #expect(hello.buildID.utf8.count <= BuildIdentity.maxFieldBytes)
     }
 
     @Test func largeParameterBlobsRoundTrip() throws {
@@ -76,14 +92,14 @@ import MetaRuntime
 
     @Test func anotherProtocolVersionGivesTheDistinctError() throws {
         var frame = WireCodec.encode(.hello(Fixtures.hello))
-        frame[4] = 2
+        frame[4] = 3
         for candidate in [frame, Fixtures.resealed(frame), Array(frame[0..<6])] {
             do {
                 _ = try WireCodec.decode(candidate, maxBytes: Fixtures.limit)
-                Issue.record("a version 2 frame decoded")
+                Issue.record("a version 3 frame decoded")
             } catch {
                 #expect(error.kind == .unsupportedVersion)
-                #expect(error.foundVersion == 2)
+                #expect(error.foundVersion == 3)
                 #expect(error.rejectReason == .protocolVersion)
             }
         }
@@ -99,9 +115,12 @@ import MetaRuntime
 
     @Test func oversizedLengthsInsideTheBodyAreRejected() {
         let huge = Fixtures.le32(.max)
+        // Capped strings: the cap is checked first.
+        #expect(Fixtures.errorKind(Fixtures.frame(type: MessageKind.shutdown.rawValue, body: huge), maxBytes: .max) == .invalidValue)
+        #expect(Fixtures.errorKind(Fixtures.frame(type: MessageKind.hello.rawValue, body: [1, 0] + Fixtures.le32(0xFFFF_FFF0) + [0x61]),
+                                   maxBytes: .max) == .invalidValue)
         let frames: [[UInt8]] = [
-            Fixtures.frame(type: MessageKind.shutdown.rawValue, body: huge),  // string length
-            Fixtures.frame(type: MessageKind.hello.rawValue, body: [1, 0] + Fixtures.le32(0xFFFF_FFF0) + [0x61]),
+            Fixtures.frame(type: MessageKind.job.rawValue, body: [UInt8](repeating: 0, count: 32) + huge),  // string length
             Fixtures.frame(type: MessageKind.assignment.rawValue, body: Fixtures.le64(1) + Fixtures.le64(1) + huge),  // count
             Fixtures.frame(type: MessageKind.assignment.rawValue,
                            body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + huge),  // blob length
@@ -152,12 +171,14 @@ import MetaRuntime
             (Fixtures.frame(type: 0, body: []), .unknownMessageType),
             (Fixtures.frame(type: 9, body: []), .unknownMessageType),
             (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(0), flags: 1), .badFlags),
-            (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(0) + [0]), .trailingBytes),
+            (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(0) + [0, 0]), .trailingBytes),
+            (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(0) + [2]), .invalidValue),
+            (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(0)), .truncated),
             (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(2) + [0xC3, 0x28]), .invalidUTF8),
             (Fixtures.frame(type: MessageKind.shutdown.rawValue, body: Fixtures.le32(3) + [0xED, 0xA0, 0x80]), .invalidUTF8),
             (Fixtures.frame(type: MessageKind.heartbeat.rawValue, body: Fixtures.le64(1) + [2]), .invalidValue),
             (Fixtures.frame(type: MessageKind.reject.rawValue, body: [0] + Fixtures.le32(0)), .invalidValue),
-            (Fixtures.frame(type: MessageKind.reject.rawValue, body: [6] + Fixtures.le32(0)), .invalidValue),
+            (Fixtures.frame(type: MessageKind.reject.rawValue, body: [7] + Fixtures.le32(0)), .invalidValue),
             (Fixtures.frame(type: MessageKind.ready.rawValue, body: [UInt8](repeating: 1, count: 31)), .truncated),
             (Fixtures.frame(type: MessageKind.ready.rawValue, body: [UInt8](repeating: 1, count: 33)), .trailingBytes),
         ]

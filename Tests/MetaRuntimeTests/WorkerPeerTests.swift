@@ -50,14 +50,20 @@ import MetaRuntime
         var w = readyWorker()
         let actions = w.handle(.received(.reject(RejectMessage(reason: .overloaded, text: "enough workers"))))
         #expect(actions.count == 1)
-        guard case .stop(let reason) = actions.first else { Issue.record("expected stop"); return }
+        guard case .stop(.rejected(let reason)) = actions.first else { Issue.record("expected stop"); return }
         #expect(reason.contains("enough workers") && reason.contains("overloaded"))
         #expect(w.isStopped)
 
         var s = readyWorker()
         _ = s.handle(.received(.assignment(assignment)))
-        #expect(s.handle(.received(.shutdown(ShutdownMessage(reason: "done")))) == [.stop("the coordinator shut down: done")])
+        #expect(s.handle(.received(.shutdown(ShutdownMessage(reason: "done", finished: true))))
+                == [.stop(.finished("the coordinator shut down: done"))])
         #expect(s.isStopped)
+        var early = readyWorker()
+        guard case .stop(.coordinatorStopped(let why))? = early.handle(.received(.shutdown(ShutdownMessage(reason: "signal")))).first else {
+            Issue.record("a shutdown before training finished must not read as finished"); return
+        }
+        #expect(why.contains("signal"))
     }
 
     @Test func messagesAfterStopAreDroppedAndCounted() {
@@ -117,6 +123,7 @@ import MetaRuntime
         let actions = w.handle(.jobFailed("omniglot data set not found"))
         guard case .send(.reject(let r)) = actions.first else { Issue.record("expected a reject"); return }
         #expect(r.reason == .jobMismatch && r.text.contains("omniglot"))
+        #expect(actions.last == .stop(.jobFailed(r.text)))
         #expect(w.isStopped)
     }
 

@@ -1,5 +1,5 @@
 import Testing
-import MetaCluster
+import MetaRuntime
 
 @Suite struct ShardPlannerTests {
     @Test func shardsCoverEveryTaskOnceInOrder() {
@@ -35,17 +35,5 @@ import MetaCluster
         #expect(ShardPlanner.plan(taskCount: 25, speeds: [0, 0, 0]).map(\.count) == [9, 8, 8])
         #expect(ShardPlanner.plan(taskCount: 4, speeds: [1000, 1, 1, 1]).map(\.count).allSatisfy { $0 >= 1 })
         #expect(ShardPlanner.plan(taskCount: 2, speeds: [1, 1, 1]).map(\.count).reduce(0, +) == 2)
-    }
-}
-
-@Suite struct PeerLogTests {
-    @Test func atMostOneLinePerPeerPerIntervalAndSuppressedLinesAreCounted() {
-        final class Sink: @unchecked Sendable { var lines: [String] = [] }
-        let sink = Sink()
-        var log = PeerLog(interval: 60) { sink.lines.append($0) }
-        let printed = [log.log("a", peer: "p", now: 0), log.log("b", peer: "p", now: 10), log.log("c", peer: "p", now: 59),
-                       log.log("x", peer: "q", now: 59), log.log("d", peer: "p", now: 61)]
-        #expect(printed == [true, false, false, true, true])
-        #expect(sink.lines == ["a", "x", "d (2 similar line(s) about this peer suppressed)"])
     }
 }
