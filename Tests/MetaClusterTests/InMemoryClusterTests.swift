@@ -146,3 +146,80 @@ final class HostilePeer: @unchecked Sendable {
 
     func stop() { lock.withLock { running = false } }
 }
+
+/// A coordinator played by the test sends a worker assignments it cannot use: the worker
+/// refuses them and ends its session (rejected), it never traps.
+@Suite struct HostileCoordinatorTests {
+    func session(_ hostile: (InMemoryTransport, PeerID, JobMessage) -> Void) throws -> (Worker.Outcome, [Message]) {
+        let network = InMemoryNetwork()
+        let coordinator = network.coordinator()
+        coordinator.maxMessageBytes = 64 << 20
+        let transport = network.worker()
+        let box = OutcomeBox()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            let worker = Worker(options: Worker.Options(endpoint: "memory", name: "w", heartbeat: HeartbeatSettings(interval: 0.1, timeout: 5),
+                                                        identity: InMemoryClusterTests.identity, log: { _ in }),
+                                transport: transport)
+            box.set((try? worker.run()) ?? .stopped)
+            done.signal()
+        }
+        thread.stackSize = 16 << 20
+        thread.start()
+        var seen: [Message] = []
+        func next(tries: Int = 100) -> Message? {
+            for _ in 0..<tries {
+                for case .message(_, let frame) in coordinator.receive(timeout: 0.1, limit: 10) {
+                    if let m = try? WireCodec.decode(frame, maxBytes: 64 << 20) { seen.append(m); if case .heartbeat = m { continue }; return m }
+                }
+            }
+            return nil
+        }
+        guard case .hello? = next() else { Issue.record("no hello"); return (.stopped, seen) }
+        let c = InMemoryClusterTests.configuration(iterations: 10)
+        let job = JobMessage(configurationYAML: ConfigFile.yaml(c), maxMessageBytes: 1 << 20)
+        _ = coordinator.send(WireCodec.encode(.job(job)), to: transport.id)
+        guard case .ready? = next() else { Issue.record("no ready"); return (.stopped, seen) }
+        hostile(coordinator, transport.id, job)
+        _ = done.wait(timeout: .now() + 30)
+        while next(tries: 1) != nil {}
+        return (box.get(), seen)
+    }
+
+    final class OutcomeBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Worker.Outcome = .stopped
+        func set(_ v: Worker.Outcome) { lock.withLock { value = v } }
+        func get() -> Worker.Outcome { lock.withLock { value } }
+    }
+
+    static func parameters() throws -> [UInt8] {
+        let trainer = try MetaTrainer<Float>(configuration: InMemoryClusterTests.configuration(iterations: 10))
+        return ParameterCoding.encode(trainer.initialState().parameters)
+    }
+
+    @Test(arguments: [
+        ("indices past the meta-batch", 0 as UInt64, [1000, 1001, 1002, 1003] as [UInt32]),
+        ("not whole blocks", 0, [1, 2]),
+        ("an iteration past Int.max", UInt64.max, [0, 1, 2, 3]),
+        ("no tasks", 0, []),
+    ])
+    func anAssignmentTheWorkerCannotUseEndsItsSessionWithoutATrap(_ what: String, _ iteration: UInt64, _ tasks: [UInt32]) throws {
+        let parameters = try Self.parameters()
+        let (outcome, seen) = try session { coordinator, worker, _ in
+            let a = AssignmentMessage(iteration: iteration, parameterVersion: 0, taskIndices: tasks, parameters: parameters)
+            _ = coordinator.send(WireCodec.encode(.assignment(a)), to: worker)
+        }
+        guard case .session(.rejected(let why)) = outcome else { Issue.record("\(what): \(outcome)"); return }
+        #expect(why.contains("cannot compute"), "\(what): \(why)")
+        #expect(seen.contains { if case .reject(let r) = $0 { r.reason == .malformed } else { false } }, "\(what)")
+    }
+
+    @Test func parametersThatDoNotDecodeEndTheSessionWithoutATrap() throws {
+        let (outcome, _) = try session { coordinator, worker, _ in
+            let a = AssignmentMessage(iteration: 0, parameterVersion: 0, taskIndices: [0, 1, 2, 3], parameters: [1, 2, 3, 4, 5])
+            _ = coordinator.send(WireCodec.encode(.assignment(a)), to: worker)
+        }
+        guard case .session(.rejected) = outcome else { Issue.record("\(outcome)"); return }
+    }
+}
