@@ -163,12 +163,13 @@ public final class Coordinator {
                 let (next, metrics) = trainer.apply(blockSums: done.blockSums, losses: done.outcomes.map(\.loss),
                                                     metrics: done.outcomes.map(\.metric), to: state)
                 guard next.parameters.values.allSatisfy({ $0.withUnsafeBufferPointer { p in p.allSatisfy(\.isFinite) } }) else {
-                    // Rolled back: `state` is kept; the scheduler drops the contributors and
-                    // has the iteration computed again (or stops the run).
+                    // Rolled back: `state` is kept; the scheduler has every block computed
+                    // again by another worker (or stops the run).
                     perform(try scheduler.rejectUpdate(done, now: MonotonicClock.seconds))
                     busySeconds += MonotonicClock.seconds - t0
                     continue
                 }
+                perform(scheduler.confirmUpdate(done, now: MonotonicClock.seconds))
                 let now = MonotonicClock.seconds
                 busySeconds += now - t0
                 let report = IterationReport(metrics: metrics, seconds: now - start, coordinatorSeconds: busySeconds,

@@ -24,6 +24,7 @@ final class ShardComputer: @unchecked Sendable {
     private var held: (version: UInt64, parameters: Parameters<Tensor<Float>>)?
     private var fds: [Int32] = [-1, -1]
     private var closing = false
+    private var hugeDone = false
 
     init(faults: WorkerFaults = WorkerFaults()) {
         self.faults = faults
@@ -99,10 +100,15 @@ final class ShardComputer: @unchecked Sendable {
                                                  traced: trainer.tracedShards)
         let seconds = (MonotonicClock.seconds - start) / Double(max(1, tasks.count))
         let faulty = faults.nanAtIteration == a.iteration
+        // Finite, but large enough that a sum of two overflows: an update that is not finite.
+        // Once: a recomputation of the iteration by this worker is correct.
+        let huge = faults.hugeAtIteration == a.iteration && !hugeDone
+        if huge { hugeDone = true }
+        let sums = huge ? shard.blockSums.map { $0.map { Tensor<Float>(repeating: 3e38, shape: $0.shape) } } : shard.blockSums
         // One block sum per reduction block, carried by the block's first task (see MetaGradient).
         let outcomes = a.taskIndices.enumerated().map { k, index in
             ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : shard.losses[k], metric: shard.metrics[k],
-                                      metaGradient: k % block == 0 ? ParameterCoding.encode(shard.blockSums[k / block]) : [],
+                                      metaGradient: k % block == 0 ? ParameterCoding.encode(sums[k / block]) : [],
                                       computeSeconds: seconds)
         }
         return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, tasks: outcomes))
@@ -117,8 +123,13 @@ public struct WorkerFaults: Sendable {
     public var killAtIteration: UInt64?
     /// Stop itself (SIGSTOP) on receiving a shard of this iteration (a hung machine).
     public var hangAtIteration: UInt64?
+    /// Answer the first shard of this iteration with finite block sums of 3e38 (a corrupt or
+    /// hostile worker whose results make the update overflow when it has two blocks or more).
+    public var hugeAtIteration: UInt64?
 
-    public init(nanAtIteration: UInt64? = nil, killAtIteration: UInt64? = nil, hangAtIteration: UInt64? = nil) {
+    public init(nanAtIteration: UInt64? = nil, killAtIteration: UInt64? = nil, hangAtIteration: UInt64? = nil,
+                hugeAtIteration: UInt64? = nil) {
+        self.hugeAtIteration = hugeAtIteration
         self.nanAtIteration = nanAtIteration
         self.killAtIteration = killAtIteration
         self.hangAtIteration = hangAtIteration

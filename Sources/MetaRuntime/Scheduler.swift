@@ -108,6 +108,16 @@ public struct Scheduler: Sendable {
         public var contributors: [PeerID]
         /// Shards given to another worker while this iteration ran.
         public var reassignedShards: Int
+        /// Which peer's sum was kept for each block.
+        public var blockContributors: [PeerID]
+        /// For a recomputation after a rolled-back update: the first answers, to compare.
+        public var previous: Previous?
+
+        /// The answers of a rolled-back update.
+        public struct Previous: Sendable {
+            public var blockSums: [Parameters<Tensor<Float>>]
+            public var blockContributors: [PeerID]
+        }
     }
 
     /// A stored peer.
@@ -131,6 +141,8 @@ public struct Scheduler: Sendable {
         var pending: [CoordinatorPeer.Shard] = []
         var refusedBy: [[UInt32]: Set<PeerID>] = [:]
         var contributors: Set<PeerID> = []
+        var blockContributors: [PeerID?]
+        var previous: CompletedIteration.Previous?
         var planned = false
         var reassigned = 0
         var complete: Bool { !outcomes.contains { $0 == nil } }
@@ -138,6 +150,7 @@ public struct Scheduler: Sendable {
         init(tasks: Int, blockSize: Int) {
             outcomes = Array(repeating: nil, count: tasks)
             blockSums = Array(repeating: nil, count: (tasks + blockSize - 1) / blockSize)
+            blockContributors = Array(repeating: nil, count: blockSums.count)
         }
 
         func unanswered(_ shard: CoordinatorPeer.Shard) -> Bool {
@@ -476,30 +489,60 @@ public struct Scheduler: Sendable {
         guard let w = work[t], w.complete else { return nil }
         work[t] = nil
         return CompletedIteration(iteration: t, outcomes: w.outcomes.map { $0! }, blockSums: w.blockSums.map { $0! },
-                                  contributors: w.contributors.sorted(by: precedes), reassignedShards: w.reassigned)
+                                  contributors: w.contributors.sorted(by: precedes), reassignedShards: w.reassigned,
+                                  blockContributors: w.blockContributors.map { $0! }, previous: w.previous)
     }
 
-    /// The update from `completed` made the parameters non-finite: it was rolled back. Its
-    /// contributors are dropped and the iteration is computed again by the other workers;
-    /// when every ready worker contributed (nobody else to trust) training stops instead.
+    /// The update from `completed` made the parameters non-finite: it was rolled back. The
+    /// iteration is computed again, every block by another worker than the one that gave it;
+    /// honest workers give the same bits, so ``confirmUpdate(_:now:)`` then names whoever
+    /// gave a different block. Throws when this already was such a recomputation (the
+    /// training itself diverged) or when no other worker can recompute a block.
     public mutating func rejectUpdate(_ completed: CompletedIteration, now: Double) throws(RunFailure) -> [Output] {
         counters.rolledBackUpdates += 1
         let t = completed.iteration
-        let others = peers.filter { $0.value.peer.hasJob && !completed.contributors.contains($0.key) }
-        guard !others.isEmpty else {
-            throw RunFailure("training diverged at iteration \(t): the outer update made the parameters non-finite "
-                             + "(computed by \(completed.contributors.map(name(of:)).joined(separator: ", "))); it was not applied; "
-                             + "resume from an earlier checkpoint with a lower learning rate")
+        guard completed.previous == nil else {
+            throw RunFailure("training diverged at iteration \(t): the outer update makes the parameters non-finite, also when "
+                             + "every block is computed by another worker; it was not applied; resume from an earlier checkpoint "
+                             + "with a lower learning rate")
         }
-        var out: [Output] = [.log("the update of iteration \(t) made the parameters non-finite; rolled back, dropping "
-                                  + "\(completed.contributors.map(name(of:)).joined(separator: ", ")) and computing it again", about: nil)]
-        for id in completed.contributors where peers[id] != nil {
+        var w = IterationWork(tasks: settings.metaBatch, blockSize: settings.blockSize)
+        w.planned = true
+        w.previous = .init(blockSums: completed.blockSums, blockContributors: completed.blockContributors)
+        let b = settings.blockSize
+        for (block, contributor) in completed.blockContributors.enumerated() {
+            let tasks = (block * b..<min((block + 1) * b, settings.metaBatch)).map { UInt32($0) }
+            w.pending.append(CoordinatorPeer.Shard(iteration: t, parameterVersion: t, taskIndices: tasks))
+            w.refusedBy[tasks] = [contributor]
+        }
+        work[t] = w
+        let out: [Output] = [.log("the update of iteration \(t) made the parameters non-finite; rolled back; computing every block "
+                                  + "again on another worker to find which answers differ", about: nil)]
+        return out + (try tick(now: now))
+    }
+
+    /// The recomputed update of `completed` is finite: drops every worker whose first answer
+    /// for a block differs from the recomputation (honest workers give the same bits).
+    public mutating func confirmUpdate(_ completed: CompletedIteration, now: Double) -> [Output] {
+        guard let previous = completed.previous else { return [] }
+        var culprits: [PeerID] = []
+        for (block, sum) in completed.blockSums.enumerated() where block < previous.blockSums.count {
+            if ParameterCoding.encode(sum) != ParameterCoding.encode(previous.blockSums[block]),
+               !culprits.contains(previous.blockContributors[block]) {
+                culprits.append(previous.blockContributors[block])
+            }
+        }
+        var out: [Output] = []
+        for id in culprits {
+            out.append(.log("\(name(of: id)) sent block sums that differ from another worker's for iteration \(completed.iteration) "
+                            + "(they made the update non-finite); dropping it", about: nil))
+            guard peers[id] != nil else { continue }
             counters.droppedWorkers += 1
-            out += handle(id, .refuse(.unresponsive, "its results made the parameters non-finite at iteration \(t)"), now: now)
+            out += handle(id, .refuse(.unresponsive, "its results for iteration \(completed.iteration) differ from another worker's "
+                                      + "and made the parameters non-finite"), now: now)
             forget(id)
         }
-        work[t] = IterationWork(tasks: settings.metaBatch, blockSize: settings.blockSize)
-        return out + (try tick(now: now))
+        return out
     }
 
     private mutating func accept(_ result: ResultMessage, from id: PeerID, now: Double) -> [Output] {
@@ -546,7 +589,10 @@ public struct Scheduler: Sendable {
             kept.metaGradient = []  // decoded into its block sum already
             work[k]!.outcomes[Int(task.index)] = kept
         }
-        for (block, g) in sums where work[k]!.blockSums[block] == nil { work[k]!.blockSums[block] = g }
+        for (block, g) in sums where work[k]!.blockSums[block] == nil {
+            work[k]!.blockSums[block] = g
+            work[k]!.blockContributors[block] = id
+        }
         work[k]!.contributors.insert(id)
         return []
     }

@@ -53,6 +53,9 @@ struct WorkerCommand: ParsableCommand {
     @Option(name: .long, help: .hidden)
     var faultHangIteration: UInt64?
 
+    @Option(name: .long, help: .hidden)
+    var faultHugeIteration: UInt64?
+
     func validate() throws {
         if (curveSecret == nil) != (serverKey == nil) { throw ValidationError("--curve-secret and --server-key go together") }
         guard connect.contains("://") else { throw ValidationError("--connect takes an endpoint like tcp://HOST:5555, got '\(connect)'") }
@@ -76,7 +79,7 @@ struct WorkerCommand: ParsableCommand {
         var options = Worker.Options(endpoint: connect, name: name, threads: compute.threads, heartbeat: heartbeat.settings,
                                      security: security, identity: BuildInfo.identity,
                                      faults: WorkerFaults(nanAtIteration: faultNanIteration, killAtIteration: faultKillIteration,
-                                                          hangAtIteration: faultHangIteration),
+                                                          hangAtIteration: faultHangIteration, hugeAtIteration: faultHugeIteration),
                                      log: logLine("worker \(name)"))
         options.giveUpAfter = giveUpAfter
         if let parent { options.stopWhen = { getppid() != parent } }

@@ -151,6 +151,25 @@ enum ProcessMemory {
         return f
     }
 
+    @Test func anUpdateMadeNonFiniteByOneWorkersResultsIsRolledBackAndThatWorkerDropped() throws {
+        let job = ["--preset", "sine-maml", "--iterations", "60", "--eval-tasks", "4"]
+        let reference = try Cluster.reference(job)
+        let dir = Cluster.temporaryDirectory("overflow")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Two workers: each gets at least two of the 7 blocks, so 3e38 block sums overflow the sum.
+        let (c, endpoint) = try coordinator(job, dir: dir, extra: ["--min-workers", "2"])
+        let workers = try (1...2).map { i in
+            try Cluster.Child(["worker", "--connect", endpoint, "--name", "w\(i)"] + Cluster.fastHeartbeat
+                              + (i == 2 ? ["--fault-huge-iteration", "20"] : []), directory: dir, label: "w\(i)")
+        }
+        #expect(c.wait(seconds: 120) == 0, "\(c.log)")
+        let statuses = workers.map { $0.wait(seconds: 10) }
+        #expect(statuses == [0, 3], "\(workers.map(\.log))")
+        #expect(c.log.contains("rolled back"), "\(c.log)")
+        #expect(c.log.contains("w2 sent block sums that differ"), "\(c.log)")
+        #expect(try Cluster.finalParameters(dir) == reference)
+    }
+
     @Test func plainTCPOnANonLoopbackAddressNeedsInsecure() throws {
         let dir = Cluster.temporaryDirectory("insecure")
         defer { try? FileManager.default.removeItem(at: dir) }

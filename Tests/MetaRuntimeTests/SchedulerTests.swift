@@ -244,23 +244,47 @@ import MetaRuntime
         #expect(s.readyWorkers == 1)
     }
 
-    @Test func anUpdateThatWouldBeNonFiniteIsRolledBackAndComputedAgainWithoutItsContributors() throws {
-        var s = scheduler(metaBatch: 4, minWorkers: 1)
+    @Test func aNonFiniteUpdateIsRecomputedBlockByBlockElsewhereAndTheWorkerWhoseBlocksDifferIsDropped() throws {
+        var s = scheduler()
         _ = join(&s, a, now: 0)
+        _ = join(&s, b, now: 0)
         let given = assignments(try s.begin(iteration: 0, parameters: [9], now: 0))
-        #expect(given.map(\.0) == [a])
-        _ = join(&s, b, now: 0.05)
-        _ = answer(&s, a, given[0].1, now: 0.1)
-        let completed = s.takeCompleted(0)
-        let done = try #require(completed)
-        let out = try s.rejectUpdate(done, now: 0.2)
+        #expect(given.map(\.0) == [a, b])
+        _ = answer(&s, a, given[0].1, gradient: 3e38, now: 0.1)  // finite, but the sum overflows
+        _ = answer(&s, b, given[1].1, gradient: 1, now: 0.1)
+        let first = s.takeCompleted(0)
+        let done = try #require(first)
+        #expect(done.blockContributors == [a, b])
+        // Rolled back: every block goes to the other worker.
+        let again = assignments(try s.rejectUpdate(done, now: 0.2))
+        #expect(Set(again.map { [$0.0[0], UInt8($0.1.taskIndices[0])] }) == [[2, 0], [1, 4]])
+        for (id, m) in again { _ = answer(&s, id, m, gradient: 1, now: 0.3) }
+        let second = s.takeCompleted(0)
+        let recomputed = try #require(second)
+        #expect(recomputed.previous != nil)
+        let out = s.confirmUpdate(recomputed, now: 0.4)
         #expect(rejects(out, to: a).first?.reason == .unresponsive)
+        #expect(rejects(out, to: b).isEmpty)
         #expect(s.state(of: a) == nil)
-        #expect(assignments(out).map(\.0) == [b])
+        #expect(s.state(of: b) == .idle)
         #expect(s.counters.rolledBackUpdates == 1)
     }
 
-    @Test func anUpdateThatWouldBeNonFiniteStopsTrainingWhenEveryWorkerContributed() throws {
+    @Test func anUpdateThatIsNonFiniteAlsoWhenRecomputedStopsTraining() throws {
+        var s = scheduler()
+        _ = join(&s, a, now: 0)
+        _ = join(&s, b, now: 0)
+        let given = assignments(try s.begin(iteration: 0, parameters: [9], now: 0))
+        for (id, m) in given { _ = answer(&s, id, m, now: 0.1) }
+        let first = s.takeCompleted(0)
+        let again = assignments(try s.rejectUpdate(try #require(first), now: 0.2))
+        for (id, m) in again { _ = answer(&s, id, m, now: 0.3) }
+        let second = s.takeCompleted(0)
+        let recomputed = try #require(second)
+        #expect(throws: RunFailure.self) { _ = try s.rejectUpdate(recomputed, now: 0.4) }
+    }
+
+    @Test func aNonFiniteUpdateWithNoOtherWorkerToRecomputeItStopsTraining() throws {
         var s = scheduler(metaBatch: 4, minWorkers: 1)
         _ = join(&s, a, now: 0)
         let given = assignments(try s.begin(iteration: 0, parameters: [9], now: 0))
