@@ -32,7 +32,7 @@ import Testing
         let dir = Cluster.temporaryDirectory("metrics-endpoint")
         defer { try? FileManager.default.removeItem(at: dir) }
         let port = Cluster.freePort()
-        let run = try Cluster.Child(["train", "--preset", "sine-maml", "--iterations", "3000", "--eval-tasks", "4",
+        let run = try Cluster.Child(["train", "--preset", "sine-maml", "--iterations", "6000", "--eval-tasks", "4",
                                      "--run-dir", dir.path, "--metrics-bind", "127.0.0.1:\(port)"], directory: dir, label: "train")
         #expect(Cluster.waitFor(seconds: 60) { ObservabilityTests.get(port: port, path: "/health")?.hasSuffix("ok\n") == true }, "\(run.log)")
         let slow = (0..<20).compactMap { _ in SlowClient(port: port) }
