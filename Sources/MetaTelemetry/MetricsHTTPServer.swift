@@ -30,9 +30,9 @@ public final class MetricsHTTPServer: @unchecked Sendable {
         public var maxConnections: Int
         /// The request line and header fields, blank line included; longer gets 431.
         public var maxHeaderBytes: Int
-        /// Seconds from accept to the end of the header block, then the connection is closed.
+        /// Seconds from accept to the end of the header block, then the connection is reset.
         public var requestDeadline: Double
-        /// Seconds to hand the whole response to the kernel, then the connection is closed.
+        /// Seconds to hand the whole response to the kernel, then the connection is reset.
         public var responseDeadline: Double
         /// Seconds to wait for the client to close after the response (discarding what it sends).
         public var lingerDeadline: Double
@@ -130,7 +130,7 @@ public final class MetricsHTTPServer: @unchecked Sendable {
         var scratch = [UInt8](repeating: 0, count: 64 * 1024)
         var acceptPausedUntil = 0.0
         defer {
-            for connection in connections { close(connection.fd) }
+            for connection in connections { Self.reset(connection.fd) }
             close(listener)
             close(wakeRead)
             close(wakeWrite)
@@ -151,11 +151,12 @@ public final class MetricsHTTPServer: @unchecked Sendable {
             kept.reserveCapacity(connections.count)
             for (index, var connection) in connections.enumerated() {
                 let revents = fds[index + 2].revents
-                let alive = revents == 0 || service(&connection, revents: revents, now: now, scratch: &scratch)
-                if alive && connection.deadline > now {
-                    kept.append(connection)
-                } else {
+                if revents != 0 && !service(&connection, revents: revents, now: now, scratch: &scratch) {
                     close(connection.fd)
+                } else if connection.deadline <= now {
+                    Self.reset(connection.fd)
+                } else {
+                    kept.append(connection)
                 }
             }
             connections = kept
@@ -171,7 +172,7 @@ public final class MetricsHTTPServer: @unchecked Sendable {
                         break
                     }
                     Self.makeNonBlocking(fd)
-                    if connections.count >= limits.maxConnections { close(connections.removeFirst().fd) }
+                    if connections.count >= limits.maxConnections { Self.reset(connections.removeFirst().fd) }
                     connections.append(MetricsHTTPConnection(fd: fd, accepted: now, deadline: now + limits.requestDeadline))
                 }
             }
@@ -251,6 +252,14 @@ public final class MetricsHTTPServer: @unchecked Sendable {
     private static func makeNonBlocking(_ fd: Int32) {
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+
+    /// Closes `fd` with a reset rather than a FIN: what the kernel still holds for a client
+    /// that stopped reading is dropped at once instead of lingering in an orphaned socket.
+    private static func reset(_ fd: Int32) {
+        var abortive = linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, socklen_t(MemoryLayout<linger>.size))
+        close(fd)
     }
 
     private static func wouldBlock() -> Bool { errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR }

@@ -76,6 +76,13 @@ final class RawHTTPClient: @unchecked Sendable {
         }
     }
 
+    /// Whether the peer has reset the connection, found without reading anything (reading
+    /// would let a stalled sender go on).
+    var resetByPeer: Bool {
+        var p = pollfd(fd: fd, events: 0, revents: 0)
+        return poll(&p, 1, 0) == 1 && p.revents & Int16(POLLERR | POLLHUP) != 0
+    }
+
     /// One request on a fresh connection: the whole response, or nil when it does not arrive
     /// (complete, peer closed) within `seconds`.
     static func request(port: Int, _ path: String, method: String = "GET", seconds: Double = 10) -> String? {
