@@ -9,7 +9,7 @@ import Foundation
 ///               └── deadline / EOF ─────────┴── deadline / send error ─────────────────┴── deadline ──────────► closed
 /// ```
 ///
-/// A deadline or an eviction closes with a reset (SO_LINGER 0), so the kernel drops what it
+/// A deadline (but lingering's) or an eviction closes with a reset (SO_LINGER 0), so the kernel drops what it
 /// still holds for a client that stopped reading instead of keeping an orphaned socket.
 ///
 /// Lingering (reading and discarding until the peer closes, briefly) lets a client that sent

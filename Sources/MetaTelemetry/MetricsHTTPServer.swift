@@ -154,7 +154,8 @@ public final class MetricsHTTPServer: @unchecked Sendable {
                 if revents != 0 && !service(&connection, revents: revents, now: now, scratch: &scratch) {
                     close(connection.fd)
                 } else if connection.deadline <= now {
-                    Self.reset(connection.fd)
+                    // A lingering client has its whole response: a reset could discard what it has not read yet.
+                    if connection.phase == .lingering { close(connection.fd) } else { Self.reset(connection.fd) }
                 } else {
                     kept.append(connection)
                 }
