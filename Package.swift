@@ -87,6 +87,7 @@ let package = Package(
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
         .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
+        .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
         .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),
         // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
