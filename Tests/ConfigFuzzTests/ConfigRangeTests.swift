@@ -118,6 +118,16 @@ import MetaConfig
         #expect(train?.hasPrefix("config key 'evaluation_tasks.ways': 200-way") == true, "\(train ?? "")")
     }
 
+    @Test func theProtoNetEncoderRefusesImagesItWouldPoolToNothing() {
+        // At 15 pixels the fourth 2×2 max-pool meets a 1×1 map and training traps; 16 trains.
+        let yaml = { (size: Int) in
+            "preset: omniglot-5w1s-protonet\ntasks: {family: synthetic-images, ways: 5, shots: 1, queries: 1, size: \(size)}\n"
+                + "evaluation_tasks: {family: synthetic-images, ways: 5, shots: 1, queries: 1, size: 28}\n"
+        }
+        #expect(Self.error(yaml(15)) == "config key 'tasks.size': the protonet-encoder model halves images four times, so it needs at least 16 pixels, got 15")
+        #expect(Self.error(yaml(16)) == nil)
+    }
+
     @Test func everyPresetIsWithinTheRanges() throws {
         for (name, preset) in RunConfiguration.presets {
             #expect(try ConfigFile.parse(ConfigFile.yaml(preset)) == preset, "\(name)")
