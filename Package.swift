@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum", "MetaTestKit"]),
+        .testTarget(name: "ConfigFuzzTests", dependencies: ["metatrain", "MetaConfig", "MetaAlgorithms", "MetaOptim", "MetaChecksum", "MetaTestKit"]),
         .testTarget(name: "ReportTests", dependencies: ["metatrain", "MetaTestKit"]),
         .testTarget(name: "ExportTests", dependencies: ["MetaConfig", "MetaTestKit", "metatrain"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),

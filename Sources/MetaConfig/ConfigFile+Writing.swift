@@ -31,8 +31,21 @@ extension ConfigFile {
         }
     }
 
-    /// A double-quoted YAML string.
+    /// A YAML double-quoted scalar that reads back to `s`: backslash and quote escaped, and
+    /// control characters and YAML's line breaks (NEL, U+2028, U+2029) written as `\uXXXX`,
+    /// which a plain line break would not survive (folding turns it into a space).
     static func quoted(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029:
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
     }
 }

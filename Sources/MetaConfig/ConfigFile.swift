@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 import MetaNN
 import MetaAlgorithms
@@ -43,7 +44,9 @@ public enum ConfigFile {
     public static func parse(_ text: String) throws -> RunConfiguration {
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw ConfigError("the configuration is not valid YAML: \(error)")
+            // Yams' diagnostics span lines (the line and a caret); keep the message on one.
+            let lines = "\(error)".split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            throw ConfigError("the configuration is not valid YAML: " + lines.filter { !$0.isEmpty && $0 != "^" }.joined(separator: " "))
         }
         guard let root = node else { throw ConfigError("the configuration is empty") }
         let top = try Mapping(root, path: "", allowed: [
@@ -75,9 +78,9 @@ public enum ConfigFile {
             }
             c.algorithm = a
         }
-        if let v = try top.integer("seed", minimum: 0) { c.seed = UInt64(v) }
-        if let v = try top.integer("iterations", minimum: 1) { c.iterations = v }
-        if let v = try top.integer("meta_batch", minimum: 1) { c.metaBatchSize = v }
+        if let v = try top.integer("seed", in: ConfigLimits.seed) { c.seed = UInt64(v) }
+        if let v = try top.integer("iterations", in: ConfigLimits.iterations) { c.iterations = v }
+        if let v = try top.integer("meta_batch", in: ConfigLimits.metaBatch) { c.metaBatchSize = v }
         if let t = try top.mapping("tasks", allowed: familyKeys) { c.family = try family(t, base: c.family) }
         if let t = try top.mapping("evaluation_tasks", allowed: familyKeys) {
             c.evaluationFamily = try family(t, base: c.evaluationFamily ?? c.family)
@@ -85,7 +88,7 @@ public enum ConfigFile {
         if let m = try top.mapping("model", allowed: ["architecture", "hidden"]) {
             switch try m.string("architecture") ?? architectureName(c.architecture) {
             case "sine-mlp":
-                let hidden = try m.integers("hidden", minimum: 1) ?? { if case let .sineMLP(h) = c.architecture { return h }; return [40, 40] }()
+                let hidden = try m.integers("hidden", in: ConfigLimits.hiddenWidth, count: ConfigLimits.hiddenLayers) ?? { if case let .sineMLP(h) = c.architecture { return h }; return [40, 40] }()
                 c.architecture = .sineMLP(hidden: hidden)
             case "omniglot-cnn": c.architecture = .omniglotCNN(ways: waysOf(c.family))
             case "protonet-encoder": c.architecture = .protoNetEncoder
@@ -99,9 +102,9 @@ public enum ConfigFile {
             c.architecture = .omniglotCNN(ways: waysOf(c.family))
         }
         if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm"]) {
-            if let v = try i.integer("steps", minimum: 0) { c.inner.steps = v }
-            if let v = try i.integer("evaluation_steps", minimum: 0) { c.inner.evaluationSteps = v }
-            if let v = try i.number("learning_rate", minimum: 0) { c.inner.learningRate = v }
+            if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
+            if let v = try i.integer("evaluation_steps", in: ConfigLimits.innerSteps) { c.inner.evaluationSteps = v }
+            if let v = try i.number("learning_rate", in: ConfigLimits.innerLearningRate) { c.inner.learningRate = v }
             if let v = try i.bool("first_order") { c.inner.firstOrder = v }
             if let v = try i.string("batch_norm") {
                 guard let mode = BatchNormMode(rawValue: v) else {
@@ -112,7 +115,7 @@ public enum ConfigFile {
             }
         }
         if let o = try top.mapping("outer", allowed: ["optimizer", "learning_rate"]) {
-            let rate = try o.number("learning_rate", minimum: 0) ?? c.outerOptimizer.learningRate
+            let rate = try o.number("learning_rate", in: ConfigLimits.outerLearningRate, exclusiveMinimum: true) ?? c.outerOptimizer.learningRate
             switch try o.string("optimizer") ?? optimizerName(c.outerOptimizer) {
             case "adam": c.outerOptimizer = .adam(learningRate: rate)
             case "sgd": c.outerOptimizer = .sgd(learningRate: rate)
@@ -120,12 +123,12 @@ public enum ConfigFile {
             }
         }
         if let v = try top.mapping("validation", allowed: ["interval", "tasks"]) {
-            if let x = try v.integer("interval", minimum: 1) { c.validationInterval = x }
-            if let x = try v.integer("tasks", minimum: 1) { c.validationTasks = x }
+            if let x = try v.integer("interval", in: ConfigLimits.validationInterval) { c.validationInterval = x }
+            if let x = try v.integer("tasks", in: ConfigLimits.validationTasks) { c.validationTasks = x }
         }
         if let e = try top.mapping("evaluation", allowed: ["tasks", "seed"]) {
-            if let x = try e.integer("tasks", minimum: 1) { c.evaluationTasks = x }
-            if let x = try e.integer("seed", minimum: 0) { c.evaluationSeed = UInt64(x) }
+            if let x = try e.integer("tasks", in: ConfigLimits.evaluationTasks) { c.evaluationTasks = x }
+            if let x = try e.integer("seed", in: ConfigLimits.seed) { c.evaluationSeed = UInt64(x) }
         }
         try validate(c)
         return c
@@ -151,6 +154,76 @@ public enum ConfigFile {
         if [.maml, .reptile, .metaSGD, .anil].contains(c.algorithm) && c.inner.steps < 1 {
             throw ConfigError("config key 'inner.steps': \(c.algorithm.rawValue) needs at least one inner step")
         }
+        try checkSizes(c)
+    }
+
+    /// Checks the products of in-range values against ``ConfigLimits``' budgets, and the task
+    /// families against the data they draw from. Each product is a few multiplications of
+    /// in-range numbers (at most about 2⁴⁶ for the largest), so none of them can overflow here.
+    static func checkSizes(_ c: RunConfiguration) throws {
+        // Validation and test draw from the evaluation family when there is one.
+        let testing = c.evaluationFamily ?? c.family
+        let testingKey = c.evaluationFamily == nil ? "tasks" : "evaluation_tasks"
+        for (family, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? []) {
+            let scalars = taskScalars(family)
+            guard scalars <= ConfigLimits.taskScalarBudget else {
+                throw ConfigError("config keys '\(key).*' give tasks of \(scalars) input scalars (\(taskSizeFormula(family, key))), "
+                                  + "more than \(ConfigLimits.taskScalarBudget); use fewer ways, shots or queries, or smaller images")
+            }
+        }
+        // Batched MAML on sinusoids stacks the meta-batch: its activations are meta_batch × points × width.
+        if case let .sinusoid(k, q) = c.family, case let .sineMLP(hidden) = c.architecture {
+            let activations = c.metaBatchSize * (k + q) * (hidden.max() ?? 1)
+            guard activations <= ConfigLimits.iterationScalarBudget else {
+                throw ConfigError("config keys 'meta_batch' × ('tasks.shots' + 'tasks.queries') × the widest 'model.hidden' layer = "
+                                  + "\(activations) activations per iteration, more than \(ConfigLimits.iterationScalarBudget)")
+            }
+        }
+        // The ProtoNet encoder halves the image with four 2×2 max-pools: below 16 pixels a pool meets a 1×1 map.
+        for (family, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? []) {
+            if case .protoNetEncoder = c.architecture, case let .syntheticImages(_, _, _, size) = family, size < 16 {
+                throw ConfigError("config key '\(key).size': the protonet-encoder model halves images four times, "
+                                  + "so it needs at least 16 pixels, got \(size)")
+            }
+        }
+        let perIteration = c.metaBatchSize * taskScalars(c.family)
+        guard perIteration <= ConfigLimits.iterationScalarBudget else {
+            throw ConfigError("config key 'meta_batch': \(c.metaBatchSize) tasks × \(taskScalars(c.family)) input scalars each = "
+                              + "\(perIteration) per iteration, more than \(ConfigLimits.iterationScalarBudget); use a smaller meta_batch or tasks")
+        }
+        if case let .sineMLP(hidden) = c.architecture {
+            let sizes = [1] + hidden + [1]
+            let count = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
+            guard count <= ConfigLimits.parameterBudget else {
+                throw ConfigError("config key 'model.hidden': \(hidden) gives \(count) parameters, more than \(ConfigLimits.parameterBudget)")
+            }
+        }
+        // Omniglot: an N-way task draws N distinct characters of one split.
+        if case let .omniglot(ways, _, _, _) = c.family, ways > ConfigLimits.omniglotSplitSizes.train {
+            throw ConfigError("config key 'tasks.ways': \(ways)-way Omniglot tasks need \(ways) characters; "
+                              + "the train split has \(ConfigLimits.omniglotSplitSizes.train)")
+        }
+        if case let .omniglot(ways, _, _, _) = testing, ways > ConfigLimits.omniglotSplitSizes.validation {
+            throw ConfigError("config key '\(testingKey).ways': \(ways)-way Omniglot tasks need \(ways) characters; the validation split "
+                              + "has \(ConfigLimits.omniglotSplitSizes.validation) (set evaluation_tasks.ways for validation and test)")
+        }
+    }
+
+    /// The scalars in one task's support and query inputs.
+    static func taskScalars(_ f: RunConfiguration.Family) -> Int {
+        switch f {
+        case let .sinusoid(k, q): return k + q
+        case let .omniglot(n, k, q, _): return n * (k + q) * 28 * 28
+        case let .syntheticImages(n, k, q, size): return n * (k + q) * size * size
+        }
+    }
+
+    static func taskSizeFormula(_ f: RunConfiguration.Family, _ key: String) -> String {
+        switch f {
+        case .sinusoid: return "\(key).shots + \(key).queries"
+        case .omniglot: return "\(key).ways × (\(key).shots + \(key).queries) × 28²"
+        case .syntheticImages: return "\(key).ways × (\(key).shots + \(key).queries) × \(key).size²"
+        }
     }
 
     static let familyKeys = ["family", "ways", "shots", "queries", "data", "size"]
@@ -163,10 +236,10 @@ public enum ConfigFile {
         case let .omniglot(n, k, q, d): ways = n; shots = k; queries = q; data = d
         case let .syntheticImages(n, k, q, s): ways = n; shots = k; queries = q; size = s
         }
-        if let v = try t.integer("ways", minimum: 2) { ways = v }
-        if let v = try t.integer("shots", minimum: 1) { shots = v }
-        if let v = try t.integer("queries", minimum: 1) { queries = v }
-        if let v = try t.integer("size", minimum: 8) { size = v }
+        if let v = try t.integer("ways", in: ConfigLimits.ways) { ways = v }
+        if let v = try t.integer("shots", in: ConfigLimits.shots) { shots = v }
+        if let v = try t.integer("queries", in: ConfigLimits.queries) { queries = v }
+        if let v = try t.integer("size", in: ConfigLimits.imageSize) { size = v }
         if let v = try t.string("data") { data = v }
         switch name {
         case "sinusoid":

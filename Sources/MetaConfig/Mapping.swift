@@ -34,21 +34,37 @@ struct Mapping {
         return s
     }
 
-    func integer(_ key: String, minimum: Int) throws -> Int? {
+    /// The integer at `key`, which must lie in `range`; a number too large for `Int` is out of range too.
+    func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let n = entries[key] else { return nil }
-        guard let text = n.scalar?.string, let v = Int(text.replacingOccurrences(of: "_", with: "")) else {
-            throw ConfigError("config key '\(path)\(key)': expected an integer, got '\(n.scalar?.string ?? "a collection")'")
+        return try Self.integer(n, key: path + key, in: range)
+    }
+
+    static func integer(_ n: Node, key: String, in range: ClosedRange<Int>) throws -> Int {
+        guard let raw = n.scalar?.string else { throw ConfigError("config key '\(key)': expected an integer, got a collection") }
+        let text = raw.replacingOccurrences(of: "_", with: "")
+        guard let v = Int(text) else {
+            // Digits that do not fit in Int are an integer out of range, not a wrong type.
+            let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                throw ConfigLimits.outOfRange(key, range, got: raw)
+            }
+            throw ConfigError("config key '\(key)': expected an integer, got '\(raw)'")
         }
-        guard v >= minimum else { throw ConfigError("config key '\(path)\(key)': must be at least \(minimum), got \(v)") }
+        guard range.contains(v) else { throw ConfigLimits.outOfRange(key, range, got: String(v)) }
         return v
     }
 
-    func number(_ key: String, minimum: Double) throws -> Double? {
+    /// The finite number at `key`, which must lie in `range` (and be above its lower bound when `exclusiveMinimum`).
+    func number(_ key: String, in range: ClosedRange<Double>, exclusiveMinimum: Bool = false) throws -> Double? {
         guard let n = entries[key] else { return nil }
-        guard let text = n.scalar?.string, let v = Double(text), v.isFinite else {
-            throw ConfigError("config key '\(path)\(key)': expected a number, got '\(n.scalar?.string ?? "a collection")'")
+        guard let text = n.scalar?.string, let v = Double(text.replacingOccurrences(of: "_", with: "")), v.isFinite else {
+            throw ConfigError("config key '\(path)\(key)': expected a finite number, got '\(n.scalar?.string ?? "a collection")'")
         }
-        guard v >= minimum else { throw ConfigError("config key '\(path)\(key)': must be at least \(minimum), got \(v)") }
+        guard range.contains(v), !exclusiveMinimum || v > range.lowerBound else {
+            let lower = exclusiveMinimum ? "greater than \(range.lowerBound) and at most" : "between \(range.lowerBound) and"
+            throw ConfigError("config key '\(path)\(key)' must be \(lower) \(range.upperBound), got \(v)")
+        }
         return v
     }
 
@@ -61,14 +77,13 @@ struct Mapping {
         }
     }
 
-    func integers(_ key: String, minimum: Int) throws -> [Int]? {
+    /// A list of integers, each in `range`, with a number of entries in `count`.
+    func integers(_ key: String, in range: ClosedRange<Int>, count: ClosedRange<Int>) throws -> [Int]? {
         guard let n = entries[key] else { return nil }
         guard let seq = n.sequence, !seq.isEmpty else { throw ConfigError("config key '\(path)\(key)': expected a list of integers") }
-        return try seq.map { item in
-            guard let text = item.scalar?.string, let v = Int(text), v >= minimum else {
-                throw ConfigError("config key '\(path)\(key)': expected integers of at least \(minimum), got '\(item.scalar?.string ?? "?")'")
-            }
-            return v
+        guard count.contains(seq.count) else {
+            throw ConfigError("config key '\(path)\(key)' must list between \(count.lowerBound) and \(count.upperBound) integers, got \(seq.count)")
         }
+        return try seq.enumerated().map { i, item in try Self.integer(item, key: "\(path)\(key)[\(i)]", in: range) }
     }
 }

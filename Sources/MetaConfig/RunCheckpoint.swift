@@ -54,6 +54,8 @@ public struct RunCheckpoint: Sendable {
     /// The format versions this build reads.
     public static let readableVersions: ClosedRange<UInt16> = 1...2
     public static let fileExtension = "ckpt"
+    /// The largest iteration or optimizer step count a checkpoint may hold: the most iterations a configuration allows.
+    public static let maximumIteration = ConfigLimits.iterations.upperBound
 
     /// The next iteration to run (the number of outer steps taken).
     public var iteration: Int
@@ -101,6 +103,22 @@ public struct RunCheckpoint: Sendable {
 
     /// The configuration, parsed back.
     public func configuration() throws -> RunConfiguration { try ConfigFile.parse(configurationYAML) }
+
+    /// Checks that the parameters are `configuration`'s model's (names and shapes, in order):
+    /// parameters that do not fit would stop evaluation with a shape error instead of a message.
+    /// - Throws: a one-line ``CheckpointError`` naming the file and the first mismatch.
+    public func checkParametersFit(_ configuration: RunConfiguration) throws {
+        let expected = configuration.algorithm.initialParameters(model: configuration.model, seed: 0, as: Float.self)
+        func fail(_ what: String) -> CheckpointError {
+            CheckpointError("checkpoint \(source ?? "(in memory)"): its parameters do not fit its configuration's model: \(what)")
+        }
+        guard parameters.names == expected.names else {
+            throw fail("names [\(parameters.names.joined(separator: ", "))], expected [\(expected.names.joined(separator: ", "))]")
+        }
+        for (name, (got, want)) in zip(expected.names, zip(parameters.values, expected.values)) where got.shape != want.shape {
+            throw fail("'\(name)' has shape \(got.shape), expected \(want.shape)")
+        }
+    }
 
     /// The SHA-256 of the configuration YAML's UTF-8 bytes, as 64 hexadecimal digits.
     public var configurationSHA256: String { SHA256.hexDigest(Array(configurationYAML.utf8)) }
@@ -211,7 +229,9 @@ public struct RunCheckpoint: Sendable {
                                   + "\(readableVersions.lowerBound)–\(readableVersions.upperBound)")
         }
         let iteration = try reader.integer(UInt64.self)
-        guard iteration <= UInt64(Int.max) else { throw fail("iteration \(iteration) out of range") }
+        guard iteration <= UInt64(maximumIteration) else {
+            throw fail("iteration \(iteration) out of range (at most \(maximumIteration), the largest configurable run)")
+        }
         let yamlLength = Int(try reader.integer(UInt32.self))
         let yaml = try reader.string(length: yamlLength, "configuration section")
 
@@ -221,6 +241,11 @@ public struct RunCheckpoint: Sendable {
             let kind = try reader.integer(UInt8.self)
             guard kind <= 2 else { throw fail("unknown optimizer kind \(kind)") }
             let step = try reader.integer(UInt64.self)
+            // A run's optimizer takes one step per iteration; a count beyond any run is damage
+            // (and Int.max would overflow the next update's step + 1).
+            guard step <= UInt64(maximumIteration) else {
+                throw fail("optimizer step count \(step) out of range (at most \(maximumIteration))")
+            }
             let stateLength = try reader.length(UInt64.self, "optimizer section")
             let state = try reader.bytes(stateLength)
             if kind == 0 {
@@ -290,13 +315,14 @@ public struct RunCheckpoint: Sendable {
         if version >= 2 {
             offset += 1 + 8
             guard let state = field(8) else { return (offset + 8, false) }
-            guard state < limit else { return nil }
+            // An 8-byte field with its top bit set reads as a negative Int: implausible too.
+            guard (0..<limit).contains(state) else { return nil }
             offset += state
             guard let metrics = field(4) else { return (offset + 4, false) }
             offset += metrics
         }
         guard let params = field(8) else { return (offset + 8, false) }
-        guard params < limit else { return nil }
+        guard (0..<limit).contains(params) else { return nil }
         return (offset + params + 32, true)
     }
 

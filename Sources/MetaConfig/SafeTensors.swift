@@ -45,6 +45,8 @@ public enum SafeTensors {
 
     /// The largest header this reader accepts (the Python reader's limit, 100 MB).
     public static let maximumHeaderLength = 100_000_000
+    /// The most dimensions a tensor may have (as ``ParameterCoding`` stores the rank in a byte).
+    public static let maximumRank = 255
 
     // MARK: - Encoding
 
@@ -137,6 +139,9 @@ public enum SafeTensors {
                 throw fail("tensor '\(tensorName)' has dtype \(dtype); only F32 is supported (convert it to float32 first)")
             }
             guard let rawShape = info["shape"] as? [Any] else { throw fail("tensor '\(tensorName)' has no shape array") }
+            guard rawShape.count <= maximumRank else {
+                throw fail("tensor '\(tensorName)' has \(rawShape.count) dimensions; at most \(maximumRank) are supported")
+            }
             var shape: [Int] = []
             var elements = 1
             for d in rawShape {
@@ -146,6 +151,16 @@ public enum SafeTensors {
                 let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
                 guard !overflow else { throw fail("tensor '\(tensorName)' has a shape whose size overflows") }
                 shape.append(dimension); elements = product
+            }
+            // An empty tensor's other dimensions must fit in the file as well: shape [0, 2⁶², 2⁶²]
+            // holds no bytes, but its dimensions would overflow any stride computed from them.
+            if elements == 0 {
+                let (extent, overflow) = shape.reduce((1, false)) { acc, d in
+                    let (p, o) = acc.0.multipliedReportingOverflow(by: max(d, 1)); return (p, acc.1 || o)
+                }
+                guard !overflow, extent <= bytes.count else {
+                    throw fail("tensor '\(tensorName)' has shape \(shape): empty, but its other dimensions exceed the file's \(bytes.count) bytes")
+                }
             }
             guard let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
                   let begin = nonNegativeInteger(offsets[0]), let end = nonNegativeInteger(offsets[1]) else {

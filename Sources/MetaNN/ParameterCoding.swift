@@ -70,12 +70,18 @@ public enum ParameterCoding {
             let rank = Int(try reader.integer() as UInt8)
             var shape: [Int] = []
             var elements = 1
+            // The product of the non-zero dimensions is bounded too: an empty tensor of shape
+            // [0, 2³², 2³²] holds no bytes, but its other dimensions would overflow any stride.
+            var extent = 1
             for _ in 0..<rank {
-                let d: UInt32 = try reader.integer()
-                shape.append(Int(d))
-                let (product, overflow) = elements.multipliedReportingOverflow(by: Int(d))
-                guard !overflow, product <= bytes.count else { throw ParameterCodingError("parameter '\(name)' has an impossible shape") }
-                elements = product
+                let d = Int(try reader.integer() as UInt32)
+                shape.append(d)
+                let (product, overflow) = extent.multipliedReportingOverflow(by: max(d, 1))
+                guard !overflow, product <= bytes.count else {
+                    throw ParameterCodingError("parameter '\(name)' has an impossible shape (larger than the \(bytes.count) bytes)")
+                }
+                extent = product
+                elements *= d
             }
             let payload = try reader.bytes(elements * MemoryLayout<S>.size)
             let tensor = Tensor<S>(shape: shape) { p, n in

@@ -13,7 +13,7 @@ public enum StepCount {
     }
 
     /// The step count held by `tensor`; throws unless it has shape `[4]` and every limb is an
-    /// integer in 0..<65536 and the count fits in `Int`.
+    /// integer in 0..<65536 and the count is below `Int.max` (so one more update can be counted).
     public static func value<S: TensorScalar>(of tensor: Tensor<S>, name: String) throws -> Int {
         guard tensor.shape == [4] else {
             throw OptimizerStateError("'\(name)' has shape \(tensor.shape), expected [4] (step count limbs)")
@@ -26,7 +26,8 @@ public enum StepCount {
             }
             step |= UInt64(d) << (16 * UInt64(i))
         }
-        guard step <= UInt64(Int.max) else { throw OptimizerStateError("'\(name)' step count \(step) does not fit in Int") }
+        // Int.max itself is refused too: the next update counts step + 1.
+        guard step < UInt64(Int.max) else { throw OptimizerStateError("'\(name)' step count \(step) leaves no room for another update") }
         return Int(step)
     }
 }

@@ -34,8 +34,14 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         guard (runDir == nil) != (checkpoint == nil) else { throw ValidationError("give exactly one of --run-dir and --checkpoint") }
-        if let tasks, tasks < 2 { throw ValidationError("--tasks must be at least 2, got \(tasks)") }
-        if let steps, steps < 0 { throw ValidationError("--steps must be non-negative, got \(steps)") }
+        // The configuration's ranges (README); at least 2 tasks for a confidence interval.
+        let taskRange = max(2, ConfigLimits.evaluationTasks.lowerBound)...ConfigLimits.evaluationTasks.upperBound
+        if let tasks, !taskRange.contains(tasks) {
+            throw ValidationError("--tasks must be between \(taskRange.lowerBound) and \(taskRange.upperBound), got \(tasks)")
+        }
+        if let steps, !ConfigLimits.innerSteps.contains(steps) {
+            throw ValidationError("--steps must be between \(ConfigLimits.innerSteps.lowerBound) and \(ConfigLimits.innerSteps.upperBound), got \(steps)")
+        }
     }
 
     func run() throws {
@@ -52,6 +58,7 @@ struct EvalCommand: ParsableCommand {
         } catch let error as CheckpointError { throw RunError(error.description) }
         let config: RunConfiguration
         do { config = try loaded.configuration() } catch { throw RunError("the checkpoint's configuration: \(error)") }
+        do { try loaded.checkParametersFit(config) } catch let error as CheckpointError { throw RunError(error.description) }
         let trainer: MetaTrainer<Float>
         do { trainer = try MetaTrainer<Float>(configuration: config) } catch { throw RunError.taskFamily(error) }
         let n = tasks ?? config.evaluationTasks

@@ -38,7 +38,9 @@ struct ImportCommand: ParsableCommand {
     func validate() throws {
         let given = [selection.config, selection.preset, like].compactMap { $0 }.count
         guard given == 1 else { throw ValidationError("give exactly one of --config, --preset and --like") }
-        if let iteration, iteration < 0 { throw ValidationError("--iteration must be non-negative, got \(iteration)") }
+        if let iteration, !(0...RunCheckpoint.maximumIteration).contains(iteration) {
+            throw ValidationError("--iteration must be between 0 and \(RunCheckpoint.maximumIteration), got \(iteration)")
+        }
     }
 
     func run() throws {
@@ -63,8 +65,9 @@ struct ImportCommand: ParsableCommand {
         if let iteration {
             start = iteration
         } else if let stored = file.metadata[SafeTensors.MetadataKey.iteration] {
-            guard let n = Int(stored), n >= 0 else {
-                throw RunError("\(url.path): metadata \(SafeTensors.MetadataKey.iteration) is '\(stored)', not a non-negative integer; "
+            guard let n = Int(stored), (0...RunCheckpoint.maximumIteration).contains(n) else {
+                throw RunError("\(url.path): metadata \(SafeTensors.MetadataKey.iteration) is '\(stored)', not an integer "
+                               + "between 0 and \(RunCheckpoint.maximumIteration); "
                                + "give --iteration")
             }
             start = n

@@ -42,8 +42,17 @@ struct RunOptions: ParsableArguments {
     var staleness: Int = 0
 
     func validate() throws {
-        if let iterations, iterations < 1 { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
-        if let evalTasks, evalTasks < 1 { throw ValidationError("--eval-tasks must be at least 1, got \(evalTasks)") }
+        // The ranges of the configuration keys these override (README, "Configuration files").
+        func check(_ flag: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            }
+        }
+        if let iterations { try check("--iterations", iterations, ConfigLimits.iterations) }
+        if let evalTasks { try check("--eval-tasks", evalTasks, ConfigLimits.evaluationTasks) }
+        if let seed, seed > UInt64(ConfigLimits.seed.upperBound) {
+            throw ValidationError("--seed must be between \(ConfigLimits.seed.lowerBound) and \(ConfigLimits.seed.upperBound), got \(seed)")
+        }
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         guard staleness >= 0 && staleness <= 64 else { throw ValidationError("--staleness must be between 0 and 64, got \(staleness)") }
         if keep < 1 { throw ValidationError("--keep must be at least 1, got \(keep)") }

@@ -56,7 +56,7 @@ import MetaConfig
         ("preset: sine-maml\nitertions: 5", "'itertions'"),
         ("preset: sine-maml\ninner:\n  stepz: 2", "'inner.stepz'"),
         ("preset: sine-maml\ninner:\n  learning_rate: fast", "'inner.learning_rate'"),
-        ("preset: sine-maml\niterations: 0", "'iterations': must be at least 1"),
+        ("preset: sine-maml\niterations: 0", "'iterations' must be between 1 and 100000000, got 0"),
         ("preset: sine-maml\nmeta_batch: -3", "'meta_batch'"),
         ("preset: sine-maml\nalgorithm: magic", "'algorithm'"),
         ("preset: no-such-preset", "'preset'"),

@@ -43,13 +43,20 @@ func checkStateRoundTrip<O: Optimizer>(_ optimizer: O, steps: Int) throws {
         #expect(try adam.restoreState(from: decoded, for: theta) == state)
     }
 
-    @Test(arguments: [0, 1, 65_535, 65_536, 16_777_217, 123_456_789_012, Int.max])
+    @Test(arguments: [0, 1, 65_535, 65_536, 16_777_217, 123_456_789_012, Int.max - 1])
     func stepCountRoundTripsExactlyThroughFloat(_ step: Int) throws {
         let t = StepCount.tensor(step, as: Float.self)
         #expect(t.shape == [4])
         #expect(try StepCount.value(of: t, name: "step") == step)
         let decoded = try ParameterCoding.decode(ParameterCoding.encode(Parameters([("step", t)])), as: Float.self)
         #expect(try StepCount.value(of: decoded["step"], name: "step") == step)
+    }
+
+    @Test func stepCountOfIntMaxIsRejectedBecauseTheNextUpdateWouldOverflow() throws {
+        // Int.max is 2⁶³ − 1: limbs 65535, 65535, 65535, 32767.
+        let t = Tensor<Float>(shape: [4], scalars: [65535, 65535, 65535, 32767])
+        #expect(throws: OptimizerStateError.self) { try StepCount.value(of: t, name: "adam.step") }
+        #expect(try StepCount.value(of: Tensor<Float>(shape: [4], scalars: [65534, 65535, 65535, 32767]), name: "s") == Int.max - 1)
     }
 
     @Test func malformedStepCountsAreRejected() {
