@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
-        .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
+        .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
         .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),

@@ -21,7 +21,8 @@ For one binary (`--metatrain`, speaking wire protocol `--protocol` 1 or 2) it me
    Protocol 2 frames are cut into ZeroMQ parts of at most 64 KiB; protocol 1 sends one part.
    The floods hit one coordinator in turn (what one leaves resident is the next one's
    "before"); each flood's sockets stay open until its 5 s sample, and "closed" is the RSS
-   --gap seconds after they are closed. ZeroMQ queues a multipart message whole (its
+   --gap seconds after they are closed (--fresh-coordinator: a new coordinator per flood
+   instead). ZeroMQ queues a multipart message whole (its
    high-water mark applies per message), so "queued in" is not the delivery time.
    The "valid" hello of flood c carries the identity a real worker of this binary sends,
    captured at start-up by a fake ROUTER socket.
@@ -633,6 +634,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="flood rounds, each on a fresh coordinator (medians)")
     ap.add_argument("--floods", default="a,b,b64,c,d", help="which floods, comma-separated (a,b,b64,c,d)")
     ap.add_argument("--gap", type=float, default=3.0, help="seconds between floods (after the 5 s sample)")
+    ap.add_argument("--fresh-coordinator", action="store_true",
+                    help="each flood on its own fresh coordinator (no flood inherits another's heap)")
     ap.add_argument("--hung-rounds", type=int, default=1, help="runs of each hung-shard case")
     ap.add_argument("--hung-limit", type=float, default=120.0)
     ap.add_argument("--skip-floods", action="store_true")
@@ -666,9 +669,14 @@ def main():
         if not a.skip_floods:
             rounds = []
             for r in range(a.rounds):
-                rounds.append(run_floods(binary, a.protocol, ident, tmp, r + 1, floods, a.gap))
+                if a.fresh_coordinator:
+                    rounds.append([x for key in floods for x in run_floods(binary, a.protocol, ident, tmp, f"{r + 1}{key}", [key], a.gap)])
+                else:
+                    rounds.append(run_floods(binary, a.protocol, ident, tmp, r + 1, floods, a.gap))
             report["floods"] = rounds
-            print(f"\nCoordinator RSS under floods ({binary}, protocol {a.protocol}; medians of {a.rounds} round(s), MB)")
+            print(f"\nCoordinator RSS under floods ({binary}, protocol {a.protocol}; "
+                  f"{'a fresh coordinator per flood' if a.fresh_coordinator else 'one coordinator, floods in turn'}; "
+                  f"medians of {a.rounds} round(s), MB)")
             print(f"{'flood':<6}{'description':<44}{'before':>8}{'peak':>9}{'+1 s':>9}{'+5 s':>9}{'+5s-before':>11}"
                   f"{'closed':>9}  alive")
             summary = {}

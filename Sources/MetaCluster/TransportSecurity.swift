@@ -7,6 +7,22 @@ public enum CoordinatorSecurity {
     /// CURVE encryption with this server key pair; only workers whose public key is in
     /// `allowedWorkers` complete the handshake (checked by a ``ZAPAuthenticator``).
     case curve(server: CurveKeyPair, allowedWorkers: Set<String>)
+
+    /// Why binding `endpoint` with this security is refused, or nil when it is allowed: plain
+    /// TCP on a non-loopback address lets anyone who can reach it join, read the parameters
+    /// and send gradients, so it needs `insecure`.
+    public func refusal(toBind endpoint: String, insecure: Bool) -> String? {
+        guard case .plain = self, !Self.isLocal(endpoint), !insecure else { return nil }
+        return "refusing to serve plain TCP on \(endpoint): anyone who can reach it could join, read the parameters "
+            + "and send gradients; use --curve-secret and --allow (see 'metatrain keys generate'), bind a "
+            + "loopback address, or pass --insecure (METATRAIN_INSECURE=1) on a network you trust"
+    }
+
+    /// Whether `endpoint` can only be reached from this machine (loopback TCP, ipc, inproc).
+    public static func isLocal(_ endpoint: String) -> Bool {
+        endpoint.hasPrefix("tcp://127.") || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]")
+            || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://")
+    }
 }
 
 /// How a worker secures its connection: plain TCP, or CURVE with its own key pair and the

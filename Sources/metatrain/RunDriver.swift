@@ -138,12 +138,8 @@ struct RunDriver {
                           insecure: Bool, scheduling: SchedulingOptions,
                           startWorkers: (String) throws -> Void, afterTraining: () -> Void = {}) throws {
         let log = logLine("coordinator")
-        if case .plain = security, !Self.isLoopback(bind) {
-            guard insecure else {
-                throw RunError("refusing to serve plain TCP on \(bind): anyone who can reach it could join, read the parameters "
-                               + "and send gradients; use --curve-secret and --allow (see 'metatrain keys generate'), bind a "
-                               + "loopback address, or pass --insecure (METATRAIN_INSECURE=1) on a network you trust")
-            }
+        if let refusal = security.refusal(toBind: bind, insecure: insecure) { throw RunError(refusal) }
+        if case .plain = security, !CoordinatorSecurity.isLocal(bind) {
             log("warning: \(bind) is plain TCP on a non-loopback address (--insecure): anyone who can reach it can join, "
                 + "read the parameters and send gradients")
         }
@@ -177,11 +173,5 @@ struct RunDriver {
                 return StepOutcome(state: next, metrics: report.metrics, cluster: report)
             } catch { throw RunError("\(error)") }
         }
-    }
-
-    /// Whether `endpoint` can only be reached from this machine (loopback TCP, ipc, inproc).
-    static func isLoopback(_ endpoint: String) -> Bool {
-        endpoint.hasPrefix("tcp://127.") || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]")
-            || endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://")
     }
 }
