@@ -20,6 +20,7 @@ public enum StopSignal {
         pipeFDs = fds
         writeFD = fds[1]
         let handler: @convention(c) (Int32) -> Void = { signal in
+            if StopSignal.first == 0 { StopSignal.first = signal }
             StopSignal.count += 1
             if StopSignal.count > 1 { _exit(128 + signal) }
             var byte = UInt8(truncatingIfNeeded: signal)
@@ -43,6 +44,12 @@ public enum StopSignal {
 
     /// Whether SIGINT or SIGTERM arrived.
     public static var isRequested: Bool { count > 0 }
+
+    nonisolated(unsafe) private static var first: Int32 = 0
+
+    /// The first stop signal that arrived (SIGINT or SIGTERM); nil before any, or after a
+    /// ``request()`` from inside the process.
+    public static var receivedSignal: Int32? { first == 0 ? nil : first }
 
     /// Requests a stop from inside the process (as if a signal arrived once).
     public static func request() {
