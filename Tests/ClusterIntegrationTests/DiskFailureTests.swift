@@ -131,4 +131,36 @@ import MetaConfig
         let last = Self.records(metrics).last
         #expect(last?["kind"] as? String == "checkpoint" && (last?["iteration"] as? Int ?? 0) >= later, "\(String(describing: last))")
     }
+
+    @Test(.enabled(if: privateMountsWork, "needs unshare --mount and tmpfs (root)"))
+    func aDiskFullToTheEndReportsEveryFailedCheckpointAndStopsWithOneLineAtTheFinalOne() throws {
+        let dir = Cluster.temporaryDirectory("fulltoend")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let disk = dir.appendingPathComponent("disk"), run = disk.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        let metrics = dir.appendingPathComponent("metrics.jsonl")
+        let script = """
+            set -e
+            mount -t tmpfs -o size=1m tmpfs '\(disk.path)'
+            mkdir '\(run.path)'
+            ln -s '\(metrics.path)' '\(run.path)/metrics.jsonl'
+            dd if=/dev/zero of='\(disk.path)/filler' bs=4k 2>/dev/null || true
+            truncate -s -16k '\(disk.path)/filler'
+            exec '\(Cluster.binary.path)' train \(Self.quick.joined(separator: " ")) --iterations 250 \
+                --checkpoint-every 100 --run-dir '\(run.path)'
+            """
+        let child = try Cluster.Child(["--mount", "sh", "-c", script], directory: dir, label: "train",
+                                      executable: URL(fileURLWithPath: "/usr/bin/unshare"))
+        #expect(child.wait(seconds: 120) == 1, "\(child.log)")
+        // Training ran to its end through two failed periodic checkpoints.
+        let failed = Self.records(metrics).filter { $0["kind"] as? String == "checkpoint_failed" }
+        #expect(failed.compactMap { $0["path"] as? String } == ["iteration-100.ckpt", "iteration-200.ckpt", "final.ckpt"],
+                "\(failed)")
+        #expect(failed.last?["failures"] as? Int == 3)
+        #expect(Self.records(metrics).contains { $0["kind"] as? String == "train" && $0["iteration"] as? Int == 250 })
+        let errors = child.log.split(separator: "\n").filter { $0.contains("cannot write the final checkpoint final.ckpt") }
+        #expect(errors.count == 1, "\(child.log)")
+        #expect(errors.first?.contains("No space left on device") == true && errors.first?.contains("no checkpoint of this run") == true,
+                "\(child.log)")
+    }
 }
