@@ -20,7 +20,7 @@ public enum StopSignal {
         pipeFDs = fds
         writeFD = fds[1]
         let handler: @convention(c) (Int32) -> Void = { signal in
-            StopSignal.received = signal
+            if StopSignal.first == 0 { StopSignal.first = signal }
             StopSignal.count += 1
             if StopSignal.count > 1 { _exit(128 + signal) }
             var byte = UInt8(truncatingIfNeeded: signal)
@@ -42,18 +42,18 @@ public enum StopSignal {
     /// Readable once a stop was requested (-1 before ``install()``).
     public static var fileDescriptor: Int32 { pipeFDs[0] }
 
-    nonisolated(unsafe) private static var received: Int32 = 0
-
-    /// The signal that requested the stop (SIGINT or SIGTERM), nil when none arrived (or
-    /// the stop was requested from inside the process).
-    public static var lastSignal: Int32? { received == 0 ? nil : received }
-
     /// The conventional exit status after a stop: 128 + the signal (130 for SIGINT, 143 for
     /// SIGTERM), 130 when the stop was requested from inside the process.
-    public static var exitStatus: Int32 { 128 + (lastSignal ?? SIGINT) }
+    public static var exitStatus: Int32 { 128 + (receivedSignal ?? SIGINT) }
 
     /// Whether SIGINT or SIGTERM arrived.
     public static var isRequested: Bool { count > 0 }
+
+    nonisolated(unsafe) private static var first: Int32 = 0
+
+    /// The first stop signal that arrived (SIGINT or SIGTERM); nil before any, or after a
+    /// ``request()`` from inside the process.
+    public static var receivedSignal: Int32? { first == 0 ? nil : first }
 
     /// Requests a stop from inside the process (as if a signal arrived once).
     public static func request() {

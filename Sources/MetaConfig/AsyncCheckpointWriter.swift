@@ -9,10 +9,13 @@ import Foundation
 ///   are copy-on-write values, so the caller keeps training on its own copy while encoding,
 ///   hashing and writing happen on the background thread.
 /// - Writes happen in submission order; ``flush()`` waits until the last one has finished.
-/// - A background write's error is kept and thrown by the next ``submit(_:name:)`` (which
-///   then does not hand its checkpoint over; submit it again to retry), ``flush()`` or
-///   ``close()``, exactly once. Nothing crashes or is silently lost, except an error still
-///   pending when the writer is deinitialised: call ``flush()`` or ``close()`` first.
+/// - A failed background write never stops the writer and is never thrown at the trainer:
+///   it is recorded as a ``CheckpointWriteFailure`` (``failures``, and once through
+///   ``takeFailures()``), and the next ``submit(_:name:)`` is handed over as usual. A run
+///   that checkpoints every N iterations therefore retries at its next interval, with the
+///   newer state, while training goes on (a full disk that frees up costs one interval, not
+///   the run). Whether to give up is the caller's decision, e.g. when the final checkpoint
+///   fails too.
 /// - ``completed`` lists the reports of the finished writes, in order, for logging, each
 ///   with the stall of the submit that handed it over (``CheckpointWriteReport/stallSeconds``).
 /// - ``close()`` (and `deinit`) finishes the pending write and joins the thread.
@@ -40,12 +43,12 @@ public final class AsyncCheckpointWriter: Sendable {
         thread.start()
     }
 
-    deinit { try? close() }
+    deinit { close() }
 
     /// Hands `checkpoint` over to be written as `name`.
     /// - Returns: the seconds the caller waited for the previous write (0 when none was running).
-    /// - Throws: the error of the previous background write, if it failed (then `checkpoint` is
-    ///   not submitted), or ``CheckpointError`` after ``close()``.
+    /// - Throws: ``CheckpointError`` after ``close()`` (a failed earlier write is not thrown:
+    ///   see ``takeFailures()``).
     @discardableResult
     public func submit(_ checkpoint: RunCheckpoint, name: String) throws -> Double {
         let clock = ContinuousClock(), start = clock.now
@@ -53,7 +56,6 @@ public final class AsyncCheckpointWriter: Sendable {
         c.lock(); defer { c.unlock() }
         while shared.busy { c.wait() }
         let waited = start.duration(to: clock.now).components
-        if let error = shared.error { shared.error = nil; throw error }
         guard !shared.closing else { throw CheckpointError("cannot write checkpoint \(name): the checkpoint writer is closed") }
         let stall = Double(waited.seconds) + Double(waited.attoseconds) * 1e-18
         shared.job = (checkpoint, name, stall)
@@ -61,13 +63,11 @@ public final class AsyncCheckpointWriter: Sendable {
         return stall
     }
 
-    /// Waits until every submitted checkpoint is written.
-    /// - Throws: the error of a background write that failed since it was last reported.
-    public func flush() throws {
+    /// Waits until every submitted checkpoint is written or has failed (see ``takeFailures()``).
+    public func flush() {
         let c = shared.condition
         c.lock(); defer { c.unlock() }
         while shared.busy { c.wait() }
-        if let error = shared.error { shared.error = nil; throw error }
     }
 
     /// The reports of all finished writes, in order.
@@ -84,16 +84,28 @@ public final class AsyncCheckpointWriter: Sendable {
         return new
     }
 
+    /// The failed writes, in order.
+    public var failures: [CheckpointWriteFailure] {
+        shared.condition.lock(); defer { shared.condition.unlock() }
+        return shared.failures
+    }
+
+    /// The writes failed since the last call, in order (for reporting each once).
+    public func takeFailures() -> [CheckpointWriteFailure] {
+        shared.condition.lock(); defer { shared.condition.unlock() }
+        let new = Array(shared.failures[shared.failuresTaken...])
+        shared.failuresTaken = shared.failures.count
+        return new
+    }
+
     /// Finishes the pending write, stops the background thread and waits for it to exit.
-    /// Idempotent; later submits throw.
-    /// - Throws: the error of a background write not yet reported.
-    public func close() throws {
+    /// Idempotent; later submits throw. A failure of the pending write is in ``failures``.
+    public func close() {
         let c = shared.condition
         c.lock(); defer { c.unlock() }
         shared.closing = true
         c.broadcast()
         while !shared.exited { c.wait() }
-        if let error = shared.error { shared.error = nil; throw error }
     }
 
     /// The state shared with the background thread; every field is guarded by `condition`.
@@ -104,8 +116,9 @@ public final class AsyncCheckpointWriter: Sendable {
         var job: (checkpoint: RunCheckpoint, name: String, stall: Double)?
         /// Whether the thread is writing.
         var writing = false
-        /// The first unreported error of a background write.
-        var error: (any Error)?
+        var failures: [CheckpointWriteFailure] = []
+        /// How many failures ``takeFailures()`` has returned.
+        var failuresTaken = 0
         var reports: [CheckpointWriteReport] = []
         /// How many reports ``takeCompleted()`` has returned.
         var taken = 0
@@ -133,7 +146,8 @@ public final class AsyncCheckpointWriter: Sendable {
                 case var .success(report):
                     report.stallSeconds = stall
                     reports.append(report)
-                case let .failure(e): if error == nil { error = e }
+                case let .failure(e):
+                    failures.append(CheckpointWriteFailure(name: name, iteration: checkpoint.iteration, reason: "\(e)"))
                 }
                 condition.broadcast()
             }
@@ -141,5 +155,19 @@ public final class AsyncCheckpointWriter: Sendable {
             condition.broadcast()
             condition.unlock()
         }
+    }
+}
+
+/// A background checkpoint write that failed (``AsyncCheckpointWriter/takeFailures()``).
+public struct CheckpointWriteFailure: Sendable, Equatable {
+    /// The checkpoint's file name.
+    public var name: String
+    /// The checkpoint's iteration.
+    public var iteration: Int
+    /// The error, as one line (e.g. `cannot write DIR/iteration-200.ckpt: No space left on device`).
+    public var reason: String
+
+    public init(name: String, iteration: Int, reason: String) {
+        self.name = name; self.iteration = iteration; self.reason = reason
     }
 }

@@ -113,11 +113,11 @@ public struct CheckpointStore: Sendable {
             // Forget files deleted behind the store's back.
             entries = Dictionary(uniqueKeysWithValues: manifest.checkpoints.filter { fileExists($0.name) }.map { ($0.name, $0) })
         case .missing, .invalid:
-            entries = rebuiltEntries(except: name)
+            entries = try rebuiltEntries(except: name)
         }
         entries[name] = Manifest.Entry(name: name, iteration: checkpoint.iteration, bytes: bytes.count, sha256: sha)
 
-        let periodic = Set(checkpointNamesOnDisk().filter { Self.periodicIteration($0) != nil })
+        let periodic = try Set(checkpointNamesOnDisk().filter { Self.periodicIteration($0) != nil })
             .union(entries.keys.filter { Self.periodicIteration($0) != nil })
         let byAge = periodic.sorted { (Self.periodicIteration($0)!, $0) > (Self.periodicIteration($1)!, $1) }  // newest first
         let doomed = byAge.dropFirst(keep).filter { $0 != name }.reversed()
@@ -146,9 +146,9 @@ public struct CheckpointStore: Sendable {
 
     /// Manifest entries for the verified checkpoints on disk (other than `except`), used when
     /// the manifest is missing or invalid.
-    private func rebuiltEntries(except: String) -> [String: Manifest.Entry] {
+    private func rebuiltEntries(except: String) throws -> [String: Manifest.Entry] {
         var entries: [String: Manifest.Entry] = [:]
-        for name in checkpointNamesOnDisk() where name != except {
+        for name in try checkpointNamesOnDisk() where name != except {
             let url = directory.appendingPathComponent(name)
             guard let data = FileManager.default.contents(atPath: url.path),
                   let checkpoint = try? RunCheckpoint.decode(Array(data), name: url.path) else { continue }
@@ -173,12 +173,13 @@ public struct CheckpointStore: Sendable {
     /// own SHA-256 trailer. Unlisted files are fine. Each file that fails is reported in
     /// `skipped` as one line naming it and saying why (truncated, checksum mismatch, …); an
     /// invalid manifest is reported there too and then ignored, as is a missing one.
-    /// - Throws: ``CheckpointError`` when no checkpoint verifies, listing what was skipped.
+    /// - Throws: ``CheckpointError`` when no checkpoint verifies, listing what was skipped, or
+    ///   when the directory exists but cannot be listed (see ``checkpointNamesOnDisk()``).
     public static func newest(in directory: URL) throws -> (checkpoint: RunCheckpoint, url: URL, skipped: [String]) {
         let store = CheckpointStore(directory: directory, keep: 1)
         var skipped: [String] = []
         var listed: [String: Manifest.Entry] = [:]
-        let onDisk = store.checkpointNamesOnDisk()
+        let onDisk = try store.checkpointNamesOnDisk()
         switch store.loadManifest() {
         case let .valid(manifest):
             for entry in manifest.checkpoints {
@@ -275,9 +276,43 @@ public struct CheckpointStore: Sendable {
         name.hasSuffix("." + RunCheckpoint.fileExtension) && !name.hasPrefix(".") && !name.contains("/") && !name.contains("\0")
     }
 
-    /// The checkpoint files in the directory, sorted by name.
-    func checkpointNamesOnDisk() -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter(Self.isCheckpointName).sorted()
+    /// The checkpoint files in the directory, sorted by name; none when the directory does not exist.
+    /// - Throws: ``CheckpointError`` when the directory exists but cannot be listed (see
+    ///   ``listDirectory(_:)``): a run directory that cannot be read is not an empty one.
+    public func checkpointNamesOnDisk() throws -> [String] {
+        try Self.listDirectory(directory).filter(Self.isCheckpointName).sorted()
+    }
+
+    /// Every entry of `directory` except `.` and `..`, in no particular order; none when the
+    /// directory does not exist.
+    ///
+    /// Why not `FileManager.contentsOfDirectory`: its callers here used to turn every failure
+    /// into "no files", so a run directory that was a regular file, or that failed to read,
+    /// looked like a fresh one. `opendir`/`readdir` give the exact `errno` of both failures.
+    /// - Throws: ``CheckpointError`` naming the directory and the reason when it exists but
+    ///   cannot be opened as a directory (e.g. it is a regular file) or reading it fails.
+    public static func listDirectory(_ directory: URL) throws -> [String] {
+        guard let stream = opendir(directory.path) else {
+            let code = errno
+            if code == ENOENT { return [] }
+            throw CheckpointError("cannot list the run directory \(directory.path): \(String(cString: strerror(code)))")
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                let code = errno
+                if code != 0 {
+                    throw CheckpointError("cannot list the run directory \(directory.path): \(String(cString: strerror(code)))")
+                }
+                return names
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
     }
 
     private func fileExists(_ name: String) -> Bool {

@@ -58,6 +58,7 @@ public struct StandardErrorLogHandler: LogHandler {
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
             line = String(decoding: data, as: UTF8.self) + "\n"
         }
-        FileHandle.standardError.write(Data(line.utf8))
+        // write(2), not FileHandle: a closed or full standard error must not kill the process.
+        FileDescriptorOutput.standardError(line)
     }
 }

@@ -18,6 +18,7 @@ public final class TrainingMetrics: Sendable {
     let checkpointStall = Gauge(label: "metatrain_checkpoint_stall_seconds")
     let checkpointBytes = Gauge(label: "metatrain_checkpoint_bytes")
     let checkpoints = Counter(label: "metatrain_checkpoints_total")
+    let checkpointFailures = Counter(label: "metatrain_checkpoint_failures_total")
 
     public init() {}
 
@@ -49,4 +50,7 @@ public final class TrainingMetrics: Sendable {
         if let stallSeconds { checkpointStall.record(stallSeconds) }
         if let bytes { checkpointBytes.record(bytes) }
     }
+
+    /// A checkpoint write failed (the run goes on and tries again at the next interval).
+    public func checkpointFailed() { checkpointFailures.increment() }
 }

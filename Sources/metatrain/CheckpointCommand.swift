@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaConfig
+import MetaTelemetry
 
 /// `metatrain checkpoint …`: tools for run checkpoints.
 struct CheckpointCommand: ParsableCommand {
@@ -39,7 +40,7 @@ struct CheckpointCommand: ParsableCommand {
             do {
                 if isDirectory.boolValue {
                     let found = try RunCheckpoint.newest(in: url)
-                    for s in found.skipped { FileHandle.standardError.write(Data("warning: skipped \(s)\n".utf8)) }
+                    for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
                     (checkpoint, file) = (found.checkpoint, found.url)
                 } else {
                     (checkpoint, file) = (try RunCheckpoint.read(from: url), url)

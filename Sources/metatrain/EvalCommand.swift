@@ -3,6 +3,7 @@ import Foundation
 import MetaTensor
 import MetaAlgorithms
 import MetaConfig
+import MetaTelemetry
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -50,7 +51,7 @@ struct EvalCommand: ParsableCommand {
         do {
             if let runDir {
                 let found = try RunCheckpoint.newest(in: URL(fileURLWithPath: runDir))
-                for s in found.skipped { FileHandle.standardError.write(Data("warning: skipped \(s)\n".utf8)) }
+                for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
                 loaded = found.checkpoint
             } else {
                 loaded = try RunCheckpoint.read(from: URL(fileURLWithPath: checkpoint!))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaConfig
+import MetaTelemetry
 
 /// `metatrain export --checkpoint FILE|DIR --format safetensors OUT`: a checkpoint's weights in
 /// a format other tools read.
@@ -56,7 +57,7 @@ struct ExportCommand: ParsableCommand {
         do {
             if isDirectory.boolValue {
                 let found = try RunCheckpoint.newest(in: url)
-                for s in found.skipped { FileHandle.standardError.write(Data("warning: skipped \(s)\n".utf8)) }
+                for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
                 return (found.checkpoint, found.url)
             }
             return (try RunCheckpoint.read(from: url), url)

@@ -4,6 +4,7 @@ import MetaTensor
 import MetaNN
 import MetaAlgorithms
 import MetaConfig
+import MetaTelemetry
 
 /// `metatrain import --format safetensors IN (--config FILE | --preset NAME | --like CHECKPOINT) --out FILE.ckpt`:
 /// weights from another tool as a checkpoint that `eval` reads.
@@ -75,8 +76,8 @@ struct ImportCommand: ParsableCommand {
 
         let checkpoint = RunCheckpoint(iteration: start, configuration: config, parameters: parameters)
         if let sha = file.metadata[SafeTensors.MetadataKey.configSHA256], sha != checkpoint.configurationSHA256 {
-            FileHandle.standardError.write(Data(("warning: \(url.path) was exported from a run with another configuration "
-                                                 + "(sha256 \(sha)); its names and shapes match \(config.name)\n").utf8))
+            FileDescriptorOutput.standardError("warning: \(url.path) was exported from a run with another configuration "
+                                               + "(sha256 \(sha)); its names and shapes match \(config.name)\n")
         }
         let outURL = URL(fileURLWithPath: out)
         do { try checkpoint.write(to: outURL) } catch let error as CheckpointError { throw RunError(error.description) }

@@ -17,20 +17,18 @@ struct KeysCommand: ParsableCommand {
         @Option(name: .long, help: "The key pair's name, e.g. coordinator or worker-1.")
         var name: String
 
+        func validate() throws {
+            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
+                throw ValidationError("--name is a plain file name without '/' or a leading '.', got '\(name)'")
+            }
+        }
+
         func run() throws {
             let keys: CurveKeyPair
             do { keys = try CurveKeyPair.generate() } catch { throw RunError(error.description) }
-            let dir = URL(fileURLWithPath: out)
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let secret = dir.appendingPathComponent("\(name).key"), pub = dir.appendingPathComponent("\(name).pub")
-            for url in [secret, pub] where FileManager.default.fileExists(atPath: url.path) {
-                throw RunError("\(url.path) exists; remove it or choose another --name")
-            }
-            guard FileManager.default.createFile(atPath: secret.path, contents: Data(keys.fileText(includingSecret: true).utf8),
-                                                 attributes: [.posixPermissions: 0o600]),
-                  FileManager.default.createFile(atPath: pub.path, contents: Data(keys.fileText(includingSecret: false).utf8)) else {
-                throw RunError("cannot write the key files into \(dir.path)")
-            }
+            let files: (secret: URL, public: URL)
+            do { files = try keys.writeFiles(directory: URL(fileURLWithPath: out), name: name) } catch { throw RunError(error.description) }
+            let (secret, pub) = files
             print("wrote \(secret.path) (secret: keep it on the machine it identifies) and \(pub.path)")
             print("public key: \(keys.publicKey)")
         }

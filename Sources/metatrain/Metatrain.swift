@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MetaTensor
 
 @main
@@ -11,6 +12,9 @@ struct Metatrain: ParsableCommand {
     )
 
     static func main() {
+        // First of all: a write to a closed pipe (stdout piped into `head`, a log collector
+        // that went away, a worker's socket) must return EPIPE, not kill a run mid-checkpoint.
+        signal(SIGPIPE, SIG_IGN)
         BLASKernelSelection.ensureOptimizedKernels()
         AllocatorTuning.apply()
         BLASRuntime.setThreads(1)

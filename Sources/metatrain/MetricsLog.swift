@@ -1,26 +1,44 @@
 import Foundation
+import MetaTelemetry
 
 /// Appends one JSON object per line to `metrics.jsonl` in the run directory.
+///
+/// Writes go through `write(2)` (``FileDescriptorOutput``), never `FileHandle.write`, which
+/// traps on a full disk (ENOSPC) or a broken pipe. Metrics are worth less than the run: a
+/// failed write is counted in ``failedWrites``, the first one is reported through `report`
+/// (one line), and training goes on; records are lost only while writes fail.
 final class MetricsLog {
-    private let handle: FileHandle
+    /// The file's location.
+    let url: URL
+    /// How many records could not be written (completely).
+    private(set) var failedWrites = 0
+    private let descriptor: Int32
+    private let report: (String) -> Void
     private let encoder: JSONEncoder = {
         let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e
     }()
 
-    init(runDirectory: URL) throws {
-        let url = runDirectory.appendingPathComponent("metrics.jsonl")
-        if !FileManager.default.fileExists(atPath: url.path) {
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        }
-        handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
+    /// Opens (or creates) `metrics.jsonl` in `runDirectory` for appending.
+    /// - Parameter report: called once, with one line, at the first failed write.
+    /// - Throws: ``RunError`` when the file cannot be opened.
+    init(runDirectory: URL, report: @escaping (String) -> Void) throws {
+        url = runDirectory.appendingPathComponent("metrics.jsonl")
+        descriptor = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw RunError("cannot open \(url.path): \(String(cString: strerror(errno)))") }
+        self.report = report
     }
 
     func write<T: Encodable>(_ record: T) {
         guard var data = try? encoder.encode(record) else { return }
         data.append(0x0A)
-        handle.write(data)
+        let code = FileDescriptorOutput.writeAll(data, to: descriptor)
+        guard code != 0 else { return }
+        failedWrites += 1
+        if failedWrites == 1 {
+            report("cannot write \(url.path): \(String(cString: strerror(code))); training goes on, "
+                   + "and metrics records are lost while writes fail (counted at the end)")
+        }
     }
 
-    deinit { try? handle.close() }
+    deinit { close(descriptor) }
 }

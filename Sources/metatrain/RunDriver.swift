@@ -33,6 +33,9 @@ struct RunOptions: ParsableArguments {
     @Flag(name: .long, help: "Continue from the newest checkpoint in the run directory that verifies.")
     var resume = false
 
+    @Flag(name: .long, help: "Start afresh in a run directory that holds an earlier run: delete its checkpoints, manifest, metrics.jsonl and evaluation.json first.")
+    var overwrite = false
+
     @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT (GET /metrics), e.g. 0.0.0.0:9464.")
     var metricsBind: String?
 
@@ -56,6 +59,7 @@ struct RunOptions: ParsableArguments {
         if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)") }
         guard staleness >= 0 && staleness <= 64 else { throw ValidationError("--staleness must be between 0 and 64, got \(staleness)") }
         if keep < 1 { throw ValidationError("--keep must be at least 1, got \(keep)") }
+        if resume && overwrite { throw ValidationError("--resume continues the run in --run-dir, --overwrite discards it: pass one of them") }
     }
 
     /// The configuration with the command-line overrides applied.
@@ -70,6 +74,12 @@ struct RunOptions: ParsableArguments {
 
 /// Sets up a run directory, drives the ``TrainingLoop`` with a step function, and evaluates
 /// the final parameters. Shared by in-process training, `train --workers N` and `coordinator`.
+///
+/// The run directory is claimed before anything is written into it: it is locked for the
+/// driver's lifetime (``RunDirectory``: a second `train` or `coordinator` on the same directory
+/// stops, naming the holder's pid), the temporary files of an earlier killed run are removed,
+/// and a fresh run (no `--resume`) refuses a directory that holds checkpoints unless
+/// `--overwrite` discards them, so a finished run is never replaced by accident.
 struct RunDriver {
     let options: RunOptions
     let configuration: RunConfiguration
@@ -78,11 +88,16 @@ struct RunDriver {
     let threads: Int
     let metrics: TrainingMetrics?
     let metricsServer: MetricsHTTPServer?
+    /// Holds the run directory's lock until the driver is gone (the end of the command).
+    let runDirectory: RunDirectory
 
     init(options: RunOptions, threads: Int) throws {
         self.options = options
         self.threads = threads
         options.logging.apply()
+        configuration = try options.configuration()
+        directory = URL(fileURLWithPath: options.runDir ?? "runs/\(configuration.name)")
+        runDirectory = try Self.claim(directory, resume: options.resume, overwrite: options.overwrite, log: logLine("run"))
         if let bind = options.metricsBind {
             let registry = TrainingMetrics.bootstrap()
             do { metricsServer = try MetricsHTTPServer(bind: bind, registry: registry) } catch { throw RunError("\(error)") }
@@ -93,15 +108,39 @@ struct RunDriver {
             metrics = nil
             metricsServer = nil
         }
-        configuration = try options.configuration()
-        directory = URL(fileURLWithPath: options.runDir ?? "runs/\(configuration.name)")
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw RunError("cannot create run directory \(directory.path): \(error.localizedDescription)")
-        }
         do { trainer = try MetaTrainer<Float>(configuration: configuration) } catch { throw RunError.taskFamily(error) }
-        try ConfigFile.yaml(configuration).write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        do {
+            try ConfigFile.yaml(configuration).write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        } catch {
+            throw RunError("cannot write \(directory.appendingPathComponent("config.yaml").path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Locks `directory` (creating it), removes leftover temporary files, and checks that a
+    /// fresh run does not replace an earlier one (or discards it with `overwrite`).
+    static func claim(_ directory: URL, resume: Bool, overwrite: Bool, log: (String) -> Void) throws -> RunDirectory {
+        do {
+            let run = try RunDirectory(directory)
+            let leftovers = try run.removeLeftoverTemporaryFiles()
+            if !leftovers.isEmpty {
+                log("removed \(leftovers.count) temporary file(s) left by an interrupted write: \(leftovers.joined(separator: ", "))")
+            }
+            // A stale endpoint would point clients (and tests) at a coordinator that is gone.
+            _ = unlink(directory.appendingPathComponent("coordinator.endpoint").path)
+            guard !resume else { return run }
+            let previous = try run.previousRunFiles()
+            if overwrite {
+                let removed = try run.discardPreviousRun()
+                if !removed.isEmpty { log("--overwrite: removed \(removed.sorted().joined(separator: ", ")) from \(directory.path)") }
+            } else if !previous.isEmpty {
+                let shown = previous.prefix(3).joined(separator: ", ") + (previous.count > 3 ? ", …" : "")
+                throw RunError("the run directory \(directory.path) already holds a run (\(shown)); "
+                               + "pass --resume to continue it or --overwrite to discard it")
+            }
+            return run
+        } catch let error as CheckpointError {
+            throw RunError(error.description)
+        }
     }
 
     var loop: TrainingLoop {
@@ -118,8 +157,9 @@ struct RunDriver {
         fflush(nil)
     }
 
-    /// Trains from `start` with `step`, then evaluates on the test split. Exits with status
-    /// 130 after writing a checkpoint when a stop signal interrupted training.
+    /// Trains from `start` with `step`, then evaluates on the test split. When a stop signal
+    /// interrupted training, exits after writing a checkpoint with the shell's status for the
+    /// signal: 143 for SIGTERM, 130 for SIGINT (or a stop requested from inside).
     func train(from start: MetaTrainer<Float>.State, beforeEvaluation: () -> Void = {},
                step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws {
         let ending = try loop.run(from: start, step: step)

@@ -31,14 +31,23 @@ struct TrainingLoop {
     /// What happened, for the caller's exit status.
     enum Ending { case finished(MetaTrainer<Float>.State), interrupted(MetaTrainer<Float>.State) }
 
-    /// The state to start from: the newest checkpoint that verifies when resuming, else fresh.
+    /// The state to start from: the newest checkpoint that verifies when resuming (fresh when
+    /// the directory holds no checkpoint at all), else fresh.
+    /// - Throws: ``RunError`` when the directory cannot be listed, when it holds checkpoints
+    ///   but none verifies (resuming from 0 would silently discard them), or when the newest
+    ///   was trained with another configuration.
     func startingState(resume: Bool, log: (String) -> Void) throws -> MetaTrainer<Float>.State {
         guard resume else { return trainer.initialState() }
         let store = CheckpointStore(directory: directory, keep: keep)
         let found: (checkpoint: RunCheckpoint, url: URL, skipped: [String])
-        do { found = try store.newest() } catch {
-            log("--resume: no checkpoint that verifies in \(directory.path); starting from iteration 0")
-            return trainer.initialState()
+        do {
+            guard try !store.checkpointNamesOnDisk().isEmpty else {
+                log("--resume: no checkpoint in \(directory.path); starting from iteration 0")
+                return trainer.initialState()
+            }
+            found = try store.newest()
+        } catch {
+            throw RunError("--resume: \(error) (or pass --overwrite instead of --resume to discard them and start over)")
         }
         for s in found.skipped { log("skipped a damaged checkpoint: \(s)") }
         let saved = try found.checkpoint.configuration()
@@ -53,8 +62,17 @@ struct TrainingLoop {
         return state
     }
 
+    /// Trains from `start` until the configured iteration count or a stop signal, then writes
+    /// the final checkpoint (`final.ckpt`, or `iteration-N.ckpt` when stopped).
+    ///
+    /// A periodic checkpoint that fails (a full disk, an I/O error) does not stop training:
+    /// it is logged, counted (`metatrain_checkpoint_failures_total`), recorded in
+    /// `metrics.jsonl` as `{"kind":"checkpoint_failed", …}`, and the next interval's
+    /// checkpoint is tried as usual. Only the last checkpoint failing stops the run with an
+    /// error, since the run's result would otherwise be lost.
     func run(from start: MetaTrainer<Float>.State, step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws -> Ending {
-        let log = try MetricsLog(runDirectory: directory)
+        let report = logLine("checkpoint")
+        let log = try MetricsLog(runDirectory: directory, report: logLine("metrics"))
         let store = CheckpointStore(directory: directory, keep: keep)
         let writer = AsyncCheckpointWriter(store: store)
         let config = configuration
@@ -69,8 +87,23 @@ struct TrainingLoop {
                           metricsJSON: window.summaryJSON(iteration: s.iteration, elapsed: progress.elapsed))
         }
         var refusedSoFar = 0
+        var checkpointFailures = 0
+        var lastWritten: String?
+        func recordFailure(name: String, iteration: Int, reason: String, retry: String) {
+            checkpointFailures += 1
+            metrics?.checkpointFailed()
+            report("checkpoint \(name) failed: \(reason); \(retry)")
+            log.write(CheckpointFailedRecord(iteration: iteration, path: name, error: reason, elapsedSeconds: progress.elapsed,
+                                             failures: checkpointFailures))
+        }
         func drainCompleted() {
+            for failed in writer.takeFailures() {
+                let next = checkpointEvery.map { ((failed.iteration / $0) + 1) * $0 } ?? config.iterations
+                recordFailure(name: failed.name, iteration: failed.iteration, reason: failed.reason,
+                              retry: "training goes on and tries again " + (next < config.iterations ? "at iteration \(next)" : "at the end"))
+            }
             for done in writer.takeCompleted() {
+                lastWritten = done.name
                 metrics?.checkpoint(stallSeconds: done.stallSeconds, bytes: done.bytes)
                 log.write(CheckpointRecord(iteration: done.iteration, path: done.name, elapsedSeconds: progress.elapsed,
                                            writeSeconds: done.seconds, bytes: done.bytes, stallSeconds: done.stallSeconds))
@@ -117,10 +150,20 @@ struct TrainingLoop {
             if window.count == 0 { windowStart = progress.elapsed }
             if StopSignal.isRequested { interrupted = true; break }
         }
-        try writer.flush()
+        writer.close()
         drainCompleted()
         let name = interrupted ? "iteration-\(state.iteration).\(RunCheckpoint.fileExtension)" : "final.\(RunCheckpoint.fileExtension)"
-        _ = try store.write(checkpoint(state), name: name)
+        do {
+            _ = try store.write(checkpoint(state), name: name)
+        } catch {
+            recordFailure(name: name, iteration: state.iteration, reason: "\(error)", retry: "stopping")
+            throw RunError("cannot write the \(interrupted ? "checkpoint after the stop signal" : "final checkpoint") \(name): \(error); "
+                           + (lastWritten.map { "the newest checkpoint written is \($0) (continue from it with --resume once the disk allows)" }
+                              ?? "no checkpoint of this run was written"))
+        }
+        if log.failedWrites > 0 {
+            logLine("metrics")("\(log.failedWrites) metrics record(s) could not be written to \(log.url.path)")
+        }
         let url = directory.appendingPathComponent(name)
         log.write(CheckpointRecord(iteration: state.iteration, path: name, elapsedSeconds: progress.elapsed,
                                    writeSeconds: nil, bytes: nil, stallSeconds: nil))
@@ -193,6 +236,17 @@ struct CheckpointRecord: Encodable {
     enum CodingKeys: String, CodingKey {
         case kind, iteration, path, elapsedSeconds = "elapsed_seconds", writeSeconds = "write_seconds", bytes
         case stallSeconds = "stall_seconds"
+    }
+}
+
+/// A checkpoint that could not be written (the run goes on, except for the last checkpoint).
+struct CheckpointFailedRecord: Encodable {
+    var kind = "checkpoint_failed"
+    var iteration: Int, path: String, error: String, elapsedSeconds: Double
+    /// The failures so far in this process, this one included.
+    var failures: Int
+    enum CodingKeys: String, CodingKey {
+        case kind, iteration, path, error, elapsedSeconds = "elapsed_seconds", failures
     }
 }
 

@@ -87,7 +87,7 @@ struct WorkerCommand: ParsableCommand {
         let outcome: Worker.Outcome
         do { outcome = try worker.run() } catch { throw RunError("worker \(name): \(error.description)") }
         logLine("worker \(name)")("\(outcome.reason) (\(worker.shardsComputed) shards computed)")
-        let status = Self.exitStatus(outcome, signal: StopSignal.lastSignal)
+        let status = Self.exitStatus(outcome, signal: StopSignal.receivedSignal)
         if status != 0 { throw ExitCode(status) }
     }
 

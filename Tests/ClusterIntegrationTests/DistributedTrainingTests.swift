@@ -166,7 +166,7 @@ import CZeroMQ
             ((try? String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? "").contains("\"kind\":\"train\"")
         }, "\(first.log)")
         kill(first.process.processIdentifier, SIGTERM)
-        #expect(first.wait(seconds: 60) == 143, "\(first.log)")
+        #expect(first.wait(seconds: 60) == 143, "\(first.log)")  // 128 + SIGTERM
         #expect(first.log.contains("stopped by a signal at iteration"), "\(first.log)")
         let second = try Cluster.run(["train"] + job + ["--workers", "1", "--run-dir", dir.path, "--resume"] + Cluster.fastHeartbeat,
                                      directory: dir, label: "second")

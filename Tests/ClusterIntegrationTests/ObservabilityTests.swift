@@ -54,7 +54,7 @@ import Testing
         #expect(Self.get(port: port, path: "/health")?.hasSuffix("ok\n") == true)
         #expect(Self.get(port: port, path: "/other")?.hasPrefix("HTTP/1.1 404") == true)
         kill(run.process.processIdentifier, SIGTERM)
-        #expect(run.wait(seconds: 60) == 143)
+        #expect(run.wait(seconds: 60) == 143)  // 128 + SIGTERM
         // Every log line (coordinator and workers) is one JSON object with ts, level, label, message.
         let logLines = run.log.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(logLines.count >= 3)
