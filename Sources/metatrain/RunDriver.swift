@@ -161,7 +161,10 @@ struct RunDriver {
     /// interrupted training, exits after writing a checkpoint with the shell's status for the
     /// signal: 143 for SIGTERM, 130 for SIGINT (or a stop requested from inside).
     func train(from start: MetaTrainer<Float>.State, beforeEvaluation: () -> Void = {},
+               service: ((_ done: () -> Bool) -> Void)? = nil,
                step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws {
+        var loop = self.loop
+        loop.service = service
         let ending = try loop.run(from: start, step: step)
         beforeEvaluation()
         guard case .finished(let state) = ending else { throw ExitCode(StopSignal.exitStatus) }
@@ -207,7 +210,7 @@ struct RunDriver {
                 + "workers dropped \(c.droppedWorkers), results rejected \(c.rejectedResults), updates rolled back \(c.rolledBackUpdates), "
                 + "undecodable frames \(c.undecodableFrames), dropped messages \(c.droppedMessages), refused peers \(c.refusedPeers)")
             afterTraining()
-        }) { state in
+        }, service: { done in _ = coordinator.service(until: done) }) { state in
             do {
                 guard let (next, report) = try coordinator.iterate(state) else { return nil }
                 return StepOutcome(state: next, metrics: report.metrics, cluster: report)

@@ -27,6 +27,10 @@ struct TrainingLoop {
     let threads: Int
     /// Prometheus gauges and counters, when `--metrics-bind` is given.
     var metrics: TrainingMetrics? = nil
+    /// For a distributed run: keeps the coordinator's transport serviced (heartbeats, hellos)
+    /// until its argument returns true, while validation runs on another thread. Nil: validate
+    /// on this thread.
+    var service: ((_ done: () -> Bool) -> Void)? = nil
 
     /// What happened, for the caller's exit status.
     enum Ending { case finished(MetaTrainer<Float>.State), interrupted(MetaTrainer<Float>.State) }
@@ -138,7 +142,9 @@ struct TrainingLoop {
             }
             drainCompleted()
             if state.iteration % config.validationInterval == 0 && state.iteration < config.iterations {
-                let v = trainer.evaluate(state.parameters, split: .validation, tasks: config.validationTasks)
+                let v = offloaded { [trainer, parameters = state.parameters, tasks = config.validationTasks] in
+                    trainer.evaluate(parameters, split: .validation, tasks: tasks)
+                }
                 let last = v.steps[min(config.inner.steps, v.steps.count - 1)]
                 metrics?.validation(last.mean)
                 log.write(ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
@@ -174,6 +180,46 @@ struct TrainingLoop {
         }
         print("trained in \(duration(progress.elapsed)); checkpoint written to \(url.path)")
         return .finished(state)
+    }
+}
+
+extension TrainingLoop {
+    /// `work`'s result, computed on another thread while ``service`` keeps the coordinator
+    /// answering its workers (so a long validation does not look like a silent coordinator);
+    /// on this thread when there is nothing to service.
+    func offloaded<T>(_ work: @escaping () -> T) -> T {
+        guard let service else { return work() }
+        let box = OffloadedResult<T>(work)
+        let thread = Thread { box.run() }
+        thread.stackSize = 64 << 20
+        thread.start()
+        service { box.isDone }
+        return box.wait()
+    }
+}
+
+/// The result of work on another thread, handed over under a lock.
+final class OffloadedResult<T>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: T?
+    private let work: () -> T
+
+    init(_ work: @escaping () -> T) { self.work = work }
+
+    func run() { set(work()) }
+
+    var isDone: Bool { condition.withLock { value != nil } }
+
+    func set(_ v: T) {
+        condition.withLock { value = v }
+        condition.broadcast()
+    }
+
+    func wait() -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        while value == nil { condition.wait() }
+        return value!
     }
 }
 

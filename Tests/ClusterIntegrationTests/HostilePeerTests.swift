@@ -208,3 +208,22 @@ enum ProcessMemory {
         #expect(!FileManager.default.fileExists(atPath: folder), "the private folder is removed at the end")
     }
 }
+
+/// Long work of the coordinator's own does not look like a silent coordinator.
+@Suite(.serialized) struct CoordinatorServiceTests {
+    @Test func aValidationLongerThanTheHeartbeatTimeoutKeepsTheWorkersConnected() throws {
+        let dir = Cluster.temporaryDirectory("long-validation")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // 5,000 validation tasks take a few seconds here, well past the 1.5 s timeout.
+        let config = dir.appendingPathComponent("job.yaml")
+        try "preset: sine-maml\niterations: 100\nvalidation: {interval: 50, tasks: 5000}\n".write(to: config, atomically: true, encoding: .utf8)
+        let reference = try Cluster.reference(["--config", config.path, "--eval-tasks", "4"])
+        let run = try Cluster.run(["train", "--config", config.path, "--eval-tasks", "4", "--workers", "2", "--run-dir",
+                                   dir.appendingPathComponent("run").path] + Cluster.fastHeartbeat, directory: dir, label: "train")
+        #expect(run.status == 0, "\(run.log)")
+        #expect(run.log.contains("validation at 50"), "\(run.log)")
+        #expect(!run.log.contains("reconnecting"), "a worker lost the coordinator during validation: \(run.log)")
+        #expect(!run.log.contains("did not run for"), "\(run.log)")
+        #expect(try Cluster.finalParameters(dir.appendingPathComponent("run")) == reference)
+    }
+}
