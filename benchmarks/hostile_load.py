@@ -572,18 +572,20 @@ def bench_once(binary, pause):
     finally:
         if paused:
             signal_pids(paused, signal.SIGCONT)
-        if watchdog is not None:
-            watchdog.kill()
-            watchdog.wait()
-    value = None
-    for line in p.stdout.splitlines():
-        line = line.strip()
-        if line.startswith("{"):
+        if watchdog is not None:  # the shell and its sleep (its own process group)
             try:
-                value = json.loads(line).get("meta_iterations_per_second")
-            except ValueError:
+                os.killpg(watchdog.pid, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
-    return {"binary": binary, "meta_iterations_per_second": value, "exit_code": p.returncode, "wall_s": round(wall, 1),
+            watchdog.wait()
+    value, windows = None, None
+    try:  # one (pretty-printed) JSON object
+        obj = json.loads(p.stdout[p.stdout.index("{"):])
+        value, windows = obj.get("meta_iterations_per_second"), obj.get("window_meta_iterations_per_second")
+    except ValueError:
+        pass
+    return {"binary": binary, "meta_iterations_per_second": value, "windows": windows, "exit_code": p.returncode,
+            "wall_s": round(wall, 1),
             "loadavg_before": load, "paused_pids": len(paused),
             "stderr_tail": p.stderr.strip().splitlines()[-2:] if value is None else []}
 
@@ -606,7 +608,7 @@ def run_bench(old, new, runs, pause):
     for i in range(runs):
         o = rows[2 * i]["meta_iterations_per_second"]
         n = rows[2 * i + 1]["meta_iterations_per_second"]
-        print(f"{i + 1:>4} {o if o is None else f'{o:10.3f}':>10} {n if n is None else f'{n:10.3f}':>10}")
+        print(f"{i + 1:>4} {fmt(o, '10.3f'):>10} {fmt(n, '10.3f'):>10}")
     print(f"{'med':>4} {fmt(med['old'], '10.3f'):>10} {fmt(med['new'], '10.3f'):>10}")
     return {"runs": rows, "median": med}
 

@@ -152,12 +152,17 @@ enum ProcessMemory {
     }
 
     @Test func anUpdateMadeNonFiniteByOneWorkersResultsIsRolledBackAndThatWorkerDropped() throws {
-        let job = ["--preset", "sine-maml", "--iterations", "60", "--eval-tasks", "4"]
-        let reference = try Cluster.reference(job)
         let dir = Cluster.temporaryDirectory("overflow")
         defer { try? FileManager.default.removeItem(at: dir) }
-        // Two workers: each gets at least two of the 7 blocks, so 3e38 block sums overflow the sum.
-        let (c, endpoint) = try coordinator(job, dir: dir, extra: ["--min-workers", "2"])
+        // 25 blocks of 4 tasks: each of two workers gets several, so the faulty worker's 3e38
+        // block sums overflow the sum (one alone would not: Adam turns a huge gradient into
+        // a zero step).
+        let config = dir.appendingPathComponent("job.yaml")
+        try "preset: sine-maml\niterations: 40\nmeta_batch: 100\n".write(to: config, atomically: true, encoding: .utf8)
+        let job = ["--config", config.path, "--eval-tasks", "4"]
+        let reference = try Cluster.reference(job)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("run"), withIntermediateDirectories: true)
+        let (c, endpoint) = try coordinator(job, dir: dir.appendingPathComponent("run"), extra: ["--min-workers", "2"])
         let workers = try (1...2).map { i in
             try Cluster.Child(["worker", "--connect", endpoint, "--name", "w\(i)"] + Cluster.fastHeartbeat
                               + (i == 2 ? ["--fault-huge-iteration", "20"] : []), directory: dir, label: "w\(i)")
@@ -167,7 +172,7 @@ enum ProcessMemory {
         #expect(statuses == [0, 3], "\(workers.map(\.log))")
         #expect(c.log.contains("rolled back"), "\(c.log)")
         #expect(c.log.contains("w2 sent block sums that differ"), "\(c.log)")
-        #expect(try Cluster.finalParameters(dir) == reference)
+        #expect(try Cluster.finalParameters(dir.appendingPathComponent("run")) == reference)
     }
 
     @Test func plainTCPOnANonLoopbackAddressNeedsInsecure() throws {
@@ -225,5 +230,37 @@ enum ProcessMemory {
         #expect(!run.log.contains("reconnecting"), "a worker lost the coordinator during validation: \(run.log)")
         #expect(!run.log.contains("did not run for"), "\(run.log)")
         #expect(try Cluster.finalParameters(dir.appendingPathComponent("run")) == reference)
+    }
+}
+
+/// Secret key files: private from the moment they exist, refused when others can read them.
+@Suite struct KeyFileProcessTests {
+    @Test func aSecretKeyFileOthersCanReadIsRefusedWithOneLine() throws {
+        let dir = Cluster.temporaryDirectory("key-modes")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["coordinator", "worker"] {
+            let made = try Cluster.run(["keys", "generate", "--name", name, "--out", dir.path], directory: dir, label: "keys-\(name)")
+            #expect(made.status == 0, "\(made.log)")
+        }
+        let secret = dir.appendingPathComponent("coordinator.key").path
+        var info = stat()
+        #expect(stat(secret, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let serve = ["coordinator", "--preset", "sine-maml", "--iterations", "5", "--eval-tasks", "4", "--bind", "tcp://127.0.0.1:*",
+                     "--curve-secret", secret, "--allow", dir.appendingPathComponent("worker.pub").path, "--run-dir",
+                     dir.appendingPathComponent("run").path]
+        chmod(secret, 0o644)
+        let refused = try Cluster.run(serve, directory: dir, label: "refused", seconds: 30)
+        #expect(refused.status == 1, "\(refused.log)")
+        #expect(refused.log.contains("chmod 600"), "\(refused.log)")
+        #expect(refused.log.split(separator: "\n").count <= 2, "\(refused.log)")
+        chmod(secret, 0o600)
+        var environment = ProcessInfo.processInfo.environment
+        environment["METATRAIN_CURVE_SECRET"] = dir.appendingPathComponent("worker.key").path
+        environment["METATRAIN_SERVER_KEY"] = dir.appendingPathComponent("coordinator.pub").path
+        let c = try Cluster.Child(serve + ["--overwrite"], directory: dir, label: "coordinator")
+        let endpoint = try #require(Cluster.endpoint(in: dir.appendingPathComponent("run")), "\(c.log)")
+        let w = try Cluster.Child(["worker", "--connect", endpoint], directory: dir, label: "worker", environment: environment)
+        #expect(c.wait(seconds: 60) == 0, "\(c.log)")
+        #expect(w.wait(seconds: 10) == 0, "CURVE keys through METATRAIN_* variables: \(w.log)")
     }
 }
