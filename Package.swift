@@ -64,7 +64,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // Gradient checks and approximate comparison, shared by the test targets.
-        .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN"]),
+        .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN", "MetaRuntime"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",

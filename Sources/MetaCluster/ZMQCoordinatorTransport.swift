@@ -29,7 +29,9 @@ final class ZMQCoordinatorTransport: Transport {
         try s.set(ZMQ_ROUTER_MANDATORY, 1)
         try s.set(ZMQ_MAXMSGSIZE, int64: Int64(WireCodec.maxPartBytes))
         try s.set(ZMQ_SNDHWM, 256)
-        try s.set(ZMQ_RCVHWM, 256)
+        // Per connection: a worker has one result and a few heartbeats in flight at most; a
+        // flooding peer is held back by TCP once this many of its messages wait unread.
+        try s.set(ZMQ_RCVHWM, 8)
         if case .curve(let server, let allowed) = security {
             guard let secret = server.secretKey else { throw ZMQError(code: EINVAL, "the coordinator's key file has no secret key") }
             zap = try ZAPAuthenticator(context: context, allowedPublicKeys: allowed)

@@ -143,27 +143,9 @@ public final class ZMQSocket {
     /// Receives one whole multipart message without waiting; nil when none is queued.
     /// A message larger than `ZMQ_MAXMSGSIZE` never arrives: ZeroMQ drops its sender.
     public func receive() throws(ZMQError) -> [[UInt8]]? {
-        let h = try live("receive")
-        let message = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
-        defer { message.deallocate() }
         var frames: [[UInt8]] = []
-        while true {
-            zmq_msg_init(message)
-            let rc = zmq_msg_recv(message, h, ZMQ_DONTWAIT)
-            if rc < 0 {
-                let code = zmq_errno()
-                zmq_msg_close(message)
-                if code == EAGAIN && frames.isEmpty { return nil }
-                if code == EINTR && frames.isEmpty { return nil }
-                throw ZMQError.last("receive")
-            }
-            let size = zmq_msg_size(message)
-            let frame = size == 0 ? [] : [UInt8](UnsafeRawBufferPointer(start: zmq_msg_data(message), count: size))
-            let more = zmq_msg_more(message) != 0
-            zmq_msg_close(message)
-            frames.append(frame)
-            if !more { return frames }
-        }
+        guard try receive(eachPart: { frames.append(Array($0)) }) else { return nil }
+        return frames
     }
 
     /// Receives one whole multipart message without waiting, handing each part to `part` as

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import MetaTestKit
 import MetaConfig
 import MetaRuntime
 import MetaTransport
@@ -112,7 +113,7 @@ enum ProcessMemory {
             let flood = try WireClient(endpoint, sendHighWaterMark: 200)
             for i in 0..<100 {
                 let id = String(repeating: "b", count: 150_000) + "\(round)-\(i)"
-                try flood.socket.send(WireCodec.parts(of: Self.helloFrame(buildID: id)), dontWait: false)
+                try flood.socket.send(WireCodec.parts(of: HostileFrames.hello(buildID: id)), dontWait: false)
             }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -132,23 +133,6 @@ enum ProcessMemory {
         #expect(peak - before < 50 << 20, "peak \(peak >> 20) MiB, before \(before >> 20) MiB")
         #expect(after - before < 10 << 20, "after \(after >> 20) MiB, before \(before >> 20) MiB")
         print("flood: coordinator RSS before \(before >> 10) KiB, peak \(peak >> 10) KiB, after \(after >> 10) KiB")
-    }
-
-    /// A hello frame with a build id of any length (a well-behaved sender clips it).
-    static func helloFrame(buildID: String) -> [UInt8] {
-        var body: [UInt8] = []
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { body += $0 } }
-        func string(_ s: String) { u32(s.utf8.count); body += Array(s.utf8) }
-        withUnsafeBytes(of: WireCodec.protocolVersion.littleEndian) { body += $0 }
-        string(buildID); string("k"); string("f"); string("flood")
-        body += [1, 0]
-        var f = WireCodec.magic
-        withUnsafeBytes(of: WireCodec.protocolVersion.littleEndian) { f += $0 }
-        f += [MessageKind.hello.rawValue, 0]
-        withUnsafeBytes(of: UInt32(body.count).littleEndian) { f += $0 }
-        f += body
-        withUnsafeBytes(of: CRC32.checksum(f).littleEndian) { f += $0 }
-        return f
     }
 
     @Test func anUpdateMadeNonFiniteByOneWorkersResultsIsRolledBackAndThatWorkerDropped() throws {

@@ -1,4 +1,5 @@
 import Testing
+import MetaTestKit
 import MetaTensor
 import MetaNN
 import MetaRuntime
@@ -170,28 +171,11 @@ import MetaRuntime
         var s = scheduler()
         for i in 0..<200 {
             // A distinct 150 kB build id each time.
-            let frameBytes = Self.helloFrame(buildID: String(repeating: "x\(i % 10)", count: 75_000) + "\(i)")
+            let frameBytes = HostileFrames.hello(buildID: String(repeating: "x\(i % 10)", count: 75_000) + "\(i)")
             _ = s.received(.message(from: [0xAA, UInt8(i)], frame: frameBytes), now: 0)
         }
         #expect(s.storedPeers == 0)
         #expect(s.counters.undecodableFrames == 200)
-    }
-
-    /// A hello frame with a build id of any length (bypassing the sender's clipping).
-    static func helloFrame(buildID: String) -> [UInt8] {
-        var body: [UInt8] = []
-        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { body += $0 } }
-        func string(_ s: String) { u32(s.utf8.count); body += Array(s.utf8) }
-        withUnsafeBytes(of: WireCodec.protocolVersion.littleEndian) { body += $0 }
-        string(buildID); string("Haswell"); string("f00d"); string("w")
-        body += [1, 0]
-        var f = WireCodec.magic
-        withUnsafeBytes(of: WireCodec.protocolVersion.littleEndian) { f += $0 }
-        f += [MessageKind.hello.rawValue, 0]
-        withUnsafeBytes(of: UInt32(body.count).littleEndian) { f += $0 }
-        f += body
-        withUnsafeBytes(of: CRC32.checksum(f).littleEndian) { f += $0 }
-        return f
     }
 
     @Test func peersBeyondTheLimitAreRefusedAsOverloaded() throws {
