@@ -19,3 +19,26 @@ public enum ANIL {
         return MAML.queryResult(model: model, adapted: adapted, task: task, leaves: theta)
     }
 }
+
+/// ANIL as a registered learner: the inner loop adapts the head only.
+public struct ANILLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .anil }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        ANIL.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps,
+                      learningRate: inner.learningRate, adapting: model.headParameterNames)
+    }
+
+    public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+}
+
+extension LearnerID {
+    public static let anil = LearnerID(registering: "anil")
+}

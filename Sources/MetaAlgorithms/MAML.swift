@@ -81,3 +81,29 @@ public enum MAML {
         return metrics
     }
 }
+
+/// MAML and first-order MAML (``InnerLoop/firstOrder``) as a registered learner.
+public struct MAMLLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .maml }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        MAML.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+    }
+
+    /// Batched into one graph where ``TaskBatching`` applies; the same bits as task by task.
+    public func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                             inner: InnerLoop, traced: TracedFunction<S>?) -> ShardResult<S> {
+        if TaskBatching.applies(model: model, tasks: tasks) {
+            return TaskBatching.mamlShard(model: model, parameters: parameters, tasks: tasks, inner: inner, traced: traced)
+        }
+        return ShardResult(tasks.map { taskStep(model: model, parameters: parameters, task: $0, inner: inner) })
+    }
+
+    public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+}
+
+extension LearnerID {
+    public static let maml = LearnerID(registering: "maml")
+}

@@ -47,3 +47,30 @@ public enum MetaSGD {
         return MAML.queryResult(model: model, adapted: adapted, task: task, leaves: all)
     }
 }
+
+/// Meta-SGD as a registered learner: the model's parameters and a learned rate for each.
+public struct MetaSGDLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .metaSGD }
+
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>> {
+        MetaSGD.initialParameters(model: model, seed: seed, rateRange: 0.005...0.1, as: S.self)
+    }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        MetaSGD.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps, learningRate: 0,
+                      adapting: MetaSGD.modelNames(parameters), rates: MetaSGD.rates(parameters))
+    }
+
+    public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+}
+
+extension LearnerID {
+    public static let metaSGD = LearnerID(registering: "metasgd")
+}

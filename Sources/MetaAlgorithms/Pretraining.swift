@@ -27,3 +27,18 @@ public enum Pretraining {
                           metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
     }
 }
+
+/// The pretrain-then-fine-tune baseline as a registered learner.
+public struct PretrainingLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .pretrain }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        Pretraining.taskStep(model: model, parameters: parameters, task: task)
+    }
+}
+
+extension LearnerID {
+    public static let pretrain = LearnerID(registering: "pretrain")
+}

@@ -44,3 +44,30 @@ public enum PrototypicalNetworks {
         [TaskLoss.metric(logits(model: model, parameters: parameters.map { Variable($0) }, task: task).value, task.queryTargets)]
     }
 }
+
+/// Prototypical Networks as a registered learner: no inner loop, the model's head unused.
+public struct PrototypicalNetworksLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .protoNet }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        PrototypicalNetworks.taskStep(model: model, parameters: parameters, task: task)
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        PrototypicalNetworks.evaluate(model: model, parameters: parameters, task: task)
+    }
+
+    public func problem(with configuration: RunConfiguration) -> String? {
+        if case .sinusoid = configuration.family { return "config key 'algorithm': protonet needs classification tasks" }
+        return nil
+    }
+
+    public var usesModelHead: Bool { false }
+}
+
+extension LearnerID {
+    public static let protoNet = LearnerID(registering: "protonet")
+}

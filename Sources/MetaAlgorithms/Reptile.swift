@@ -24,3 +24,20 @@ public enum Reptile {
                           metaGradient: parameters.zip(adapted) { $0 - $1 })
     }
 }
+
+/// Reptile as a registered learner.
+public struct ReptileLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .reptile }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        Reptile.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+    }
+
+    public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+}
+
+extension LearnerID {
+    public static let reptile = LearnerID(registering: "reptile")
+}

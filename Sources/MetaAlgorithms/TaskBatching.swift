@@ -13,9 +13,9 @@ import MetaTasks
 /// bit-identical to running the tasks one by one. What batching saves is the fixed cost of
 /// each operation, paid once per shard instead of once per task.
 public enum TaskBatching {
-    /// Whether `tasks` can run batched under `model` with `algorithm`.
-    public static func applies<S: TensorScalar>(algorithm: Algorithm, model: any Model, tasks: [Task<S>]) -> Bool {
-        guard algorithm == .maml, model.supportsTaskBatching, tasks.count > 1, let first = tasks.first else { return false }
+    /// Whether MAML's `tasks` can run batched under `model`.
+    public static func applies<S: TensorScalar>(model: any Model, tasks: [Task<S>]) -> Bool {
+        guard model.supportsTaskBatching, tasks.count > 1, let first = tasks.first else { return false }
         guard case .regression = first.supportTargets else { return false }
         return tasks.allSatisfy {
             $0.supportInputs.shape == first.supportInputs.shape && $0.queryInputs.shape == first.queryInputs.shape

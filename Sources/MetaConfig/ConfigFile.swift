@@ -144,15 +144,11 @@ public enum ConfigFile {
             throw ConfigError("config keys 'tasks.family' and 'model.architecture' do not fit together: "
                               + "\(familyName(c.family)) tasks with a \(architectureName(c.architecture)) model")
         }
-        if c.algorithm == .protoNet, case .sinusoid = c.family {
-            throw ConfigError("config key 'algorithm': protonet needs classification tasks")
-        }
-        if case let .omniglotCNN(ways) = c.architecture, c.algorithm != .protoNet, let e = c.evaluationFamily, waysOf(e) != ways {
+        let learner = c.algorithm.learner
+        if let problem = learner.problem(with: c) { throw ConfigError(problem) }
+        if case let .omniglotCNN(ways) = c.architecture, learner.usesModelHead, let e = c.evaluationFamily, waysOf(e) != ways {
             throw ConfigError("config key 'evaluation_tasks.ways': \(waysOf(e)) differs from the model's \(ways)-way head "
-                              + "(only protonet can evaluate with another number of ways)")
-        }
-        if [.maml, .reptile, .metaSGD, .anil].contains(c.algorithm) && c.inner.steps < 1 {
-            throw ConfigError("config key 'inner.steps': \(c.algorithm.rawValue) needs at least one inner step")
+                              + "(only learners that do not classify with the head, such as protonet, can evaluate with another number of ways)")
         }
         try checkSizes(c)
     }

@@ -12,7 +12,7 @@ import MetaAlgorithms
         let parameters = model.initialParameters(seed: 7, as: Float.self)
         let tasks: [Task<Float>] = (0..<9).map { SinusoidTasks().task(seed: 3, iteration: 11, index: UInt32($0), split: .train) }
         let inner = InnerLoop(steps: 2, learningRate: 0.01, firstOrder: firstOrder)
-        #expect(TaskBatching.applies(algorithm: .maml, model: model, tasks: tasks))
+        #expect(TaskBatching.applies(model: model, tasks: tasks))
         let batched = TaskBatching.mamlTaskSteps(model: model, parameters: parameters, tasks: tasks, inner: inner)
         for (i, task) in tasks.enumerated() {
             let alone = MAML.taskStep(model: model, parameters: parameters, task: task, inner: inner)
@@ -41,10 +41,9 @@ import MetaAlgorithms
     @Test func batchingDoesNotApplyToModelsOrTasksItCannotHandle() {
         let cnn = ConvNet(inChannels: 1, imageSize: 8, filters: 2, ways: 2, downsampling: .strided, pooling: .spatialMean, blocks: 1)
         let images: [Task<Float>] = (0..<3).map { SyntheticImageTasks(ways: 2, shots: 1, queries: 1, size: 8).task(seed: 1, iteration: 0, index: UInt32($0), split: .train) }
-        #expect(!TaskBatching.applies(algorithm: .maml, model: cnn, tasks: images))
+        #expect(!TaskBatching.applies(model: cnn, tasks: images))
         let sines: [Task<Float>] = (0..<3).map { SinusoidTasks().task(seed: 1, iteration: 0, index: UInt32($0), split: .train) }
-        #expect(!TaskBatching.applies(algorithm: .reptile, model: SineMLP(), tasks: sines))
-        #expect(!TaskBatching.applies(algorithm: .maml, model: SineMLP(), tasks: [sines[0]]))
+        #expect(!TaskBatching.applies(model: SineMLP(), tasks: [sines[0]]))
     }
 }
 

@@ -1,0 +1,136 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// A meta-learning algorithm as the trainer, the workers and the evaluation use it: its
+/// initial parameters, what one task (or a shard of tasks) contributes to the meta-update, how
+/// it adapts and scores a held-out task, and which configurations it can train.
+///
+/// Adding a learner is one file with a type conforming to this protocol (its pure step
+/// functions next to it, as ``MAML`` or ``PrototypicalNetworks``) and one line in
+/// ``Learners/all``. The configuration's `algorithm:` key, its validation, checkpoints (they
+/// store the name) and the workers' job (the configuration as YAML) then know it without
+/// other edits.
+///
+/// Contract: every method is a pure function of its arguments (any process computes the same
+/// bits), and ``shardResult(model:parameters:tasks:inner:traced:)`` gives the same bits as
+/// reducing ``taskStep(model:parameters:task:inner:)`` over the tasks (``ShardResult``).
+public protocol Learner: Sendable {
+    /// The name in configuration files and checkpoints (`algorithm: NAME`); never renamed.
+    var id: LearnerID { get }
+
+    /// The meta-learned parameters before the first update (the model's, plus anything the
+    /// learner learns besides, such as Meta-SGD's rates).
+    func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>>
+
+    /// One task's contribution to the meta-update: query loss, metric and meta-gradient.
+    func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                   inner: InnerLoop) -> TaskResult<S>
+
+    /// The contribution of a shard of whole reduction blocks (see ``ShardResult``); by
+    /// default task by task. `traced` lets a batched step be recorded and replayed.
+    func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                      inner: InnerLoop, traced: TracedFunction<S>?) -> ShardResult<S>
+
+    /// The query metric after each evaluation step 0…`steps` on one held-out task (one entry
+    /// for learners that do not adapt by gradient steps).
+    func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                   inner: InnerLoop, steps: Int) -> [Double]
+
+    /// Why this learner cannot train `configuration`, as one line naming the configuration
+    /// key; nil when it can.
+    func problem(with configuration: RunConfiguration) -> String?
+
+    /// Whether the learner classifies with the model's head (so the head's number of ways
+    /// must match the evaluation tasks'); false for metric learners that compare embeddings.
+    var usesModelHead: Bool { get }
+}
+
+extension Learner {
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>> {
+        model.initialParameters(seed: seed, as: S.self)
+    }
+
+    public func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                             inner: InnerLoop, traced: TracedFunction<S>?) -> ShardResult<S> {
+        ShardResult(tasks.map { taskStep(model: model, parameters: parameters, task: $0, inner: inner) })
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps, learningRate: inner.learningRate)
+    }
+
+    public func problem(with configuration: RunConfiguration) -> String? { nil }
+
+    public var usesModelHead: Bool { true }
+
+    /// The problem of a learner that adapts by gradient steps with none configured.
+    func innerStepsProblem(_ c: RunConfiguration) -> String? {
+        c.inner.steps < 1 ? "config key 'inner.steps': \(id.rawValue) needs at least one inner step" : nil
+    }
+}
+
+/// The registered learners.
+public enum Learners {
+    /// Every learner, in the order errors and `--help` list them: one line each.
+    public static let all: [any Learner] = [
+        MAMLLearner(),
+        ReptileLearner(),
+        MetaSGDLearner(),
+        ANILLearner(),
+        PrototypicalNetworksLearner(),
+        PretrainingLearner(),
+    ]
+
+    /// The learner registered under `name`.
+    public static func named(_ name: String) -> (any Learner)? { all.first { $0.id.rawValue == name } }
+}
+
+/// A learner's name, as written in configuration files and checkpoints. Only registered names
+/// can be made from strings (``init(rawValue:)``); each learner file declares its constant
+/// (`LearnerID.maml`, …).
+public struct LearnerID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// The registered learner of that name, or nil.
+    public init?(rawValue: String) {
+        guard Learners.named(rawValue) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A learner file's own constant.
+    init(registering name: String) { rawValue = name }
+
+    public var description: String { rawValue }
+
+    /// Every registered name.
+    public static var allCases: [LearnerID] { Learners.all.map(\.id) }
+
+    /// The learner.
+    public var learner: any Learner { Learners.named(rawValue)! }
+
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
+        learner.initialParameters(model: model, seed: seed, as: S.self)
+    }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        learner.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+    }
+
+    public func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
+                                             inner: InnerLoop, traced: TracedFunction<S>? = nil) -> ShardResult<S> {
+        learner.shardResult(model: model, parameters: parameters, tasks: tasks, inner: inner, traced: traced)
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        learner.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
+    }
+}
+
+/// The configuration's name for a learner (kept for the call sites written before learners
+/// were registered).
+public typealias Algorithm = LearnerID
