@@ -1,0 +1,100 @@
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaTasks
+
+/// Relation Networks (Sung et al., "Learning to Compare", CVPR 2018) as a pure per-task step.
+///
+/// For one task: embed the support and query sets with f (two passes, so batch norm uses
+/// each set's own statistics, as the authors' code does); sum each class's support feature
+/// maps into one class map (the paper's K-shot rule: "we element-wise sum over the embedding
+/// module outputs of all samples from each training class"); score every (query, class) pair
+/// with the relation module g in one batched pass; the loss is the mean squared error between
+/// the scores and the one-hot match targets 1(y_q = k), and the prediction is the class of
+/// largest score. No inner loop: the meta-gradient is the gradient of that loss with respect
+/// to all parameters of f and g.
+///
+/// Departure: the paper writes the loss as a sum over pairs; this is its mean (the authors'
+/// code uses `MSELoss`, a mean), which only rescales the gradient.
+public struct RelationNetworks: Sendable {
+    public let model: RelationNetworkModel
+
+    public init(model: RelationNetworkModel) { self.model = model }
+
+    /// Initial parameters of f and g (see ``RelationNetworkModel/initialParameters(seed:as:)``).
+    public func initialParameters<S: TensorScalar>(seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
+        model.initialParameters(seed: seed, as: S.self)
+    }
+
+    /// Class maps `[ways, c, h, w]`: row k the sum of the rows of `features` (`[n, c, h, w]`)
+    /// labelled k. One product with the 0/1 membership matrix M (M[k, i] = 1 iff label_i = k),
+    /// so the derivative is the transposed product and no per-class graph is built.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func classSums<S: TensorScalar>(_ features: Variable<S>, labels: [Int], ways: Int) -> Variable<S> {
+        require(features.shape[0] == labels.count && labels.allSatisfy { (0..<ways).contains($0) },
+                "RelationNetworks.classSums: \(features.shape[0]) feature rows, labels \(labels) for \(ways) ways")
+        var membership = [S](repeating: 0, count: ways * labels.count)
+        for (i, l) in labels.enumerated() { membership[l * labels.count + i] = 1 }
+        let map = Array(features.shape.dropFirst())
+        let sums = Variable.matmul(Variable(Tensor(shape: [ways, labels.count], scalars: membership)),
+                                   features.reshaped([labels.count, -1]))
+        return sums.reshaped([ways] + map)
+    }
+
+    /// Relation scores `[queries, ways]` from already embedded support and query sets.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public func scores<S: TensorScalar>(parameters: Parameters<Variable<S>>, supportFeatures: Variable<S>,
+                                        labels: [Int], queryFeatures: Variable<S>) -> Variable<S> {
+        let ways = (labels.max() ?? -1) + 1
+        let classes = Self.classSums(supportFeatures, labels: labels, ways: ways)
+        return model.scores(parameters, classes: classes, queries: queryFeatures)
+    }
+
+    /// Relation scores `[queries, ways]` of a classification task's queries against its classes.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public func scores<S: TensorScalar>(parameters: Parameters<Variable<S>>, task: Task<S>) -> Variable<S> {
+        guard case let .classification(labels) = task.supportTargets else {
+            fatalError("Relation Networks need a classification task")
+        }
+        return scores(parameters: parameters, supportFeatures: model.embed(parameters, Variable(task.supportInputs)),
+                      labels: labels, queryFeatures: model.embed(parameters, Variable(task.queryInputs)))
+    }
+
+    /// Mean squared error between `scores` (`[queries, ways]`) and the one-hot targets of `labels`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func loss<S: TensorScalar>(scores: Variable<S>, labels: [Int]) -> Variable<S> {
+        require(scores.rank == 2 && scores.shape[0] == labels.count,
+                "shape error in RelationNetworks.loss: scores \(scores.shape) vs \(labels.count) labels")
+        return Losses.meanSquaredError(scores, Variable(Tensor<S>.oneHot(labels, classes: scores.shape[1])))
+    }
+
+    /// The query loss, the query accuracy (argmax score), and the gradient of the loss with
+    /// respect to every parameter.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public func taskStep<S: TensorScalar>(parameters: Parameters<Tensor<S>>, task: Task<S>) -> TaskResult<S> {
+        guard case let .classification(queryLabels) = task.queryTargets else {
+            fatalError("Relation Networks need a classification task")
+        }
+        let theta = parameters.map { Variable(differentiable: $0) }
+        let scores = scores(parameters: theta, task: task)
+        let loss = Self.loss(scores: scores, labels: queryLabels)
+        let grads = gradients(of: loss, withRespectTo: theta.values)
+        return TaskResult(loss: Double(loss.scalar), metric: Losses.accuracy(logits: scores.value, labels: queryLabels),
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
+    }
+
+    /// Query accuracy with class maps from the support set (a single "step 0" entry, as
+    /// Prototypical Networks report).
+    public func evaluate<S: TensorScalar>(parameters: Parameters<Tensor<S>>, task: Task<S>) -> [Double] {
+        guard case let .classification(queryLabels) = task.queryTargets else {
+            fatalError("Relation Networks need a classification task")
+        }
+        return [Losses.accuracy(logits: scores(parameters: parameters.map { Variable($0) }, task: task).value,
+                                labels: queryLabels)]
+    }
+}
