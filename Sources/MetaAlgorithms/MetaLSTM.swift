@@ -21,16 +21,17 @@ import MetaTasks
 /// query loss of the learner at c_T is the meta-loss; its gradient flows back through the
 /// unrolled updates to the meta-learner's weights and to c_0.
 ///
-/// Gradient independence (the paper's "Gradient independence assumption", §3): the inputs
+/// Gradient independence (the paper's paragraph "Gradient independence assumption"): the inputs
 /// ∇_t and L_t are treated as constants. Each is computed at a detached copy of c_{t−1}, so
 /// no second derivative of the learner's loss is taken and c_0 receives its meta-gradient
 /// only through the f ⊙ c path and the gates (as in the reference code, which reads the
 /// learner's parameters with `DirectNode.getValue` before taking their gradient).
 ///
 /// Batch norm in the learner uses the statistics of the batch at hand during both
-/// meta-training and meta-testing, which is what the paper does at meta-test time and what
-/// ``BatchNorm`` always does (``BatchNormMode/batchStatistics``); there are no running
-/// averages to collect or reset.
+/// meta-training and meta-testing, as the brief asks and as the paper describes for
+/// meta-testing; ``BatchNorm`` always does this (``BatchNormMode/batchStatistics``), so
+/// there are no running averages to collect or reset. (The reference code differs: its
+/// `metaLearner.f` switches the learner to running statistics when `evaluate` is set.)
 ///
 /// Parameters, in one set: the model's parameters under their own names (c_0), then the
 /// meta-learner's under `metalstm.`: `metalstm.lstm.{inputWeight, hiddenWeight, bias}` (layer
@@ -39,9 +40,16 @@ import MetaTasks
 ///
 /// Departures from the reference code (twitter-research/meta-learning-lstm): the gates'
 /// recurrent inputs i_{t−1}, f_{t−1} are the gate values σ(·), as in the paper's equations
-/// 2–3, where the code feeds back the pre-activations; no meta-gradient clipping here (the
+/// for i_t and f_t, where the code feeds back the pre-activations; no meta-gradient clipping here (the
 /// code clips the norm to 0.25; that belongs to the outer optimizer); one update per step on
 /// the whole support set, as the paper does ("a batch consisting of the entire training set").
+///
+/// T, the number of updates, from the reference code (twitter-research/meta-learning-lstm,
+/// `config/lstm/train-imagenet-1shot.lua`): `nEpochs[1] = 12` passes with `batchSize[1] = 5`,
+/// the whole 5-way 1-shot support set, so T = 12 for 1-shot. For 5-shot the configurations
+/// differ between commits: `nEpochs[5] = 5` (batches of 5 of the 25 examples) in that file,
+/// `nEpochs[5] = 8` with `batchSize[5] = 25` in `train-imagenet-5shot.lua`; the paper's text
+/// (whole support set per update) gives T = 5 as we recall it, not checked against the PDF.
 public struct MetaLSTM: Sendable {
     /// How the gates are obtained.
     public enum Gates: Sendable, Hashable {
