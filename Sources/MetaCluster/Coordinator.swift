@@ -122,9 +122,8 @@ public final class Coordinator {
     /// A coordinator on a transport made elsewhere (an ``MetaRuntime/InMemoryTransport`` in tests).
     public convenience init(trainer: MetaTrainer<Float>, options: Options, transport: Transport) {
         self.init(trainer: trainer, options: options)
-        var t = transport
-        t.maxMessageBytes = maxMessageBytes
-        self.transport = t
+        transport.maxMessageBytes = maxMessageBytes
+        self.transport = transport
         endpoint = options.bind
     }
 
