@@ -252,7 +252,7 @@ public final class Coordinator {
                 }
             case .log(let line, let peer):
                 if let peer {
-                    peerLog.log(line, peer: peer.map { String(format: "%02x", $0) }.joined(), now: MonotonicClock.seconds)
+                    peerLog.log(line, peer: hex(peer), now: MonotonicClock.seconds)
                 } else {
                     options.log(line)
                 }

@@ -72,11 +72,7 @@ final class ZMQCoordinatorTransport: Transport {
     }
 
     func send(_ frame: [UInt8], to peer: PeerID) -> SendOutcome {
-        switch (try? socket.trySend([peer] + WireCodec.parts(of: frame))) ?? .noRoute {
-        case .sent: .sent
-        case .wouldBlock: .queueFull
-        case .noRoute: .noRoute
-        }
+        SendOutcome(try? socket.trySend([peer] + WireCodec.parts(of: frame)))
     }
 
     func reconnect() throws {}

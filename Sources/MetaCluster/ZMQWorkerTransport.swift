@@ -50,11 +50,7 @@ final class ZMQWorkerTransport: Transport {
 
     func send(_ frame: [UInt8], to peer: PeerID) -> SendOutcome {
         guard let s = socket else { return .noRoute }
-        switch (try? s.trySend(WireCodec.parts(of: frame))) ?? .noRoute {
-        case .sent: return .sent
-        case .wouldBlock: return .queueFull
-        case .noRoute: return .noRoute
-        }
+        return SendOutcome(try? s.trySend(WireCodec.parts(of: frame)))
     }
 
     func reconnect() throws {
@@ -67,5 +63,16 @@ final class ZMQWorkerTransport: Transport {
         try? socket?.set(ZMQ_LINGER, Int32(max(0, linger) * 1000))
         socket?.close()
         socket = nil
+    }
+}
+
+extension SendOutcome {
+    /// What a ZeroMQ send result means to the event loops (a send that threw: no route).
+    init(_ result: ZMQSocket.SendResult?) {
+        switch result ?? .noRoute {
+        case .sent: self = .sent
+        case .wouldBlock: self = .queueFull
+        case .noRoute: self = .noRoute
+        }
     }
 }

@@ -245,7 +245,6 @@ public struct Scheduler: Sendable {
     /// rest is kept.
     private mutating func stranger(_ id: PeerID, _ decoded: Result<Message, WireError>, now: Double) -> [Output] {
         var peer = CoordinatorPeer(job: job, requiredIdentity: requiredIdentity)
-        let actions: [CoordinatorPeer.Action]
         switch decoded {
         case .success(let message):
             if case .hello = message, peers.count >= settings.maxPeers {
@@ -253,25 +252,23 @@ public struct Scheduler: Sendable {
                 return [.send(.reject(RejectMessage(reason: .overloaded, text: "the coordinator serves \(settings.maxPeers) peers already")),
                               to: id)]
             }
-            actions = peer.handle(.received(message))
+            let actions = peer.handle(.received(message))
             if case .hello(let h) = message, peer.state == .jobSent {
                 peers[id] = Entry(peer: peer, lastHeard: now)
                 return noteMixedBuild(h) + perform(id, actions, now: now)
             }
+            counters.droppedMessages += peer.droppedMessages
+            return replies(actions, to: id)
         case .failure(let error):
             counters.undecodableFrames += 1  // counted once, here, not again as a dropped message
-            actions = peer.handle(.undecodable(error))
-            return actions.compactMap { action in
-                switch action {
-                case .send(let m): return .send(m, to: id)
-                case .log(let line): return .log(line, about: id)
-                default: return nil
-                }
-            }
+            return replies(peer.handle(.undecodable(error)), to: id)
         }
-        counters.droppedMessages += peer.droppedMessages
-        // Replies (a reject) are sent; log lines about a stranger are rate-limited by the loop.
-        return actions.compactMap { action in
+    }
+
+    /// What is left of a stranger's actions: replies (a reject) are sent, log lines (rate-limited
+    /// by the loop) printed; nothing is stored.
+    private func replies(_ actions: [CoordinatorPeer.Action], to id: PeerID) -> [Output] {
+        actions.compactMap { action in
             switch action {
             case .send(let m): return .send(m, to: id)
             case .log(let line): return .log(line, about: id)
@@ -308,6 +305,7 @@ public struct Scheduler: Sendable {
             let stamp = UInt64(max(0, now * 1e9).rounded())
             for id in peers.keys.sorted(by: precedes) { out += handle(id, .heartbeatDue(now: stamp), now: now) }
         }
+        let reference = referenceSpeed()
         for id in peers.keys.sorted(by: precedes) {
             guard let entry = peers[id] else { continue }
             let silence = now - entry.lastHeard
@@ -318,7 +316,7 @@ public struct Scheduler: Sendable {
                     counters.lostWorkers += 1
                     out += handle(id, .timeout, now: now)
                 } else {
-                    out += checkDeadline(id, now: now)
+                    out += checkDeadline(id, referenceSpeed: reference, now: now)
                 }
             } else if silence > settings.lostRetention || entry.peer.state != .lost {
                 forget(id)
@@ -333,9 +331,9 @@ public struct Scheduler: Sendable {
     /// The shard in flight at `id` against its deadline: past it, a copy goes to another
     /// worker; every period past it is a strike; at ``ShardDeadlines/maxStrikes`` the worker
     /// is dropped.
-    private mutating func checkDeadline(_ id: PeerID, now: Double) -> [Output] {
+    private mutating func checkDeadline(_ id: PeerID, referenceSpeed: Double?, now: Double) -> [Output] {
         guard let entry = peers[id], case .busy(let shard) = entry.peer.state, let at = entry.assignedAt else { return [] }
-        let limit = settings.deadlines.seconds(tasks: shard.taskIndices.count, speed: entry.speed ?? referenceSpeed(excluding: id))
+        let limit = settings.deadlines.seconds(tasks: shard.taskIndices.count, speed: entry.speed ?? referenceSpeed)
         let elapsed = now - at
         guard elapsed > limit else { return [] }
         let periods = Int(min(elapsed / limit, 1e6))
@@ -360,9 +358,9 @@ public struct Scheduler: Sendable {
         return out
     }
 
-    /// The median speed of the workers other than `id` that have one.
-    private func referenceSpeed(excluding id: PeerID) -> Double? {
-        let known = peers.filter { $0.key != id }.compactMap(\.value.speed).sorted()
+    /// The median speed of the workers that have one (the speed of a worker that has none yet).
+    private func referenceSpeed() -> Double? {
+        let known = peers.values.compactMap(\.speed).sorted()
         guard !known.isEmpty else { return nil }
         return known[known.count / 2]
     }
@@ -435,10 +433,10 @@ public struct Scheduler: Sendable {
             let pending = w.pending
             work[k]!.pending = []
             var remaining: [CoordinatorPeer.Shard] = []
+            let live = peers.filter { $0.value.peer.hasJob }.map(\.key)  // assigning keeps a peer live
             for shard in pending {
                 guard let current = work[k], current.unanswered(shard) else { continue }
                 let refused = current.refusedBy[shard.taskIndices] ?? []
-                let live = peers.filter { $0.value.peer.hasJob }.map(\.key)
                 if !live.isEmpty, live.allSatisfy({ refused.contains($0) }) {
                     throw RunFailure("training diverged at iteration \(k): every worker answered tasks "
                                      + "\(shard.taskIndices.first ?? 0)… with non-finite values; resume from an earlier checkpoint "
@@ -674,7 +672,8 @@ public struct RunFailure: Error, CustomStringConvertible, Sendable {
 /// Routing ids in byte order: every loop over peers visits them in the same order.
 func precedes(_ a: PeerID, _ b: PeerID) -> Bool { a.lexicographicallyPrecedes(b) }
 
-func hex(_ id: PeerID) -> String {
+/// A routing id in hex, for logs.
+public func hex(_ id: PeerID) -> String {
     let digits = Array("0123456789abcdef".utf8)
     return String(decoding: id.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
 }
