@@ -37,6 +37,12 @@ public struct ANILLearner: Learner {
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+
+    public var presets: [RunConfiguration] {
+        [RunConfiguration.omniglot5w1s(.anil, name: "omniglot-5w1s-anil",
+                                       source: "Raghu et al. 2020 (ANIL): MAML's setup (α=0.4, 1 step, 3 at evaluation, meta-batch 32, Adam 0.001) "
+                                           + "with the inner loop on the head only")]
+    }
 }
 
 extension LearnerID {

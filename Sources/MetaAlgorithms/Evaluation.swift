@@ -2,21 +2,29 @@ import MetaTensor
 import MetaNN
 import MetaTasks
 
-/// The result of the evaluation protocol: the metric after each inner step 0…K over N tasks.
+/// The result of the evaluation protocol: the metric after each inner step 0…K over N tasks
+/// (or, for sequence learners, at each presentation of a class 1…K: see ``axis``).
 public struct EvaluationReport: Codable, Sendable {
     public struct Step: Codable, Sendable {
         public var mean: Double
         /// Half-width of the 95% confidence interval: 1.96 · σ / √N (σ the sample standard deviation).
         public var ci95: Double
     }
-    /// "mse" or "accuracy".
+    /// The metric's name (``Metric/name``): "mse" or "accuracy".
     public var metric: String
     public var tasks: Int
-    /// Indexed by inner step 0…K.
+    /// Indexed by inner step 0…K, or by presentation (entry k is the (k+1)-th) when ``axis`` says so.
     public var steps: [Step]
+    /// What ``steps`` is indexed by (``Learner/evaluationAxis``); nil in reports written
+    /// before sequence learners existed, which mean "inner step".
+    public var axis: String?
 
-    public init(metric: String, perTask: [[Double]]) {
+    /// The label of entry `index` of ``steps``: the inner step (from 0) or the presentation (from 1).
+    public func label(_ index: Int) -> Int { axis == "presentation" ? index + 1 : index }
+
+    public init(metric: String, perTask: [[Double]], axis: String = "inner step") {
         self.metric = metric
+        self.axis = axis
         tasks = perTask.count
         let k = perTask.first?.count ?? 0
         steps = (0..<k).map { step in
@@ -30,11 +38,11 @@ public struct EvaluationReport: Codable, Sendable {
 
     /// A plain-text table, one row per inner step.
     public var table: String {
-        var lines = ["step  \(metric) (mean ± 95% CI over \(tasks) tasks)"]
+        var lines = ["\(axis == "presentation" ? "pres." : "step")  \(metric) (mean ± 95% CI over \(tasks) tasks)"]
         for (i, s) in steps.enumerated() {
             let scale = metric == "accuracy" ? 100.0 : 1.0
             let unit = metric == "accuracy" ? "%" : ""
-            lines.append(String(i).padding(toLength: 6, withPad: " ", startingAt: 0)
+            lines.append(String(label(i)).padding(toLength: 6, withPad: " ", startingAt: 0)
                          + "\(format(s.mean * scale))\(unit) ± \(format(s.ci95 * scale))\(unit)")
         }
         return lines.joined(separator: "\n")
@@ -52,12 +60,12 @@ public struct EvaluationReport: Codable, Sendable {
 public enum Evaluation {
     public static func run<S: TensorScalar>(algorithm: Algorithm, model: any Model, parameters: Parameters<Tensor<S>>,
                                             family: any TaskFamily, split: TaskSplit, seed: UInt64, tasks: Int, steps: Int,
-                                            inner: InnerLoop, metric: String) -> EvaluationReport {
+                                            inner: InnerLoop, metric: Metric) -> EvaluationReport {
         var perTask: [[Double]] = []
         for i in 0..<tasks {
             let task: Task<S> = family.task(seed: seed, iteration: 0, index: UInt32(i), split: split, as: S.self)
             perTask.append(algorithm.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps))
         }
-        return EvaluationReport(metric: metric, perTask: perTask)
+        return EvaluationReport(metric: metric.name, perTask: perTask, axis: algorithm.learner.evaluationAxis)
     }
 }

@@ -45,6 +45,17 @@ public protocol Learner: Sendable {
     /// Whether the learner classifies with the model's head (so the head's number of ways
     /// must match the evaluation tasks'); false for metric learners that compare embeddings.
     var usesModelHead: Bool { get }
+
+    /// The shape of the tasks it trains on (``TaskShape``); support/query by default.
+    var taskShape: TaskShape { get }
+
+    /// What the entries of ``evaluate(model:parameters:task:inner:steps:)`` are indexed by,
+    /// as reports label them: "inner step" (entry k after k steps) by default.
+    var evaluationAxis: String { get }
+
+    /// Its named presets (`--preset NAME`), each with its paper's settings (see
+    /// ``RunConfiguration/source``); ``RunConfiguration/presets`` collects them.
+    var presets: [RunConfiguration] { get }
 }
 
 extension Learner {
@@ -66,6 +77,12 @@ extension Learner {
 
     public var usesModelHead: Bool { true }
 
+    public var taskShape: TaskShape { .supportQuery }
+
+    public var evaluationAxis: String { "inner step" }
+
+    public var presets: [RunConfiguration] { [] }
+
     /// The problem of a learner that adapts by gradient steps with none configured.
     func innerStepsProblem(_ c: RunConfiguration) -> String? {
         c.inner.steps < 1 ? "config key 'inner.steps': \(id.rawValue) needs at least one inner step" : nil
@@ -82,6 +99,9 @@ public enum Learners {
         ANILLearner(),
         PrototypicalNetworksLearner(),
         PretrainingLearner(),
+        RelationNetworkLearner(),
+        MetaLSTMLearner(),
+        MANNLearner(),
     ]
 
     /// The learner registered under `name`.

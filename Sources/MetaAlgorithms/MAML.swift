@@ -102,6 +102,27 @@ public struct MAMLLearner: Learner {
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+
+    public var presets: [RunConfiguration] {
+        [RunConfiguration(
+            name: "sine-maml",
+            source: "Finn et al. 2017 (MAML) §5.1: K=10, meta-batch 25, 1 inner step α=0.01, Adam 0.001, 70,000 iterations",
+            algorithm: .maml, family: .sinusoid(support: 10, query: 10), architecture: .sineMLP(hidden: [40, 40]),
+            inner: InnerLoop(steps: 1, evaluationSteps: 10, learningRate: 0.01),
+            metaBatchSize: 25, outerOptimizer: .adam(learningRate: 0.001), iterations: 70_000),
+         RunConfiguration.omniglot5w1s(.maml, name: "omniglot-5w1s-maml",
+                                       source: "Finn et al. 2017 and its reference code: 5-way 1-shot, one query per class, meta-batch 32, "
+                                           + "1 inner step α=0.4 (3 at evaluation), Adam 0.001, 60,000 iterations"),
+         RunConfiguration.omniglot5w1s(.maml, firstOrder: true, name: "omniglot-5w1s-fomaml",
+                                       source: "Finn et al. 2017 §5.2 first-order approximation, otherwise as omniglot-5w1s-maml"),
+         RunConfiguration(
+            name: "omniglot-20w1s-maml",
+            source: "Finn et al. 2017 and its reference code: 20-way 1-shot, meta-batch 16, 5 inner steps α=0.1 "
+                + "(10 at evaluation), Adam 0.001, 60,000 iterations",
+            algorithm: .maml, family: .omniglot(ways: 20, shots: 1, queries: 1, directory: RunConfiguration.defaultOmniglotDirectory),
+            architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
+            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)]
+    }
 }
 
 extension LearnerID {

@@ -50,3 +50,66 @@ public enum MANN {
         return result
     }
 }
+
+/// Memory-augmented networks (and their LSTM baseline) as a registered learner: sequence
+/// tasks (``TaskShape/sequence``), no inner loop; the evaluation reports the accuracy at each
+/// presentation of a class (entry k: the (k+1)-th presentation), as the paper's Table 1.
+public struct MANNLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .mann }
+
+    static func episode<S: TensorScalar>(_ task: Task<S>, model: any Model) -> SequenceEpisode<S> {
+        guard let m = model as? any SequenceModel else {
+            fatalError("mann needs a sequence model (mann or lstm architecture; checked by problem(with:))")
+        }
+        return SequenceEpisode(task: task, classes: m.classes)
+    }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        MANN.taskStep(model: model, parameters: parameters, episode: Self.episode(task, model: model))
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        let episode = Self.episode(task, model: model)
+        let accuracy = MANN.evaluate(model: model, parameters: parameters, episode: episode)
+        let last = episode.presentations.max() ?? 0
+        return (1...max(last, 1)).map { accuracy.accuracy(atPresentation: $0) ?? .nan }
+    }
+
+    public func problem(with c: RunConfiguration) -> String? {
+        if !(c.model is any SequenceModel) {
+            return "config key 'model.architecture': mann needs a sequence model (mann or lstm), got \(c.architecture.name)"
+        }
+        return nil
+    }
+
+    public var taskShape: TaskShape { .sequence }
+    public var evaluationAxis: String { "presentation" }
+
+    public var presets: [RunConfiguration] {
+        let data = RunConfiguration.defaultOmniglotDirectory
+        func preset(ways: Int, architecture: String) -> RunConfiguration {
+            let family = OmniglotSequencesFamily(ways: ways, shots: 10, size: 20, directory: data)
+            let inputs = family.stepWidth ?? 0
+            return RunConfiguration(
+                name: "omniglot-\(ways)class-\(architecture)",
+                source: "Santoro et al. 2016 (MANN) §4.1: episodes of \(ways) Omniglot classes, 10 instances each in random order, "
+                    + "labels shuffled per episode, 20×20 images, one-hot labels, the loss at every step; "
+                    + (architecture == "mann" ? "LSTM controller of 200 units, 128 memory slots × 40, four read heads, LRU access"
+                                              : "the plain LSTM baseline (200 units)")
+                    + "; batches of 16 episodes, 100,000 episodes (6,250 updates); departure: Adam 0.001 (the paper: RMSProp)",
+                algorithm: .mann, family: RunConfiguration.Family(family),
+                architecture: architecture == "mann" ? .mann(inputs: inputs, classes: ways) : .lstm(inputs: inputs, classes: ways),
+                inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
+                metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 6_250, validationInterval: 250)
+        }
+        return [preset(ways: 5, architecture: "mann"), preset(ways: 5, architecture: "lstm"),
+                preset(ways: 15, architecture: "mann"), preset(ways: 15, architecture: "lstm")]
+    }
+}
+
+extension LearnerID {
+    public static let mann = LearnerID(registering: "mann")
+}

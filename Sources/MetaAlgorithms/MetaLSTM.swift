@@ -252,3 +252,52 @@ public struct MetaLSTM: Sendable {
         }
     }
 }
+
+/// The meta-learner LSTM as a registered learner: `inner.steps` is T, the number of learned
+/// updates on the support set (and `inner.evaluation_steps` at evaluation); the model is the
+/// learner it trains, any architecture with a head.
+public struct MetaLSTMLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .metaLSTM }
+
+    /// The meta-learner with the paper's sizes (20 hidden units, p = 10, learned gates).
+    public var meta: MetaLSTM { MetaLSTM() }
+
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>> {
+        meta.initialParameters(model: model, seed: seed, as: S.self)
+    }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        meta.taskStep(model: model, parameters: parameters, task: task, steps: inner.steps)
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        meta.evaluate(model: model, parameters: parameters, task: task, steps: steps)
+    }
+
+    public func problem(with c: RunConfiguration) -> String? {
+        if let p = innerStepsProblem(c) { return p }
+        if c.architecture.spec.headClasses == nil, c.family.spec.classes != nil {
+            return "config key 'model.architecture': metalstm trains a classifier; \(c.architecture.name) has no head"
+        }
+        return nil
+    }
+
+    public var presets: [RunConfiguration] {
+        [RunConfiguration(
+            name: "omniglot-5w1s-metalstm",
+            source: "Ravi & Larochelle 2017 (meta-learner LSTM): T = 12 learned updates on the whole 5-way 1-shot support set "
+                + "(reference code, 1-shot), 15 query examples per class, one episode per update, Adam 0.001; the learner is "
+                + "the 4-block max-pool CNN with 32 filters and batch statistics; departures: Omniglot (the paper reports "
+                + "mini-ImageNet only), no meta-gradient norm clipping, 60,000 iterations",
+            algorithm: .metaLSTM, family: .omniglot(ways: 5, shots: 1, queries: 15, directory: RunConfiguration.defaultOmniglotDirectory),
+            architecture: .maxPoolCNN(filters: 32, ways: 5), inner: InnerLoop(steps: 12, evaluationSteps: 12, learningRate: 0),
+            metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)]
+    }
+}
+
+extension LearnerID {
+    public static let metaLSTM = LearnerID(registering: "metalstm")
+}

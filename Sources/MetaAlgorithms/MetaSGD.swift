@@ -69,6 +69,12 @@ public struct MetaSGDLearner: Learner {
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+
+    public var presets: [RunConfiguration] {
+        [RunConfiguration.omniglot5w1s(.metaSGD, name: "omniglot-5w1s-metasgd",
+                                       source: "Li et al. 2017 (Meta-SGD): the MAML network and task setup, rates drawn from [0.005, 0.1], "
+                                           + "one inner step, Adam 0.001, meta-batch 32, 60,000 iterations")]
+    }
 }
 
 extension LearnerID {

@@ -37,6 +37,16 @@ public struct PretrainingLearner: Learner {
                                           inner: InnerLoop) -> TaskResult<S> {
         Pretraining.taskStep(model: model, parameters: parameters, task: task)
     }
+
+    public var presets: [RunConfiguration] {
+        [RunConfiguration(
+            name: "sine-pretrain",
+            source: "Finn et al. 2017 §5.1 'pretrained' baseline: one network regressed on all tasks jointly, "
+                + "fine-tuned at evaluation with α=0.01; meta-batch 25, Adam 0.001, 70,000 iterations",
+            algorithm: .pretrain, family: .sinusoid(support: 10, query: 10), architecture: .sineMLP(hidden: [40, 40]),
+            inner: InnerLoop(steps: 0, evaluationSteps: 10, learningRate: 0.01),
+            metaBatchSize: 25, outerOptimizer: .adam(learningRate: 0.001), iterations: 70_000)]
+    }
 }
 
 extension LearnerID {

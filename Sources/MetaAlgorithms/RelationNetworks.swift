@@ -21,7 +21,7 @@ public struct RelationNetworks: Sendable {
 
     public init(model: RelationNetworkModel) { self.model = model }
 
-    /// Initial parameters of f and g (see ``RelationNetworkModel/initialParameters(seed:as:)``).
+    /// Initial parameters of f and g (``Model/initialParameters(seed:as:)``).
     public func initialParameters<S: TensorScalar>(seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
         model.initialParameters(seed: seed, as: S.self)
     }
@@ -97,4 +97,58 @@ public struct RelationNetworks: Sendable {
         return [Losses.accuracy(logits: scores(parameters: parameters.map { Variable($0) }, task: task).value,
                                 labels: queryLabels)]
     }
+}
+
+/// Relation Networks as a registered learner: no inner loop; the model is the
+/// `relation-network` architecture (``RelationNetworkModel``).
+public struct RelationNetworkLearner: Learner {
+    public init() {}
+    public var id: LearnerID { .relationNet }
+
+    static func network(_ model: any Model) -> RelationNetworks {
+        guard let m = model as? RelationNetworkModel else {
+            fatalError("relationnet needs the relation-network architecture (checked by problem(with:))")
+        }
+        return RelationNetworks(model: m)
+    }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        Self.network(model).taskStep(parameters: parameters, task: task)
+    }
+
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        Self.network(model).evaluate(parameters: parameters, task: task)
+    }
+
+    public func problem(with c: RunConfiguration) -> String? {
+        if c.architecture.as(RelationNetworkArchitecture.self) == nil {
+            return "config key 'model.architecture': relationnet needs the relation-network architecture, got \(c.architecture.name)"
+        }
+        if c.family.spec.classes == nil { return "config key 'algorithm': relationnet needs classification tasks" }
+        return nil
+    }
+
+    public var usesModelHead: Bool { false }
+
+    public var presets: [RunConfiguration] {
+        let data = RunConfiguration.defaultOmniglotDirectory
+        func preset(ways: Int, queries: Int) -> RunConfiguration {
+            RunConfiguration(
+                name: "omniglot-\(ways)w1s-relationnet",
+                source: "Sung et al. 2018 (Relation Network) §4.1: Omniglot \(ways)-way 1-shot, \(queries) query images per class "
+                    + "in training episodes, one episode per update, Adam 0.001, 1,000,000 episodes; departure: no halving of "
+                    + "the learning rate every 100,000 episodes",
+                algorithm: .relationNet, family: .omniglot(ways: ways, shots: 1, queries: queries, directory: data),
+                architecture: .relationNetwork(side: 28),
+                inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
+                metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 1_000_000, validationInterval: 500)
+        }
+        return [preset(ways: 5, queries: 19), preset(ways: 20, queries: 10)]
+    }
+}
+
+extension LearnerID {
+    public static let relationNet = LearnerID(registering: "relationnet")
 }

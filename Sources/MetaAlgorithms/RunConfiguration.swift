@@ -2,25 +2,9 @@ import MetaNN
 import MetaTasks
 
 /// Everything that defines a meta-training run. A value: the same configuration and seed give
-/// the same run in any process.
+/// the same run in any process. The learner, task family and architecture are registered
+/// components (``Learners``, ``TaskFamilies``, ``Architectures``), each reading its own keys.
 public struct RunConfiguration: Sendable, Equatable {
-    public enum Family: Sendable, Equatable {
-        case sinusoid(support: Int, query: Int)
-        /// Omniglot N-way K-shot with `queries` query images per class, from the official
-        /// archives in `directory` (the 90° rotations of the MAML paper as extra classes).
-        case omniglot(ways: Int, shots: Int, queries: Int, directory: String)
-        /// Random binary images of Omniglot's shapes (benchmarks, tests).
-        case syntheticImages(ways: Int, shots: Int, queries: Int, size: Int)
-    }
-    public enum Architecture: Sendable, Equatable {
-        case sineMLP(hidden: [Int])
-        /// The MAML paper's Omniglot CNN (strided convolutions, spatial mean, linear head).
-        case omniglotCNN(ways: Int)
-        /// The Prototypical Networks embedding (Snell et al. 2017): four blocks of 3×3
-        /// convolution (64 filters), batch norm, ReLU and 2×2 max-pooling; 64 features on 28×28.
-        case protoNetEncoder
-    }
-
     public var name: String
     /// Where the hyper-parameters come from.
     public var source: String
@@ -55,29 +39,11 @@ public struct RunConfiguration: Sendable, Equatable {
     }
 
     /// Builds a task family; loading Omniglot can fail (missing or damaged archives).
-    public static func makeTaskFamily(_ family: Family) throws -> any TaskFamily {
-        switch family {
-        case let .sinusoid(k, q): return SinusoidTasks(supportPoints: k, queryPoints: q)
-        case let .syntheticImages(n, k, q, size): return SyntheticImageTasks(ways: n, shots: k, queries: q, size: size)
-        case let .omniglot(n, k, q, directory):
-            return OmniglotTasks(dataset: try OmniglotDataset.shared(directory: directory), ways: n, shots: k, queries: q)
-        }
-    }
+    public static func makeTaskFamily(_ family: Family) throws -> any TaskFamily { try family.spec.makeTasks() }
 
-    public var model: any Model {
-        switch architecture {
-        case let .sineMLP(hidden): return SineMLP(hidden: hidden)
-        case let .omniglotCNN(ways): return ConvNet.omniglot(ways: ways)
-        case .protoNetEncoder:
-            return ConvNet(inChannels: 1, imageSize: 28, filters: 64, ways: 1, downsampling: .maxPool, pooling: .flatten)
-        }
-    }
+    /// The network (see ``Architecture``).
+    public var model: any Model { architecture.spec.model }
 
-    /// "mse" or "accuracy".
-    public var metric: String {
-        switch family {
-        case .sinusoid: return "mse"
-        case .omniglot, .syntheticImages: return "accuracy"
-        }
-    }
+    /// What the run reports: the training tasks' metric.
+    public var metric: Metric { family.spec.metric }
 }

@@ -4,7 +4,9 @@ import MetaNN
 import MetaTasks
 
 /// Runs the per-task steps of a shard of tasks as one batched graph (what JAX's `vmap` does),
-/// for models that accept a leading task axis (``Model/supportsTaskBatching``).
+/// for models that accept a leading task axis (``Model/supportsTaskBatching``). The inner
+/// loop is ``InnerUpdate/descend(_:moving:steps:learningRate:rates:createGraph:loss:)``, the
+/// one every learner uses, on the stacked support loss.
 ///
 /// Each task gets its own copy of the parameters, stacked along a new first axis, and these
 /// copies are the leaves that gradients are taken with respect to; so each task's inner
@@ -97,11 +99,9 @@ public enum TaskBatching {
             let queryX = Variable(inputs[n + 2]), queryY = Variable(inputs[n + 3])
             // Σ_t mean_t((f_t(x) − y)²): each task's loss depends on its own copy only, so the
             // gradient with respect to the copies is the stack of the per-task gradients.
-            var fast = leaves
-            for _ in 0..<inner.steps {
-                let loss = (model.apply(fast, supportX) - supportY).squared().sum() * perTaskScale
-                let g = gradients(of: loss, withRespectTo: fast.values, createGraph: !inner.firstOrder)
-                fast = Parameters(layout: layout, values: zip(fast.values, g).map { $0 - $1 * S(inner.learningRate) })
+            let fast = InnerUpdate.descend(leaves, moving: Array(0..<n), steps: inner.steps, learningRate: S(inner.learningRate),
+                                           createGraph: !inner.firstOrder) { fast in
+                (model.apply(fast, supportX) - supportY).squared().sum() * perTaskScale
             }
             let squaredErrors = (model.apply(fast, queryX) - queryY).squared()
             let meta = gradients(of: squaredErrors.sum() * queryScale, withRespectTo: leaves.values)

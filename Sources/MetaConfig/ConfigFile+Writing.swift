@@ -10,8 +10,7 @@ extension ConfigFile {
                      "meta_batch: \(c.metaBatchSize)"]
         lines += ["tasks:"] + familyLines(c.family)
         if let e = c.evaluationFamily { lines += ["evaluation_tasks:"] + familyLines(e) }
-        lines += ["model:", "  architecture: \(architectureName(c.architecture))"]
-        if case let .sineMLP(hidden) = c.architecture { lines.append("  hidden: [\(hidden.map(String.init).joined(separator: ", "))]") }
+        lines += ["model:", "  architecture: \(c.architecture.name)"] + entryLines(c.architecture.spec.entries)
         lines += ["inner:", "  steps: \(c.inner.steps)", "  evaluation_steps: \(c.inner.evaluationSteps)",
                   "  learning_rate: \(c.inner.learningRate)", "  first_order: \(c.inner.firstOrder)",
                   "  batch_norm: \(c.batchNorm.rawValue)",
@@ -22,12 +21,16 @@ extension ConfigFile {
     }
 
     static func familyLines(_ f: RunConfiguration.Family) -> [String] {
-        switch f {
-        case let .sinusoid(k, q): return ["  family: sinusoid", "  shots: \(k)", "  queries: \(q)"]
-        case let .omniglot(n, k, q, d):
-            return ["  family: omniglot", "  ways: \(n)", "  shots: \(k)", "  queries: \(q)", "  data: \(quoted(d))"]
-        case let .syntheticImages(n, k, q, s):
-            return ["  family: synthetic-images", "  ways: \(n)", "  shots: \(k)", "  queries: \(q)", "  size: \(s)"]
+        ["  family: \(f.name)"] + entryLines(f.spec.entries)
+    }
+
+    static func entryLines(_ entries: [(key: String, value: ConfigValue)]) -> [String] {
+        entries.map { key, value in
+            switch value {
+            case let .integer(v): return "  \(key): \(v)"
+            case let .string(v): return "  \(key): \(quoted(v))"
+            case let .integers(v): return "  \(key): [\(v.map(String.init).joined(separator: ", "))]"
+            }
         }
     }
 

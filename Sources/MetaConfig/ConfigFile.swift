@@ -12,21 +12,23 @@ import MetaAlgorithms
 /// ```yaml
 /// preset: omniglot-5w1s-maml      # optional base
 /// name: my-run
-/// algorithm: maml                 # maml | reptile | metasgd | anil | protonet | pretrain
+/// algorithm: maml                 # a registered learner: maml | reptile | metasgd | anil | protonet | pretrain | relationnet | metalstm | mann
 /// seed: 1
 /// iterations: 60000
 /// meta_batch: 32
-/// tasks:                          # family: sinusoid | omniglot | synthetic-images
+/// tasks:                          # a registered family: sinusoid | omniglot | synthetic-images | omniglot-sequences | synthetic-sequences
 ///   family: omniglot
 ///   ways: 5                       # not for sinusoid
 ///   shots: 1                      # sinusoid: support points
 ///   queries: 1                    # per class (sinusoid: query points)
 ///   data: data/omniglot           # omniglot archives' directory
-///   size: 28                      # synthetic-images only
+///   size: 28                      # synthetic images, sequences (downscaled side)
 /// evaluation_tasks: { ... }       # optional, same keys as tasks
 /// model:
-///   architecture: omniglot-cnn    # sine-mlp | omniglot-cnn | protonet-encoder
+///   architecture: omniglot-cnn    # a registered architecture: sine-mlp | omniglot-cnn | protonet-encoder | maxpool-cnn | relation-network | mann | lstm
 ///   hidden: [40, 40]              # sine-mlp only
+///   filters: 32                   # maxpool-cnn only
+///   units: 200                    # mann, lstm
 /// inner:
 ///   steps: 1
 ///   evaluation_steps: 3
@@ -81,25 +83,16 @@ public enum ConfigFile {
         if let v = try top.integer("seed", in: ConfigLimits.seed) { c.seed = UInt64(v) }
         if let v = try top.integer("iterations", in: ConfigLimits.iterations) { c.iterations = v }
         if let v = try top.integer("meta_batch", in: ConfigLimits.metaBatch) { c.metaBatchSize = v }
-        if let t = try top.mapping("tasks", allowed: familyKeys) { c.family = try family(t, base: c.family) }
-        if let t = try top.mapping("evaluation_tasks", allowed: familyKeys) {
-            c.evaluationFamily = try family(t, base: c.evaluationFamily ?? c.family)
+        if let t = try top.mapping("tasks", allowed: TaskFamilies.allKeys) {
+            c.family = try reported { try .read(t, over: c.family) }
         }
-        if let m = try top.mapping("model", allowed: ["architecture", "hidden"]) {
-            switch try m.string("architecture") ?? architectureName(c.architecture) {
-            case "sine-mlp":
-                let hidden = try m.integers("hidden", in: ConfigLimits.hiddenWidth, count: ConfigLimits.hiddenLayers) ?? { if case let .sineMLP(h) = c.architecture { return h }; return [40, 40] }()
-                c.architecture = .sineMLP(hidden: hidden)
-            case "omniglot-cnn": c.architecture = .omniglotCNN(ways: waysOf(c.family))
-            case "protonet-encoder": c.architecture = .protoNetEncoder
-            case let other:
-                throw ConfigError("config key 'model.architecture': unknown architecture '\(other)'; expected sine-mlp, omniglot-cnn or protonet-encoder")
-            }
-            if m["hidden"] != nil, case .sineMLP = c.architecture {} else if m["hidden"] != nil {
-                throw ConfigError("config key 'model.hidden' applies only to architecture sine-mlp")
-            }
-        } else if case .omniglotCNN = c.architecture {
-            c.architecture = .omniglotCNN(ways: waysOf(c.family))
+        if let t = try top.mapping("evaluation_tasks", allowed: TaskFamilies.allKeys) {
+            c.evaluationFamily = try reported { try .read(t, over: c.evaluationFamily ?? c.family) }
+        }
+        if let m = try top.mapping("model", allowed: Architectures.allKeys) {
+            c.architecture = try reported { try .read(m, over: c.architecture, tasks: c.family) }
+        } else {
+            c.architecture = c.architecture.fitted(to: c.family)
         }
         if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm"]) {
             if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
@@ -134,139 +127,58 @@ public enum ConfigFile {
         return c
     }
 
-    /// Checks combinations that single keys cannot.
+    /// Checks combinations that single keys cannot: the learner, the architecture and the
+    /// tasks against each other, then sizes (``checkSizes(_:)``).
     static func validate(_ c: RunConfiguration) throws {
-        if case .sinusoid = c.family, c.metric != "mse" { throw ConfigError("sinusoid tasks are regression") }
-        switch (c.family, c.architecture) {
-        case (.sinusoid, .sineMLP), (.omniglot, .omniglotCNN), (.omniglot, .protoNetEncoder),
-             (.syntheticImages, .omniglotCNN), (.syntheticImages, .protoNetEncoder): break
-        default:
+        for f in [c.family] + (c.evaluationFamily.map { [$0] } ?? []) where !c.architecture.spec.accepts(f) {
             throw ConfigError("config keys 'tasks.family' and 'model.architecture' do not fit together: "
-                              + "\(familyName(c.family)) tasks with a \(architectureName(c.architecture)) model")
+                              + "\(f.name) tasks with a \(c.architecture.name) model")
         }
         let learner = c.algorithm.learner
+        for (f, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? [])
+        where f.spec.shape != learner.taskShape {
+            throw ConfigError("config key '\(key).family': \(learner.id) trains on \(learner.taskShape.rawValue) tasks; "
+                              + "\(f.name) tasks are \(f.spec.shape.rawValue)")
+        }
         if let problem = learner.problem(with: c) { throw ConfigError(problem) }
-        if case let .omniglotCNN(ways) = c.architecture, learner.usesModelHead, let e = c.evaluationFamily, waysOf(e) != ways {
-            throw ConfigError("config key 'evaluation_tasks.ways': \(waysOf(e)) differs from the model's \(ways)-way head "
+        if let ways = c.architecture.spec.headClasses, learner.usesModelHead, let e = c.evaluationFamily,
+           let classes = e.spec.classes, classes != ways {
+            throw ConfigError("config key 'evaluation_tasks.ways': \(classes) differs from the model's \(ways)-way head "
                               + "(only learners that do not classify with the head, such as protonet, can evaluate with another number of ways)")
         }
+        if let problem = c.architecture.spec.problem(with: c) { throw ConfigError(problem) }
         try checkSizes(c)
     }
 
-    /// Checks the products of in-range values against ``ConfigLimits``' budgets, and the task
-    /// families against the data they draw from. Each product is a few multiplications of
+    /// Checks the products of in-range values against the budgets (``TaskLimits``), and the
+    /// task families against the data they draw from. Each product is a few multiplications of
     /// in-range numbers (at most about 2⁴⁶ for the largest), so none of them can overflow here.
     static func checkSizes(_ c: RunConfiguration) throws {
-        // Validation and test draw from the evaluation family when there is one.
-        let testing = c.evaluationFamily ?? c.family
-        let testingKey = c.evaluationFamily == nil ? "tasks" : "evaluation_tasks"
         for (family, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? []) {
-            let scalars = taskScalars(family)
+            let scalars = family.spec.taskScalars
             guard scalars <= ConfigLimits.taskScalarBudget else {
-                throw ConfigError("config keys '\(key).*' give tasks of \(scalars) input scalars (\(taskSizeFormula(family, key))), "
+                throw ConfigError("config keys '\(key).*' give tasks of \(scalars) input scalars (\(family.spec.taskScalarsFormula(key: key))), "
                                   + "more than \(ConfigLimits.taskScalarBudget); use fewer ways, shots or queries, or smaller images")
             }
         }
-        // Batched MAML on sinusoids stacks the meta-batch: its activations are meta_batch × points × width.
-        if case let .sinusoid(k, q) = c.family, case let .sineMLP(hidden) = c.architecture {
-            let activations = c.metaBatchSize * (k + q) * (hidden.max() ?? 1)
-            guard activations <= ConfigLimits.iterationScalarBudget else {
-                throw ConfigError("config keys 'meta_batch' × ('tasks.shots' + 'tasks.queries') × the widest 'model.hidden' layer = "
-                                  + "\(activations) activations per iteration, more than \(ConfigLimits.iterationScalarBudget)")
-            }
-        }
-        // The ProtoNet encoder halves the image with four 2×2 max-pools: below 16 pixels a pool meets a 1×1 map.
-        for (family, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? []) {
-            if case .protoNetEncoder = c.architecture, case let .syntheticImages(_, _, _, size) = family, size < 16 {
-                throw ConfigError("config key '\(key).size': the protonet-encoder model halves images four times, "
-                                  + "so it needs at least 16 pixels, got \(size)")
-            }
-        }
-        let perIteration = c.metaBatchSize * taskScalars(c.family)
+        let perIteration = c.metaBatchSize * c.family.spec.taskScalars
         guard perIteration <= ConfigLimits.iterationScalarBudget else {
-            throw ConfigError("config key 'meta_batch': \(c.metaBatchSize) tasks × \(taskScalars(c.family)) input scalars each = "
+            throw ConfigError("config key 'meta_batch': \(c.metaBatchSize) tasks × \(c.family.spec.taskScalars) input scalars each = "
                               + "\(perIteration) per iteration, more than \(ConfigLimits.iterationScalarBudget); use a smaller meta_batch or tasks")
         }
-        if case let .sineMLP(hidden) = c.architecture {
-            let sizes = [1] + hidden + [1]
-            let count = zip(sizes, sizes.dropFirst()).reduce(0) { $0 + ($1.0 + 1) * $1.1 }
-            guard count <= ConfigLimits.parameterBudget else {
-                throw ConfigError("config key 'model.hidden': \(hidden) gives \(count) parameters, more than \(ConfigLimits.parameterBudget)")
-            }
-        }
-        // Omniglot: an N-way task draws N distinct characters of one split.
-        if case let .omniglot(ways, _, _, _) = c.family, ways > ConfigLimits.omniglotSplitSizes.train {
-            throw ConfigError("config key 'tasks.ways': \(ways)-way Omniglot tasks need \(ways) characters; "
-                              + "the train split has \(ConfigLimits.omniglotSplitSizes.train)")
-        }
-        if case let .omniglot(ways, _, _, _) = testing, ways > ConfigLimits.omniglotSplitSizes.validation {
-            throw ConfigError("config key '\(testingKey).ways': \(ways)-way Omniglot tasks need \(ways) characters; the validation split "
-                              + "has \(ConfigLimits.omniglotSplitSizes.validation) (set evaluation_tasks.ways for validation and test)")
+        // Validation and test draw from the evaluation family when there is one.
+        if let problem = c.family.spec.problem(key: "tasks", testing: false) { throw ConfigError(problem) }
+        let testing = c.evaluationFamily ?? c.family
+        if let problem = testing.spec.problem(key: c.evaluationFamily == nil ? "tasks" : "evaluation_tasks", testing: true) {
+            throw ConfigError(problem)
         }
     }
 
-    /// The scalars in one task's support and query inputs.
-    static func taskScalars(_ f: RunConfiguration.Family) -> Int {
-        switch f {
-        case let .sinusoid(k, q): return k + q
-        case let .omniglot(n, k, q, _): return n * (k + q) * 28 * 28
-        case let .syntheticImages(n, k, q, size): return n * (k + q) * size * size
-        }
+    /// A component's ``ConfigurationProblem`` as this reader's ``ConfigError``.
+    static func reported<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let p as ConfigurationProblem { throw ConfigError(p.description) }
     }
 
-    static func taskSizeFormula(_ f: RunConfiguration.Family, _ key: String) -> String {
-        switch f {
-        case .sinusoid: return "\(key).shots + \(key).queries"
-        case .omniglot: return "\(key).ways × (\(key).shots + \(key).queries) × 28²"
-        case .syntheticImages: return "\(key).ways × (\(key).shots + \(key).queries) × \(key).size²"
-        }
-    }
-
-    static let familyKeys = ["family", "ways", "shots", "queries", "data", "size"]
-
-    static func family(_ t: Mapping, base: RunConfiguration.Family) throws -> RunConfiguration.Family {
-        let name = try t.string("family") ?? familyName(base)
-        var ways = 5, shots = 1, queries = 1, size = 28, data = RunConfiguration.defaultOmniglotDirectory
-        switch base {
-        case let .sinusoid(k, q): shots = k; queries = q
-        case let .omniglot(n, k, q, d): ways = n; shots = k; queries = q; data = d
-        case let .syntheticImages(n, k, q, s): ways = n; shots = k; queries = q; size = s
-        }
-        if let v = try t.integer("ways", in: ConfigLimits.ways) { ways = v }
-        if let v = try t.integer("shots", in: ConfigLimits.shots) { shots = v }
-        if let v = try t.integer("queries", in: ConfigLimits.queries) { queries = v }
-        if let v = try t.integer("size", in: ConfigLimits.imageSize) { size = v }
-        if let v = try t.string("data") { data = v }
-        switch name {
-        case "sinusoid":
-            for k in ["ways", "data", "size"] where t[k] != nil { throw ConfigError("config key '\(t.path)\(k)' does not apply to sinusoid tasks") }
-            return .sinusoid(support: shots, query: queries)
-        case "omniglot":
-            if t["size"] != nil { throw ConfigError("config key '\(t.path)size' does not apply to omniglot tasks (always 28)") }
-            guard shots + queries <= 20 else {
-                throw ConfigError("config keys '\(t.path)shots' + '\(t.path)queries' = \(shots + queries): Omniglot has 20 drawings per character")
-            }
-            return .omniglot(ways: ways, shots: shots, queries: queries, directory: data)
-        case "synthetic-images":
-            if t["data"] != nil { throw ConfigError("config key '\(t.path)data' does not apply to synthetic-images tasks") }
-            return .syntheticImages(ways: ways, shots: shots, queries: queries, size: size)
-        default:
-            throw ConfigError("config key '\(t.path)family': unknown family '\(name)'; expected sinusoid, omniglot or synthetic-images")
-        }
-    }
-
-    static func waysOf(_ f: RunConfiguration.Family) -> Int {
-        switch f {
-        case .sinusoid: return 1
-        case let .omniglot(n, _, _, _), let .syntheticImages(n, _, _, _): return n
-        }
-    }
-    static func familyName(_ f: RunConfiguration.Family) -> String {
-        switch f { case .sinusoid: "sinusoid"; case .omniglot: "omniglot"; case .syntheticImages: "synthetic-images" }
-    }
-    static func architectureName(_ a: RunConfiguration.Architecture) -> String {
-        switch a { case .sineMLP: "sine-mlp"; case .omniglotCNN: "omniglot-cnn"; case .protoNetEncoder: "protonet-encoder" }
-    }
     static func optimizerName(_ o: OuterOptimizer) -> String {
         switch o { case .adam: "adam"; case .sgd: "sgd" }
     }

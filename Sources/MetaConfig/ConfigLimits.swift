@@ -21,17 +21,17 @@ public enum ConfigLimits {
     /// `meta_batch`: tasks per outer step.
     public static let metaBatch: ClosedRange<Int> = 1...10_000
     /// `tasks.ways`: classes per task (Omniglot's splits bound it further, see ``omniglotSplitSizes``).
-    public static let ways: ClosedRange<Int> = 2...1_000
+    public static let ways = TaskLimits.ways
     /// `tasks.shots`: support examples per class (sinusoid: support points).
-    public static let shots: ClosedRange<Int> = 1...1_000
+    public static let shots = TaskLimits.shots
     /// `tasks.queries`: query examples per class (sinusoid: query points).
-    public static let queries: ClosedRange<Int> = 1...1_000
+    public static let queries = TaskLimits.queries
     /// `tasks.size`: the side of a synthetic image, in pixels.
-    public static let imageSize: ClosedRange<Int> = 8...128
+    public static let imageSize = TaskLimits.imageSize
     /// Each width in `model.hidden`.
-    public static let hiddenWidth: ClosedRange<Int> = 1...4_096
+    public static let hiddenWidth = TaskLimits.hiddenWidth
     /// The number of entries of `model.hidden`.
-    public static let hiddenLayers: ClosedRange<Int> = 1...16
+    public static let hiddenLayers = TaskLimits.hiddenLayers
     /// `inner.steps` and `inner.evaluation_steps` (and `eval --steps`).
     public static let innerSteps: ClosedRange<Int> = 0...1_000
     /// `validation.interval`.
@@ -46,14 +46,14 @@ public enum ConfigLimits {
     public static let outerLearningRate: ClosedRange<Double> = 0...1_000
 
     /// Scalars in one task's inputs (support and query): 2²⁴, 64 MB of `Float`.
-    public static let taskScalarBudget = 1 << 24
+    public static let taskScalarBudget = TaskLimits.taskScalarBudget
     /// Scalars in one iteration's task inputs (meta_batch tasks): 2³⁰, 4 GB of `Float`.
-    public static let iterationScalarBudget = 1 << 30
+    public static let iterationScalarBudget = TaskLimits.iterationScalarBudget
     /// Parameters of a model: 2²⁷, 512 MB of `Float`.
-    public static let parameterBudget = 1 << 27
+    public static let parameterBudget = TaskLimits.parameterBudget
 
     /// Characters in each part of Omniglot's split (`OmniglotSplit.v1`): an N-way task needs N of them.
-    public static let omniglotSplitSizes = (train: 1_100, validation: 100, test: 423)
+    public static let omniglotSplitSizes = TaskLimits.omniglotSplitSizes
 
     /// `"<key> must be between <lower> and <upper>, got <value>"`, the one line every range check prints.
     public static func outOfRange(_ key: String, _ range: ClosedRange<Int>, got value: String) -> ConfigError {

@@ -1,4 +1,5 @@
 import Yams
+import MetaAlgorithms
 
 /// A YAML mapping with typed, path-named access; rejects keys outside `allowed`.
 struct Mapping {
@@ -86,4 +87,8 @@ struct Mapping {
         }
         return try seq.enumerated().map { i, item in try Self.integer(item, key: "\(path)\(key)[\(i)]", in: range) }
     }
+}
+
+extension Mapping: ConfigSection {
+    func contains(_ key: String) -> Bool { self[key] != nil }
 }

@@ -30,7 +30,7 @@ import MetaRandom
 /// which matches the authors' `momentum=1` batch norm during training.
 ///
 /// 223,441 parameters for ``omniglot()``: embedding 111,936, relation 111,505.
-public struct RelationNetworkModel: Sendable {
+public struct RelationNetworkModel: Model {
     public let inChannels: Int, imageSize: Int, filters: Int, hidden: Int, pooledBlockPadding: Int
     /// Convolution and batch norm of each embedding block, alternating (`embedding.blockN.conv`, `.norm`).
     public let embeddingLayers: [any Layer]
@@ -77,15 +77,6 @@ public struct RelationNetworkModel: Sendable {
 
     /// Every layer, embedding first: their parameters, concatenated, are the model's.
     public var layers: [any Layer] { embeddingLayers + relationLayers }
-
-    /// Initial parameters from the stream (seed, purpose `.initialization`), as ``Model`` does:
-    /// the same seed gives the same parameters in every process, bit for bit.
-    public func initialParameters<S: TensorScalar>(seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
-        var stream = RandomStream(seed: seed, purpose: .initialization)
-        var entries: [(String, Tensor<S>)] = []
-        for layer in layers { entries += layer.initialParameters(using: &stream) }
-        return Parameters(entries)
-    }
 
     /// The embedding f(x): `[n, inChannels, imageSize, imageSize]` → `[n, filters, featureSide, featureSide]`.
     @_specialize(where S == Float)
@@ -144,4 +135,19 @@ public struct RelationNetworkModel: Sendable {
     public func scores<S: TensorScalar>(_ p: Parameters<Variable<S>>, classes: Variable<S>, queries: Variable<S>) -> Variable<S> {
         relate(p, pairs: Self.pairs(classes: classes, queries: queries)).reshaped([queries.shape[0], classes.shape[0]])
     }
+
+    // MARK: Model
+
+    /// The relation module's output layer.
+    public var headParameterNames: [String] { ["relation.output.weight", "relation.output.bias"] }
+
+    /// The embedding, flattened: `[n, filters · featureSide²]`. A relation network scores
+    /// pairs (``scores(_:classes:queries:)``); as a plain ``Model`` it is its embedding.
+    public func features<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
+        let e = embed(p, x)
+        return e.reshaped([e.shape[0], e.count / e.shape[0]])
+    }
+
+    /// The same as ``features(_:_:)``.
+    public func apply<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> { features(p, x) }
 }

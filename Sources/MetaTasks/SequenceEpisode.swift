@@ -38,4 +38,26 @@ public struct SequenceEpisode<S: TensorScalar>: Sendable {
     public var steps: Int { targets.count }
     /// The width of one step's input: pixels + classes.
     public var inputWidth: Int { inputs.shape[1] }
+
+    /// The episode as a ``Task`` of shape ``TaskShape/sequence``: the steps' inputs and labels
+    /// as the support set, in order, and an empty query set.
+    public var task: Task<S> {
+        Task(supportInputs: inputs, supportTargets: .classification(targets),
+             queryInputs: Tensor(shape: [0, inputWidth], scalars: []), queryTargets: .classification([]))
+    }
+
+    /// The episode a sequence-shaped task holds (``task``): the same inputs, targets and
+    /// presentation counts.
+    public init(task: Task<S>, classes: Int) {
+        guard case let .classification(labels) = task.supportTargets else {
+            fatalError("a sequence episode has class labels")
+        }
+        require(task.supportInputs.rank == 2 && task.supportInputs.shape[1] > classes,
+                "sequence episode: inputs \(task.supportInputs.shape) for \(classes) classes")
+        inputs = task.supportInputs
+        targets = labels
+        var seen = [Int](repeating: 0, count: classes)
+        presentations = labels.map { seen[$0] += 1; return seen[$0] }
+        self.classes = classes
+    }
 }

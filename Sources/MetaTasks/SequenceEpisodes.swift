@@ -15,7 +15,7 @@ import MetaRandom
 ///
 /// Images are `[n, channels, h, w]`; with `side` set, each channel is area-averaged to
 /// `side × side` (``AreaAveraging``) before flattening.
-public struct SequenceEpisodes: Sendable {
+public struct SequenceEpisodes: TaskFamily {
     public let source: any TaskFamily
     public let classes: Int
     public let side: Int?
@@ -51,6 +51,14 @@ public struct SequenceEpisodes: Sendable {
         return SequenceEpisode(images: Tensor(shape: [labels.count, pixels], scalars: ordered),
                                labels: order.map { relabel[labels[$0]] }, classes: classes)
     }
+
+    /// The episode as a task of shape ``TaskShape/sequence`` (``SequenceEpisode/task``).
+    public func task<S: TensorScalar>(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit,
+                                      as: S.Type) -> Task<S> {
+        episode(seed: seed, iteration: iteration, index: index, split: split, as: S.self).task
+    }
+
+    public var shape: TaskShape { .sequence }
 
     private func flattened<S: TensorScalar>(_ x: Tensor<S>) -> [S] {
         guard let side, x.rank == 4, x.shape[2] != side || x.shape[3] != side else { return x.scalars }

@@ -30,11 +30,26 @@ public struct Task<S: TensorScalar>: Sendable {
     }
 }
 
+/// How a task's examples are laid out.
+public enum TaskShape: String, Sendable, Equatable {
+    /// A support set to adapt on and a query set to score the adaptation.
+    case supportQuery = "support/query"
+    /// One ordered sequence (``SequenceEpisode``): the support set holds its steps in order,
+    /// one row per step, and the query set is empty.
+    case sequence
+}
+
 /// A distribution over tasks from which any task can be rebuilt from its coordinates.
 public protocol TaskFamily: Sendable {
     /// The task with index `task` of meta-iteration `iteration` under `seed`: a pure function
     /// of its arguments (the same task in every process).
     func task<S: TensorScalar>(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit, as: S.Type) -> Task<S>
+    /// How its tasks are laid out; support/query unless the family says otherwise.
+    var shape: TaskShape { get }
+}
+
+extension TaskFamily {
+    public var shape: TaskShape { .supportQuery }
 }
 
 /// Which part of a data set tasks are drawn from.

@@ -130,9 +130,9 @@ struct TrainingLoop {
             let now = progress.elapsed
             if state.iteration % 100 == 0 || state.iteration == config.iterations || now - windowStart > 30 {
                 let tasksPerSecond = Double(window.count * config.metaBatchSize) / max(now - windowStart, 1e-9)
-                log.write(window.record(iteration: state.iteration, metric: config.metric, tasksPerSecond: tasksPerSecond,
+                log.write(window.record(iteration: state.iteration, metric: config.metric.name, tasksPerSecond: tasksPerSecond,
                                         elapsed: now, threads: threads))
-                progress.update(done: state.iteration, loss: window.loss, metricName: config.metric, metric: window.metric,
+                progress.update(done: state.iteration, loss: window.loss, metricName: config.metric.name, metric: window.metric,
                                 tasksPerSecond: tasksPerSecond, workers: window.clustered ? window.workers : nil)
                 window = Window()
             }

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// Every learner family through real worker processes: `train --workers N` for N = 1…4 ends
+/// with the parameters of `--workers 0`, bit for bit. One short configuration per learner
+/// registered after the MAML family (the MAML family itself: ``DistributedTrainingTests``),
+/// each on a synthetic family so the test needs no data set.
+@Suite(.serialized) struct LearnerDistributionTests {
+    static let tail = "iterations: 6\nmeta_batch: 4\nseed: 5\nvalidation: {interval: 1000, tasks: 2}\n"
+        + "outer: {optimizer: adam, learning_rate: 0.001}\n"
+
+    static let configurations: [(String, String)] = [
+        ("relationnet", "algorithm: relationnet\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
+            + "model: {architecture: relation-network}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
+        ("metalstm", "algorithm: metalstm\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
+            + "model: {architecture: maxpool-cnn, filters: 8}\ninner: {steps: 3, evaluation_steps: 3, learning_rate: 0}\n"),
+        ("mann", "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 4}\n"
+            + "model: {architecture: mann, units: 16}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
+        ("mann-lstm", "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 4}\n"
+            + "model: {architecture: lstm, units: 16}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
+    ]
+
+    /// The configurations as files, written once.
+    static let files: [String: String] = {
+        let dir = Cluster.temporaryDirectory("learner-configs")
+        var files: [String: String] = [:]
+        for (name, yaml) in configurations {
+            let url = dir.appendingPathComponent("\(name).yaml")
+            try! (yaml + tail).write(to: url, atomically: true, encoding: .utf8)
+            files[name] = url.path
+        }
+        return files
+    }()
+
+    @Test(arguments: configurations.map(\.0))
+    func finalParametersAreBitIdenticalForZeroToFourWorkers(_ name: String) throws {
+        let job = ["--config", Self.files[name]!, "--eval-tasks", "2"]
+        let reference = try Cluster.reference(job)
+        for workers in 1...4 {
+            let dir = Cluster.temporaryDirectory("\(name)-workers-\(workers)")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let run = try Cluster.run(["train"] + job + ["--workers", "\(workers)", "--run-dir", dir.path], directory: dir, label: "train")
+            #expect(run.status == 0, "\(run.log)")
+            #expect(try Cluster.finalParameters(dir) == reference, "\(name): \(workers) workers")
+        }
+    }
+}
