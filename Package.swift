@@ -46,7 +46,9 @@ let package = Package(
         // Optimizers as init/update pairs with explicit state; gradient clipping.
         .target(name: "MetaOptim", dependencies: ["MetaNN"]),
         // Task families (sinusoid regression, ...).
-        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom", "MetaChecksum", "CZlib", "CPNG"]),
+        // The Omniglot split table is compiled into the binary (no resource bundle beside the executable).
+        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom", "MetaChecksum", "CZlib", "CPNG"],
+                resources: [.embedInCode("Resources/omniglot-split-v1.txt")]),
         // Meta-learning algorithms as pure per-task step functions.
         .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
         // Run configurations as YAML files (strict keys, ranges): parsing, validation, writing.
