@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets are split by concern and depend downward only:
-/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← metatrain.
+/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← MetaConfig ← MetaCheckpoint ← metatrain.
 let package = Package(
     name: "metatrain",
     platforms: [.macOS(.v13)],
@@ -46,11 +46,16 @@ let package = Package(
         // Optimizers as init/update pairs with explicit state; gradient clipping.
         .target(name: "MetaOptim", dependencies: ["MetaNN"]),
         // Task families (sinusoid regression, ...).
-        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom", "MetaChecksum", "CZlib", "CPNG"]),
+        // The Omniglot split table is compiled into the binary (no resource bundle beside the executable).
+        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom", "MetaChecksum", "CZlib", "CPNG"],
+                resources: [.embedInCode("Resources/omniglot-split-v1.txt")]),
         // Meta-learning algorithms as pure per-task step functions.
         .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
-        // Run configurations as YAML files (strict keys) and run checkpoints.
-        .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", "MetaChecksum", .product(name: "Yams", package: "Yams")]),
+        // Run configurations as YAML files (strict keys, ranges): parsing, validation, writing.
+        .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", .product(name: "Yams", package: "Yams")]),
+        // Run checkpoints (written atomically, verified on load), the checkpoint store and its
+        // asynchronous writer, the locked run directory, and the safetensors export format.
+        .target(name: "MetaCheckpoint", dependencies: ["MetaConfig", "MetaAlgorithms", "MetaChecksum"]),
         // The distributed runtime's socket-free core: wire protocol, peer state machines, the
         // scheduler, the Transport seam and an in-memory transport for tests.
         .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum", "CZlib"]),
@@ -68,7 +73,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
-            "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCluster", "MetaTransport", "MetaTelemetry",
+            "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaCluster", "MetaTransport", "MetaTelemetry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -79,10 +84,11 @@ let package = Package(
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaOptim", "MetaTestKit"]),
         .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
-        .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig", "MetaChecksum", "MetaTestKit"]),
-        .testTarget(name: "ConfigFuzzTests", dependencies: ["metatrain", "MetaConfig", "MetaAlgorithms", "MetaOptim", "MetaChecksum", "MetaTestKit"]),
+        .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig"]),
+        .testTarget(name: "MetaCheckpointTests", dependencies: ["MetaCheckpoint", "MetaConfig", "MetaChecksum", "MetaTestKit"]),
+        .testTarget(name: "ConfigFuzzTests", dependencies: ["metatrain", "MetaConfig", "MetaCheckpoint", "MetaAlgorithms", "MetaOptim", "MetaChecksum", "MetaTestKit"]),
         .testTarget(name: "ReportTests", dependencies: ["metatrain", "MetaTestKit"]),
-        .testTarget(name: "ExportTests", dependencies: ["MetaConfig", "MetaTestKit", "metatrain"]),
+        .testTarget(name: "ExportTests", dependencies: ["MetaCheckpoint", "MetaTestKit", "metatrain"]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
@@ -92,7 +98,7 @@ let package = Package(
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
         .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),
         // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
-        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaTestKit", "MetaTensor", "MetaNN", "CZeroMQ",
+        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaTestKit", "MetaTensor", "MetaNN", "CZeroMQ",
                                                                  .product(name: "Yams", package: "Yams")]),
     ],
     swiftLanguageModes: [.v6]

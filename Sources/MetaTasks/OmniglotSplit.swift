@@ -1,7 +1,7 @@
 import MetaChecksum
 
 /// A fixed, versioned assignment of Omniglot's 1,623 characters to training, validation and
-/// test, shipped in the source with a SHA-256 checksum.
+/// test, shipped as a table file compiled into the binary, with its SHA-256 pinned in the source.
 ///
 /// ## omniglot-split-v1 (``v1``)
 ///
@@ -38,10 +38,12 @@ import MetaChecksum
 ///   is the archives' own; here 136 evaluation characters join training.
 ///
 /// The table is `"<split> <archive>/<alphabet>/<character>\n"` per character in the order
-/// above (generated once by `scripts/generate-omniglot-split.py`, committed in
+/// above (generated once by `scripts/generate-omniglot-split.py`, committed as
+/// `Sources/MetaTasks/Resources/omniglot-split-v1.txt` and compiled into the binary, see
 /// `OmniglotSplit+V1.swift`); its SHA-256 is
-/// `59328fbe83c5305be0966a88c0c5d155fb6007ab7907e45dfb18fc1cabe13b9d`. A change of
-/// membership is a new version with a new name, never an edit of v1.
+/// `59328fbe83c5305be0966a88c0c5d155fb6007ab7907e45dfb18fc1cabe13b9d`, and ``verify()``
+/// refuses any other table. A change of membership is a new version with a new name and a
+/// new file, never an edit of v1.
 public struct OmniglotSplit: Sendable, Equatable {
     /// The split's versioned name, e.g. `omniglot-split-v1`.
     public let name: String

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MetaConfig
+import MetaCheckpoint
 import MetaTelemetry
 
 /// `metatrain checkpoint …`: tools for run checkpoints.

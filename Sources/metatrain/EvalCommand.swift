@@ -3,6 +3,7 @@ import Foundation
 import MetaTensor
 import MetaAlgorithms
 import MetaConfig
+import MetaCheckpoint
 import MetaTelemetry
 
 struct EvalCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import MetaConfig
+import MetaCheckpoint
 import MetaTelemetry
 
 /// `metatrain export --checkpoint FILE|DIR --format safetensors OUT`: a checkpoint's weights in

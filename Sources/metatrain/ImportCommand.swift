@@ -3,7 +3,7 @@ import Foundation
 import MetaTensor
 import MetaNN
 import MetaAlgorithms
-import MetaConfig
+import MetaCheckpoint
 import MetaTelemetry
 
 /// `metatrain import --format safetensors IN (--config FILE | --preset NAME | --like CHECKPOINT) --out FILE.ckpt`:

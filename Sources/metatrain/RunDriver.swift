@@ -3,6 +3,7 @@ import Foundation
 import MetaTensor
 import MetaAlgorithms
 import MetaConfig
+import MetaCheckpoint
 import MetaCluster
 import MetaRuntime
 import MetaTransport

@@ -2,6 +2,7 @@ import Foundation
 import MetaTensor
 import MetaAlgorithms
 import MetaConfig
+import MetaCheckpoint
 import MetaCluster
 import MetaTelemetry
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import MetaTestKit
-import MetaConfig
+import MetaCheckpoint
 
 /// Real `metatrain` processes for the integration tests: the binary SwiftPM built next to
 /// this test bundle, run in temporary directories, with real sockets on 127.0.0.1.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MetaConfig
+import MetaCheckpoint
 
 /// A full disk or a reader that went away costs records, never the run: metrics written to a
 /// full device, a closed standard output and error, and checkpoints on a file system that

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import MetaConfig
 import MetaRuntime
 import MetaTransport
 import CZeroMQ

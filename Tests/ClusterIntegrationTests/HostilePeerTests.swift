@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 import MetaTestKit
-import MetaConfig
 import MetaRuntime
 import MetaTransport
 import CZeroMQ

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MetaConfig
+import MetaCheckpoint
 
 /// A run directory belongs to one run: a fresh run never replaces a finished one by accident,
 /// two processes never share one, and a killed run's temporary files do not outlive it.

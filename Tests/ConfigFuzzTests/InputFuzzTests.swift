@@ -5,6 +5,7 @@ import MetaNN
 import MetaOptim
 import MetaAlgorithms
 import MetaConfig
+import MetaCheckpoint
 import MetaChecksum
 import MetaTestKit
 

@@ -3,7 +3,7 @@ import Foundation
 import MetaTensor
 import MetaNN
 import MetaAlgorithms
-import MetaConfig
+import MetaCheckpoint
 import MetaTestKit
 
 /// The built `metatrain` refuses hostile inputs with exit status 1 and one line, not a signal.

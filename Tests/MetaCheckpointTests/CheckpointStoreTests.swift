@@ -1,7 +1,7 @@
 import Testing
 import Foundation
 import MetaAlgorithms
-import MetaConfig
+import MetaCheckpoint
 import MetaChecksum
 
 /// The store keeps the last K periodic checkpoints, lists every file it wrote in its manifest,

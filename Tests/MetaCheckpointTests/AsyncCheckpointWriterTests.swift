@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import MetaConfig
+import MetaCheckpoint
 
 /// Counts the writes running at once (the writer must never run two).
 final class InFlightCounter: @unchecked Sendable {

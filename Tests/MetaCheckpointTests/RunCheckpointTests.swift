@@ -6,6 +6,7 @@ import MetaNN
 import MetaOptim
 import MetaAlgorithms
 import MetaConfig
+import MetaCheckpoint
 import MetaChecksum
 
 /// Checkpoints are verified on load; damage is reported by name and never loaded.

@@ -1,6 +1,6 @@
 import Testing
 import Foundation
-import MetaConfig
+import MetaCheckpoint
 
 /// A run directory is locked by one run, cleaned of a killed run's temporary files, and never
 /// mistaken for an empty one when it cannot be listed.

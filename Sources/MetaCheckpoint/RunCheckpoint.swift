@@ -3,6 +3,7 @@ import MetaTensor
 import MetaNN
 import MetaOptim
 import MetaAlgorithms
+import MetaConfig
 import MetaChecksum
 
 /// Why a checkpoint cannot be used. The message names the file and what is wrong.
