@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Targets are split by concern and depend downward only:
-/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← MetaReport ← metatrain.
+/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← MetaCluster ← MetaTraining ← metatrain;
+/// MetaAlgorithms ← MetaReport ← metatrain.
 let package = Package(
     name: "metatrain",
     platforms: [.macOS(.v13)],
@@ -63,6 +64,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The run machinery: run directories claimed, the training loop (checkpoints, metrics.jsonl,
+        // progress, validation), evaluation, local worker processes, process set-up.
+        .target(name: "MetaTraining", dependencies: [
+            "MetaTensor", "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaCluster", "MetaTelemetry",
+        ]),
         // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
         .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
         // Gradient checks and approximate comparison, shared by the test targets.
@@ -71,7 +77,7 @@ let package = Package(
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
             "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCluster", "MetaTransport", "MetaTelemetry", "MetaReport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MetaRuntime", "MetaTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaTestKit"]),
@@ -90,6 +96,7 @@ let package = Package(
         .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
         .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
         .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
+        .testTarget(name: "MetaTrainingTests", dependencies: ["MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
         .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.

@@ -4,6 +4,7 @@ import MetaTensor
 import MetaAlgorithms
 import MetaConfig
 import MetaTelemetry
+import MetaTraining
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

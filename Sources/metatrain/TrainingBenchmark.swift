@@ -3,6 +3,8 @@ import MetaTensor
 import MetaAlgorithms
 import MetaCluster
 import MetaRuntime
+import MetaTelemetry
+import MetaTraining
 
 /// `metatrain bench sine | omniglot-cnn | omniglot-cnn-20way`: meta-training throughput in one
 /// process on synthetic inputs of the real shapes (the workload definitions are fixed; see
@@ -109,7 +111,7 @@ struct TrainingBenchmark {
             let c = Coordinator(trainer: trainer, options: options)
             let endpoint = try c.bind()
             cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: threads,
-                                       heartbeat: try HeartbeatOptions.parse(["--heartbeat-timeout", "30"]))
+                                       heartbeat: HeartbeatSettings(interval: 1, timeout: 30))
             coordinator = c
             step = { s in
                 guard let (next, report) = try c.iterate(s) else { throw RunError("interrupted") }
