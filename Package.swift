@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Targets are split by concern and depend downward only:
-/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← MetaCluster ← MetaTraining ← metatrain;
+/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← MetaCluster ← MetaTraining ← MetaBench ← metatrain;
 /// MetaAlgorithms ← MetaReport ← metatrain.
 let package = Package(
     name: "metatrain",
@@ -71,13 +71,17 @@ let package = Package(
         ]),
         // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
         .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
+        // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
+        .target(name: "MetaBench", dependencies: [
+            "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
+        ]),
         // Gradient checks and approximate comparison, shared by the test targets.
         .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN", "MetaRuntime"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
             "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCluster", "MetaTransport", "MetaTelemetry", "MetaReport",
-            "MetaRuntime", "MetaTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MetaRuntime", "MetaTraining", "MetaBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaTestKit"]),
@@ -98,6 +102,7 @@ let package = Package(
         .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
         .testTarget(name: "MetaTrainingTests", dependencies: ["MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
         .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
+        .testTarget(name: "MetaBenchTests", dependencies: ["MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
         .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),
