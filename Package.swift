@@ -1,8 +1,29 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// Targets are split by concern and depend downward only:
-/// CBLAS ← MetaTensor ← MetaAutodiff ← MetaNN ← MetaOptim / MetaAlgorithms ← MetaConfig ← MetaCheckpoint ← metatrain.
+/// Targets are split by concern and depend downward only: each target imports only targets on
+/// the lines below its own, and declares exactly the targets it imports (PackageTests checks).
+///
+///     metatrain        the command line: parses arguments, calls the libraries
+///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
+///     MetaReport       a run as one HTML page ──────────────── MetaAlgorithms
+///     MetaTraining     the run machinery ───────────────────── MetaCluster, MetaCheckpoint, MetaTelemetry, …
+///     MetaCluster      coordinator and worker event loops ──── MetaRuntime, MetaTransport, MetaConfig, …
+///     MetaCheckpoint   checkpoints, run directories, export ── MetaConfig, MetaAlgorithms, MetaChecksum, …
+///     MetaConfig       configurations as YAML ──────────────── MetaAlgorithms, Yams
+///     MetaRuntime      protocol, scheduler (no sockets) ────── MetaNN, MetaChecksum, CZlib
+///     MetaTransport    ZeroMQ sockets, CURVE ───────────────── CZeroMQ
+///     MetaTelemetry    Prometheus endpoint, log handlers ───── swift-log, swift-metrics, swift-prometheus
+///     MetaAlgorithms   learners, families, architectures ───── MetaOptim, MetaTasks, MetaNN, …
+///     MetaOptim        optimizers ──────────────────────────── MetaNN
+///     MetaTasks        task families, data sets ────────────── MetaRandom, MetaChecksum, CPNG, CZlib
+///     MetaNN           parameters, layers, models ──────────── MetaAutodiff, MetaRandom
+///     MetaAutodiff     reverse-mode autodiff ───────────────── MetaTensor
+///     MetaRandom       counter-based random streams ────────── MetaTensor
+///     MetaTensor       storage, shapes, kernels ────────────── CBLAS, swift-numerics
+///     MetaChecksum     SHA-256
+///
+/// MetaTestKit (gradient checks, approximate comparison, built products) serves the test targets only.
 let package = Package(
     name: "metatrain",
     platforms: [.macOS(.v13)],
@@ -42,64 +63,98 @@ let package = Package(
         // Reverse-mode autodiff with differentiable derivative rules (higher order).
         .target(name: "MetaAutodiff", dependencies: ["MetaTensor"]),
         // Parameters, layers as pure functions, initialisers, losses, models.
-        .target(name: "MetaNN", dependencies: ["MetaAutodiff", "MetaRandom"]),
+        .target(name: "MetaNN", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff"]),
         // Optimizers as init/update pairs with explicit state; gradient clipping.
-        .target(name: "MetaOptim", dependencies: ["MetaNN"]),
-        // Task families (sinusoid regression, ...).
+        .target(name: "MetaOptim", dependencies: ["MetaTensor", "MetaNN"]),
+        // Task samplers: sinusoids, Omniglot (zip archives, PNG), synthetic images, sequence episodes.
         // The Omniglot split table is compiled into the binary (no resource bundle beside the executable).
-        .target(name: "MetaTasks", dependencies: ["MetaTensor", "MetaRandom", "MetaChecksum", "CZlib", "CPNG"],
+        .target(name: "MetaTasks", dependencies: ["CPNG", "CZlib", "MetaTensor", "MetaChecksum", "MetaRandom"],
                 resources: [.embedInCode("Resources/omniglot-split-v1.txt")]),
-        // Meta-learning algorithms as pure per-task step functions.
-        .target(name: "MetaAlgorithms", dependencies: ["MetaNN", "MetaOptim", "MetaTasks"]),
+        // Learners as pure per-task steps, and the registries of learners, task families and architectures.
+        .target(name: "MetaAlgorithms", dependencies: [
+            "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks",
+        ]),
         // Run configurations as YAML files (strict keys, ranges): parsing, validation, writing.
-        .target(name: "MetaConfig", dependencies: ["MetaAlgorithms", .product(name: "Yams", package: "Yams")]),
+        .target(name: "MetaConfig", dependencies: ["MetaNN", "MetaAlgorithms", .product(name: "Yams", package: "Yams")]),
         // Run checkpoints (written atomically, verified on load), the checkpoint store and its
         // asynchronous writer, the locked run directory, and the safetensors export format.
-        .target(name: "MetaCheckpoint", dependencies: ["MetaConfig", "MetaAlgorithms", "MetaChecksum"]),
+        .target(name: "MetaCheckpoint", dependencies: ["MetaTensor", "MetaChecksum", "MetaNN", "MetaOptim", "MetaAlgorithms", "MetaConfig"]),
         // The distributed runtime's socket-free core: wire protocol, peer state machines, the
         // scheduler, the Transport seam and an in-memory transport for tests.
-        .target(name: "MetaRuntime", dependencies: ["MetaTensor", "MetaNN", "MetaChecksum", "CZlib"]),
+        .target(name: "MetaRuntime", dependencies: ["CZlib", "MetaTensor", "MetaChecksum", "MetaNN"]),
         // ZeroMQ sockets, polling, CURVE keys and the ZAP allow-list handler. No protocol.
         .target(name: "MetaTransport", dependencies: ["CZeroMQ"]),
         // The distributed runtime: coordinator and worker event loops over MetaTransport.
-        .target(name: "MetaCluster", dependencies: ["MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig", "MetaChecksum"]),
+        .target(name: "MetaCluster", dependencies: [
+            "CZeroMQ", "MetaTensor", "MetaChecksum", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaTransport",
+        ]),
         // What a running process shows: Prometheus metrics over HTTP, swift-log handlers (text, JSON).
         .target(name: "MetaTelemetry", dependencies: [
             .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The run machinery: run directories claimed, the training loop (checkpoints, metrics.jsonl,
+        // progress, validation), evaluation, local worker processes, process set-up.
+        .target(name: "MetaTraining", dependencies: [
+            "MetaTensor", "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaCluster", "MetaTelemetry",
+        ]),
+        // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
+        .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
+        // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
+        .target(name: "MetaBench", dependencies: [
+            "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
+        ]),
         // Gradient checks and approximate comparison, shared by the test targets.
-        .target(name: "MetaTestKit", dependencies: ["MetaAutodiff", "MetaNN", "MetaRuntime"]),
+        .target(name: "MetaTestKit", dependencies: ["MetaTensor", "MetaAutodiff", "MetaRuntime"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
-            "MetaTensor", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaRandom",
-            "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaCluster", "MetaTransport", "MetaTelemetry",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MetaTensor", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
+            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaTestKit"]),
-        .testTarget(name: "MetaRandomTests", dependencies: ["MetaRandom"]),
-        .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaAutodiff", "MetaTestKit"]),
-        .testTarget(name: "MetaNNTests", dependencies: ["MetaNN", "MetaTestKit"]),
-        .testTarget(name: "MetaOptimTests", dependencies: ["MetaOptim", "MetaTestKit"]),
-        .testTarget(name: "MetaTasksTests", dependencies: ["MetaTasks", "MetaTestKit", "CZlib"]),
-        .testTarget(name: "MetaAlgorithmsTests", dependencies: ["MetaAlgorithms", "MetaTestKit"]),
-        .testTarget(name: "MetaConfigTests", dependencies: ["MetaConfig"]),
-        .testTarget(name: "MetaCheckpointTests", dependencies: ["MetaCheckpoint", "MetaConfig", "MetaChecksum", "MetaTestKit"]),
-        .testTarget(name: "ConfigFuzzTests", dependencies: ["metatrain", "MetaConfig", "MetaCheckpoint", "MetaAlgorithms", "MetaOptim", "MetaChecksum", "MetaTestKit"]),
-        .testTarget(name: "ReportTests", dependencies: ["metatrain", "MetaTestKit"]),
-        .testTarget(name: "ExportTests", dependencies: ["MetaCheckpoint", "MetaTestKit", "metatrain"]),
+        .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaRandom", "MetaTestKit"]),
+        .testTarget(name: "MetaRandomTests", dependencies: ["MetaTensor", "MetaRandom"]),
+        .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
+        .testTarget(name: "MetaNNTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
+        .testTarget(name: "MetaOptimTests", dependencies: ["MetaTensor", "MetaNN", "MetaOptim"]),
+        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaTasks"]),
+        .testTarget(name: "MetaAlgorithmsTests", dependencies: [
+            "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaAlgorithms", "MetaTestKit",
+        ]),
+        .testTarget(name: "MetaConfigTests", dependencies: ["MetaTasks", "MetaAlgorithms", "MetaConfig"]),
+        .testTarget(name: "MetaCheckpointTests", dependencies: [
+            "MetaTensor", "MetaChecksum", "MetaNN", "MetaOptim", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit",
+        ]),
+        // The test targets that run the built binary depend on the executable target so that it is built.
+        .testTarget(name: "ConfigFuzzTests", dependencies: [
+            "MetaTensor", "MetaChecksum", "MetaNN", "MetaOptim", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit",
+            "metatrain",
+        ]),
+        // `metatrain report` end to end, down to a headless browser's layout.
+        .testTarget(name: "ReportTests", dependencies: ["MetaTestKit", "metatrain"]),
+        .testTarget(name: "ExportTests", dependencies: [
+            "MetaTensor", "MetaAlgorithms", "MetaCheckpoint", "MetaTestKit", "metatrain",
+        ]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
-        .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaRuntime", "MetaTestKit"]),
-        .testTarget(name: "MetaTransportTests", dependencies: ["MetaTransport"]),
-        .testTarget(name: "MetaClusterTests", dependencies: ["MetaCluster", "MetaRuntime", "MetaTransport", "MetaAlgorithms", "MetaConfig", "MetaTestKit"]),
+        .testTarget(name: "MetaRuntimeTests", dependencies: ["MetaTensor", "MetaNN", "MetaRuntime", "MetaTestKit"]),
+        .testTarget(name: "MetaTransportTests", dependencies: ["CZeroMQ", "MetaTransport"]),
+        .testTarget(name: "MetaClusterTests", dependencies: [
+            "MetaTensor", "MetaChecksum", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaCluster",
+        ]),
+        .testTarget(name: "MetaTrainingTests", dependencies: ["MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit"]),
+        .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
+        .testTarget(name: "MetaBenchTests", dependencies: ["MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
-        .testTarget(name: "DeployTests", dependencies: ["metatrain", "MetaConfig", "MetaTestKit", .product(name: "Yams", package: "Yams")]),
-        // Real coordinator and worker processes over real sockets (depends on the executable so it is built).
-        .testTarget(name: "ClusterIntegrationTests", dependencies: ["metatrain", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaTestKit", "MetaTensor", "MetaNN", "CZeroMQ",
-                                                                 .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "DeployTests", dependencies: ["MetaConfig", "MetaTestKit", "metatrain", .product(name: "Yams", package: "Yams")]),
+        // Real coordinator and worker processes over real sockets.
+        .testTarget(name: "ClusterIntegrationTests", dependencies: [
+            "CZeroMQ", "MetaTensor", "MetaNN", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaTestKit", "metatrain",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // This manifest against the sources: every target declares exactly the targets it imports.
+        .testTarget(name: "PackageTests"),
     ],
     swiftLanguageModes: [.v6]
 )

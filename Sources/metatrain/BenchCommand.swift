@@ -1,7 +1,5 @@
 import ArgumentParser
-import Foundation
-import MetaTensor
-import MetaAutodiff
+import MetaBench
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -38,9 +36,8 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var compute: ComputeOptions
 
     func validate() throws {
-        let all = TrainingBenchmark.workloads + ["ops", "memory"]
-        guard all.contains(workload) else {
-            throw ValidationError("unknown workload '\(workload)'; expected one of: \(all.joined(separator: ", "))")
+        guard Benchmark.workloads.contains(workload) else {
+            throw ValidationError("unknown workload '\(workload)'; expected one of: \(Benchmark.workloads.joined(separator: ", "))")
         }
         guard TrainingBenchmark.algorithms.contains(algorithm) else {
             throw ValidationError("unknown algorithm '\(algorithm)'; expected maml or fomaml")
@@ -51,26 +48,13 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let progress: ((String) -> Void)? = json ? nil : { print($0) }
-        switch workload {
-        case "memory": try emit(try MemoryBenchmark(iterations: iterations ?? 1000).run(progress: progress), table: \.table)
-        case "ops": try emit(OpsBenchmark(threads: compute.threads).run(progress: progress), table: \.table)
-        default:
-            var bench = TrainingBenchmark(workload: workload, algorithm: algorithm, threads: compute.threads, iterations: iterations)
-            bench.workers = workers
-            bench.staleness = staleness
-            bench.tracing = tracing
-            try emit(try bench.run(progress: progress), table: \.table)
-        }
-    }
-
-    func emit<R: Encodable>(_ report: R, table: KeyPath<R, String>) throws {
-        if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report[keyPath: table])
-        }
+        var bench = Benchmark(workload: workload)
+        bench.algorithm = algorithm
+        bench.iterations = iterations
+        bench.workers = workers
+        bench.staleness = staleness
+        bench.tracing = tracing
+        bench.threads = compute.threads
+        print(try bench.run(json: json, progress: json ? nil : { print($0) }))
     }
 }

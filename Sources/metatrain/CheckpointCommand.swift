@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MetaCheckpoint
 import MetaTelemetry
+import MetaTraining
 
 /// `metatrain checkpoint …`: tools for run checkpoints.
 struct CheckpointCommand: ParsableCommand {

@@ -1,8 +1,7 @@
 import ArgumentParser
-import Foundation
 import MetaCluster
-import MetaRuntime
 import MetaTransport
+import MetaTraining
 
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,8 +43,8 @@ struct CoordinatorCommand: ParsableCommand {
                 security = .curve(server: try CurveKeyPair.read(path: curveSecret), allowedWorkers: try CurveKeyPair.allowList(path: allow))
             } catch { throw RunError(error.description) }
         }
-        let driver = try RunDriver(options: runOptions, threads: 1)
+        let driver = try runOptions.driver(threads: 1)
         try driver.trainDistributed(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat.settings, security: security,
-                                    insecure: insecure, scheduling: scheduling, startWorkers: { _ in })
+                                    insecure: insecure, scheduling: scheduling.scheduling, startWorkers: { _ in }).exit()
     }
 }

@@ -5,6 +5,7 @@ import MetaAlgorithms
 import MetaConfig
 import MetaCheckpoint
 import MetaTelemetry
+import MetaTraining
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

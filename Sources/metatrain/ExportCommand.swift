@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MetaCheckpoint
 import MetaTelemetry
+import MetaTraining
 
 /// `metatrain export --checkpoint FILE|DIR --format safetensors OUT`: a checkpoint's weights in
 /// a format other tools read.

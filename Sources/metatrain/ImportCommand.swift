@@ -5,6 +5,7 @@ import MetaNN
 import MetaAlgorithms
 import MetaCheckpoint
 import MetaTelemetry
+import MetaTraining
 
 /// `metatrain import --format safetensors IN (--config FILE | --preset NAME | --like CHECKPOINT) --out FILE.ckpt`:
 /// weights from another tool as a checkpoint that `eval` reads.

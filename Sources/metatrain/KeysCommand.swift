@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaTransport
+import MetaTraining
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

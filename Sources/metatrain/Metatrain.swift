@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaTensor
+import MetaTraining
 
 @main
 struct Metatrain: ParsableCommand {

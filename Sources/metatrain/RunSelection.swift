@@ -1,7 +1,6 @@
 import ArgumentParser
-import Foundation
 import MetaAlgorithms
-import MetaConfig
+import MetaTraining
 
 /// `--config FILE | --preset NAME`, shared by the commands that start a run.
 struct RunSelection: ParsableArguments {
@@ -19,15 +18,5 @@ struct RunSelection: ParsableArguments {
     }
 
     /// The selected configuration (`sine-maml` when neither option is given).
-    func load() throws -> RunConfiguration {
-        if let config {
-            guard let data = FileManager.default.contents(atPath: config), let text = String(data: data, encoding: .utf8) else {
-                throw RunError("cannot read the configuration file \(config)")
-            }
-            do { return try ConfigFile.parse(text) } catch let error as ConfigError {
-                throw RunError("\(config): \(error)")
-            }
-        }
-        return RunConfiguration.presets[preset ?? "sine-maml"]!
-    }
+    func load() throws -> RunConfiguration { try RunConfiguration.load(file: config, preset: preset) }
 }

@@ -1,9 +1,7 @@
 import ArgumentParser
-import Foundation
-import MetaTensor
 import MetaAlgorithms
 import MetaCluster
-import MetaRuntime
+import MetaTraining
 
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,28 +25,10 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         StopSignal.install()
-        let driver = try RunDriver(options: runOptions, threads: compute.threads)
+        let driver = try runOptions.driver(threads: compute.threads)
         if runOptions.staleness > 0 && workers == 0 { throw RunError("--staleness needs workers (--workers N)") }
-        guard workers > 0 else {
-            let start = try driver.loop.startingState(resume: runOptions.resume, log: logLine("train"))
-            driver.printHeader(start, where: "in this process")
-            try driver.train(from: start) { state in
-                if StopSignal.isRequested { return nil }
-                let (next, metrics) = driver.trainer.step(state)
-                return StepOutcome(state: next, metrics: metrics, cluster: nil)
-            }
-            return
-        }
-        var cluster: LocalCluster?
-        defer { cluster?.wait() }
-        // A private channel: an ipc socket in a 0700 directory, which other local users cannot join.
-        let channel: PrivateEndpoint
-        do { channel = try PrivateEndpoint() } catch { throw RunError("\(error)") }
-        defer { channel.remove() }
-        try driver.trainDistributed(bind: channel.endpoint, minWorkers: workers, heartbeat: heartbeat.settings, security: .plain,
-                                    insecure: false, scheduling: scheduling, startWorkers: { endpoint in
-                                        cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: compute.threads,
-                                                                   heartbeat: heartbeat, logFormat: runOptions.logging.logFormat)
-                                    }, afterTraining: { cluster?.wait() })
+        guard workers > 0 else { return try driver.trainInProcess().exit() }
+        try driver.trainOnLocalWorkers(workers, threads: compute.threads, heartbeat: heartbeat.settings, scheduling: scheduling.scheduling,
+                                       logFormat: runOptions.logging.logFormat).exit()
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import MetaCluster
 import MetaRuntime
 import MetaTransport
+import MetaTelemetry
+import MetaTraining
 
 /// `metatrain worker`. Exit status (for `restart: on-failure`, Kubernetes and scripts):
 ///

@@ -3,30 +3,33 @@ import MetaTensor
 import MetaAlgorithms
 import MetaCluster
 import MetaRuntime
+import MetaTelemetry
+import MetaTraining
 
 /// `metatrain bench sine | omniglot-cnn | omniglot-cnn-20way`: meta-training throughput in one
 /// process on synthetic inputs of the real shapes (the workload definitions are fixed; see
 /// BENCHMARKS.md). The figure is the median over timed windows after a warm-up.
-struct TrainingBenchmark {
-    struct Report: Codable {
-        var workload: String, algorithm: String, threads: Int, parameters: Int
-        var metaBatch: Int
-        var metaIterationsPerSecond: Double
-        var tasksPerSecond: Double
-        var peakRssBytes: Int
-        var windows: [Double]
+public struct TrainingBenchmark {
+    /// The figures, in the `--json` key names.
+    public struct Report: Codable, Sendable {
+        public var workload: String, algorithm: String, threads: Int, parameters: Int
+        public var metaBatch: Int
+        public var metaIterationsPerSecond: Double
+        public var tasksPerSecond: Double
+        public var peakRssBytes: Int
+        public var windows: [Double]
         /// Resident memory after each window: flat when nothing accumulates across iterations.
-        var windowResidentBytes: [Int]
-        var blasCore: String
+        public var windowResidentBytes: [Int]
+        public var blasCore: String
         /// Worker processes (0: this process computes).
-        var workers: Int
-        var staleness: Int
+        public var workers: Int
+        public var staleness: Int
         /// Whether batched steps were recorded and replayed (``TracedFunction``).
-        var tracing: Bool
+        public var tracing: Bool
         /// Through the runtime: the coordinator's own share of the iteration time (median of
         /// windows), and bytes on the wire per iteration (both directions).
-        var coordinatorFraction: Double?
-        var wireBytesPerIteration: Double?
+        public var coordinatorFraction: Double?
+        public var wireBytesPerIteration: Double?
         enum CodingKeys: String, CodingKey {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
@@ -35,7 +38,8 @@ struct TrainingBenchmark {
             case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
         }
 
-        var table: String {
+        /// One line of text for `bench` without `--json`.
+        public var table: String {
             "\(workload) \(algorithm): \(String(format: "%.3f", metaIterationsPerSecond)) meta-iterations/s "
                 + "(\(String(format: "%.1f", tasksPerSecond)) tasks/s, meta-batch \(metaBatch)), \(parameters) parameters, "
                 + "peak RSS \(mib(peakRssBytes)) MiB, \(threads) thread(s), OpenBLAS \(blasCore); windows: "
@@ -46,11 +50,13 @@ struct TrainingBenchmark {
         }
     }
 
-    static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"]
-    static let algorithms = ["maml", "fomaml"]
+    /// The training workloads by name.
+    public static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"]
+    /// `maml` (second order) or `fomaml`.
+    public static let algorithms = ["maml", "fomaml"]
 
     /// The workload's configuration, exactly as the benchmark definition states it.
-    static func configuration(_ workload: String, algorithm: String) -> RunConfiguration {
+    public static func configuration(_ workload: String, algorithm: String) -> RunConfiguration {
         var c = RunConfiguration.presets["sine-maml"]!
         c.algorithm = .maml
         switch workload {
@@ -74,18 +80,37 @@ struct TrainingBenchmark {
         return c
     }
 
-    let workload: String, algorithm: String, threads: Int
+    /// One of ``workloads``.
+    public let workload: String
+    /// One of ``algorithms``.
+    public let algorithm: String
+    /// OpenBLAS threads (of this process, or of each worker).
+    public let threads: Int
     /// Worker processes to measure through (0: in this process).
-    var workers = 0
+    public var workers = 0
     /// Bounded staleness through the runtime (0: synchronous).
-    var staleness = 0
+    public var staleness = 0
     /// Record and replay batched steps (off: eager every time; the same bits).
-    var tracing = true
+    public var tracing = true
     /// Meta-iterations per timed window (nil: about two seconds' worth).
-    let iterations: Int?
-    let windows = 5
+    public let iterations: Int?
+    /// Timed windows after the warm-up; the figure is their median.
+    public let windows = 5
 
-    func run(progress: ((String) -> Void)?) throws -> Report {
+    /// - Precondition: `workload` is one of ``workloads`` and `algorithm` one of ``algorithms``.
+    public init(workload: String, algorithm: String, threads: Int, iterations: Int?) {
+        self.workload = workload
+        self.algorithm = algorithm
+        self.threads = threads
+        self.iterations = iterations
+    }
+
+    /// Runs one warm-up iteration, then ``windows`` timed windows, and reports the median rate.
+    /// With ``workers`` > 0, the iterations go through a coordinator and that many worker
+    /// processes of this executable (``LocalCluster``), shut down before returning.
+    /// - Parameter progress: receives one line before the timed windows.
+    /// - Throws: when the trainer cannot be built or the runtime fails.
+    public func run(progress: ((String) -> Void)?) throws -> Report {
         let config = Self.configuration(workload, algorithm: algorithm)
         let trainer = try MetaTrainer<Float>(configuration: config, tracing: tracing)
         var state = trainer.initialState()
@@ -109,7 +134,7 @@ struct TrainingBenchmark {
             let c = Coordinator(trainer: trainer, options: options)
             let endpoint = try c.bind()
             cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: threads,
-                                       heartbeat: try HeartbeatOptions.parse(["--heartbeat-timeout", "30"]))
+                                       heartbeat: HeartbeatSettings(interval: 1, timeout: 30))
             coordinator = c
             step = { s in
                 guard let (next, report) = try c.iterate(s) else { throw RunError("interrupted") }
@@ -142,5 +167,3 @@ struct TrainingBenchmark {
                       wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil)
     }
 }
-
-import Foundation

@@ -3,37 +3,42 @@ import MetaAutodiff
 
 /// `metatrain bench ops`: GEMM and convolution throughput at the Omniglot CNN's shapes, and
 /// the fixed cost of one operation on tiny tensors (what bounds small models).
-struct OpsBenchmark {
-    struct GemmFigure: Codable {
-        var label: String, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
-        var gflops: Double
+public struct OpsBenchmark {
+    /// One GEMM's throughput.
+    public struct GemmFigure: Codable, Sendable {
+        public var label: String, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+        public var gflops: Double
     }
-    struct ConvolutionFigure: Codable {
-        var layer: String, batch: Int, input: [Int], filter: [Int], stride: Int, padding: Int
+    /// One convolution layer's passes.
+    public struct ConvolutionFigure: Codable, Sendable {
+        public var layer: String, batch: Int, input: [Int], filter: [Int], stride: Int, padding: Int
         /// Forward, input-gradient and filter-gradient passes, each timed alone (median seconds).
-        var forwardSeconds: Double, backwardInputSeconds: Double, backwardFilterSeconds: Double
+        public var forwardSeconds: Double, backwardInputSeconds: Double, backwardFilterSeconds: Double
         /// Images per second through forward + both backward passes.
-        var imagesPerSecond: Double
+        public var imagesPerSecond: Double
         /// Effective GFLOP/s of the three passes.
-        var gflops: Double
+        public var gflops: Double
         /// Time of the three bare GEMMs over the time of the three convolution passes:
         /// the fraction of OpenBLAS's own GEMM speed the convolution reaches.
-        var fractionOfGemm: Double
+        public var fractionOfGemm: Double
     }
-    struct OverheadFigure: Codable { var operation: String; var microseconds: Double }
-    struct Report: Codable {
-        var threads: Int
+    /// The fixed cost of one operation.
+    public struct OverheadFigure: Codable, Sendable { public var operation: String; public var microseconds: Double }
+    /// All figures, in the `--json` key names.
+    public struct Report: Codable, Sendable {
+        public var threads: Int
         /// The OpenBLAS kernel family in use.
-        var blasCore: String
-        var gemm: [GemmFigure]
-        var convolution: [ConvolutionFigure]
+        public var blasCore: String
+        public var gemm: [GemmFigure]
+        public var convolution: [ConvolutionFigure]
         /// The whole Omniglot CNN conv stack (4 layers, forward + backward) on `convolutionBatch` images.
-        var networkConvolutionImagesPerSecond: Double
-        var networkFractionOfGemm: Double
-        var convolutionBatch: Int
-        var overhead: [OverheadFigure]
+        public var networkConvolutionImagesPerSecond: Double
+        public var networkFractionOfGemm: Double
+        public var convolutionBatch: Int
+        public var overhead: [OverheadFigure]
 
-        var table: String {
+        /// The tables `bench ops` prints without `--json`.
+        public var table: String {
             var lines = ["GEMM (Float, OpenBLAS \(blasCore) kernels, \(threads) thread\(threads == 1 ? "" : "s"))",
                          pad("shape", 44) + pad("GFLOP/s", 10)]
             for g in gemm {
@@ -56,10 +61,16 @@ struct OpsBenchmark {
         }
     }
 
-    let threads: Int
-    let batch = 5
+    /// OpenBLAS threads (recorded; the caller sets them).
+    public let threads: Int
+    /// Images per convolution batch.
+    public let batch = 5
 
-    func run(progress: ((String) -> Void)?) -> Report {
+    public init(threads: Int) { self.threads = threads }
+
+    /// Measures every figure: medians of timed windows after a warm-up, each window about 50 ms.
+    /// - Parameter progress: receives one line per group of figures.
+    public func run(progress: ((String) -> Void)?) -> Report {
         progress?("measuring GEMM…")
         var gemm: [GemmFigure] = []
         for size in [256, 512] {

@@ -1,21 +1,26 @@
+import Foundation
 import MetaTensor
 import MetaAlgorithms
 
 /// `metatrain bench memory`: resident memory over many meta-iterations. Each task's graph
 /// (inner loop and second-order sweep) must be released once its meta-gradient is taken, so
 /// RSS must stay flat however many iterations run.
-struct MemoryBenchmark {
-    struct Sample: Codable { var iteration: Int; var residentBytes: Int }
-    struct Run: Codable {
-        var workload: String, iterations: Int, metaBatch: Int
-        var samples: [Sample]
-        var peakResidentBytes: Int
+public struct MemoryBenchmark {
+    /// Resident memory after an iteration.
+    public struct Sample: Codable, Sendable { public var iteration: Int; public var residentBytes: Int }
+    /// One workload's samples.
+    public struct Run: Codable, Sendable {
+        public var workload: String, iterations: Int, metaBatch: Int
+        public var samples: [Sample]
+        public var peakResidentBytes: Int
         /// RSS at the end minus RSS after the first tenth of the run.
-        var growthBytes: Int
+        public var growthBytes: Int
     }
-    struct Report: Codable {
-        var runs: [Run]
-        var table: String {
+    /// Both workloads' runs.
+    public struct Report: Codable, Sendable {
+        public var runs: [Run]
+        /// Two lines per workload for `bench memory` without `--json`.
+        public var table: String {
             var lines = [String]()
             for r in runs {
                 lines.append("\(r.workload): \(r.iterations) iterations, meta-batch \(r.metaBatch), peak RSS \(mib(r.peakResidentBytes)) MiB, "
@@ -26,9 +31,15 @@ struct MemoryBenchmark {
         }
     }
 
-    var iterations: Int
+    /// Meta-iterations of each workload.
+    public var iterations: Int
 
-    func run(progress: ((String) -> Void)?) throws -> Report {
+    public init(iterations: Int) { self.iterations = iterations }
+
+    /// Trains the sinusoid MLP and the 5-way Omniglot CNN (synthetic images, meta-batch 4) for
+    /// ``iterations`` each, sampling resident memory every tenth of the run.
+    /// - Parameter progress: receives one line per workload.
+    public func run(progress: ((String) -> Void)?) throws -> Report {
         var sine = RunConfiguration.presets["sine-maml"]!
         sine.iterations = iterations
         var cnn = sine
@@ -56,6 +67,5 @@ struct MemoryBenchmark {
     }
 }
 
+/// `bytes` in MiB with one decimal.
 func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
-
-import Foundation

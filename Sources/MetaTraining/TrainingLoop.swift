@@ -6,42 +6,64 @@ import MetaCheckpoint
 import MetaCluster
 import MetaTelemetry
 
-/// One meta-iteration's outcome, however it was computed.
-struct StepOutcome {
-    var state: MetaTrainer<Float>.State
-    var metrics: MetaTrainer<Float>.IterationMetrics
-    /// The coordinator's figures for a distributed iteration.
-    var cluster: Coordinator.IterationReport?
-}
-
 /// The part of a run that does not depend on where the tasks are computed: resuming from the
 /// newest checkpoint that verifies, progress lines, metrics as JSON lines, periodic
 /// validation, asynchronous checkpoints every N iterations, a checkpoint on SIGINT/SIGTERM,
 /// and the final checkpoint. `step` advances the state by one iteration (in this process
 /// or through the coordinator) and returns nil when a stop signal interrupted it.
-struct TrainingLoop {
-    let configuration: RunConfiguration
-    let trainer: MetaTrainer<Float>
-    let directory: URL
-    let checkpointEvery: Int?
-    let keep: Int
-    let threads: Int
-    /// Prometheus gauges and counters, when `--metrics-bind` is given.
-    var metrics: TrainingMetrics? = nil
+///
+/// Files written into ``directory``: `metrics.jsonl` (through ``MetricsLog``: one `train`
+/// record per progress line, i.e. every 100 iterations, at the last one and after 30 s without
+/// one; `validation`, `checkpoint` and `checkpoint_failed` records), `iteration-N.ckpt` every
+/// ``checkpointEvery`` iterations (at most ``keep`` of them), and `final.ckpt`. Progress goes
+/// to standard output (``ProgressReporter``), problems to the `checkpoint` and `metrics` loggers.
+///
+/// Determinism: the loop adds nothing random; with a pure `step` (``MetaTrainer/step(_:)``) the
+/// final parameters are a function of the configuration alone, whatever the checkpoint interval.
+public struct TrainingLoop {
+    public let configuration: RunConfiguration
+    public let trainer: MetaTrainer<Float>
+    /// The run directory (it must exist).
+    public let directory: URL
+    /// Write `iteration-N.ckpt` every this many iterations (in the background); nil: only at the end.
+    public let checkpointEvery: Int?
+    /// Periodic checkpoints to keep.
+    public let keep: Int
+    /// OpenBLAS threads of this process.
+    public let threads: Int
+    /// Prometheus gauges and counters to update; nil: none (no metrics endpoint).
+    public var metrics: TrainingMetrics?
     /// For a distributed run: keeps the coordinator's transport serviced (heartbeats, hellos)
     /// until its argument returns true, while validation runs on another thread. Nil: validate
     /// on this thread.
-    var service: ((_ done: () -> Bool) -> Void)? = nil
+    public var service: ((_ done: () -> Bool) -> Void)?
+
+    public init(configuration: RunConfiguration, trainer: MetaTrainer<Float>, directory: URL, checkpointEvery: Int?, keep: Int,
+                threads: Int, metrics: TrainingMetrics? = nil, service: ((_ done: () -> Bool) -> Void)? = nil) {
+        self.configuration = configuration
+        self.trainer = trainer
+        self.directory = directory
+        self.checkpointEvery = checkpointEvery
+        self.keep = keep
+        self.threads = threads
+        self.metrics = metrics
+        self.service = service
+    }
 
     /// What happened, for the caller's exit status.
-    enum Ending { case finished(MetaTrainer<Float>.State), interrupted(MetaTrainer<Float>.State) }
+    public enum Ending {
+        /// Trained to the configured iteration count; `final.ckpt` holds the state.
+        case finished(MetaTrainer<Float>.State)
+        /// A stop signal ended training early; `iteration-N.ckpt` holds the state.
+        case interrupted(MetaTrainer<Float>.State)
+    }
 
     /// The state to start from: the newest checkpoint that verifies when resuming (fresh when
     /// the directory holds no checkpoint at all), else fresh.
     /// - Throws: ``RunError`` when the directory cannot be listed, when it holds checkpoints
     ///   but none verifies (resuming from 0 would silently discard them), or when the newest
     ///   was trained with another configuration.
-    func startingState(resume: Bool, log: (String) -> Void) throws -> MetaTrainer<Float>.State {
+    public func startingState(resume: Bool, log: (String) -> Void) throws -> MetaTrainer<Float>.State {
         guard resume else { return trainer.initialState() }
         let store = CheckpointStore(directory: directory, keep: keep)
         let found: (checkpoint: RunCheckpoint, url: URL, skipped: [String])
@@ -75,7 +97,7 @@ struct TrainingLoop {
     /// `metrics.jsonl` as `{"kind":"checkpoint_failed", …}`, and the next interval's
     /// checkpoint is tried as usual. Only the last checkpoint failing stops the run with an
     /// error, since the run's result would otherwise be lost.
-    func run(from start: MetaTrainer<Float>.State, step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws -> Ending {
+    public func run(from start: MetaTrainer<Float>.State, step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws -> Ending {
         let report = logLine("checkpoint")
         let log = try MetricsLog(runDirectory: directory, report: logLine("metrics"))
         let store = CheckpointStore(directory: directory, keep: keep)
@@ -199,31 +221,6 @@ extension TrainingLoop {
     }
 }
 
-/// The result of work on another thread, handed over under a lock.
-final class OffloadedResult<T>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var value: T?
-    private let work: () -> T
-
-    init(_ work: @escaping () -> T) { self.work = work }
-
-    func run() { set(work()) }
-
-    var isDone: Bool { condition.withLock { value != nil } }
-
-    func set(_ v: T) {
-        condition.withLock { value = v }
-        condition.broadcast()
-    }
-
-    func wait() -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        while value == nil { condition.wait() }
-        return value!
-    }
-}
-
 /// Averages over the iterations since the last progress line.
 private struct Window {
     var count = 0
@@ -261,43 +258,4 @@ private struct Window {
         String(format: "{\"iteration\":%d,\"window_meta_loss\":%.6g,\"window_train_metric\":%.6g,\"elapsed_seconds\":%.3f}",
                iteration, count > 0 ? loss : 0, count > 0 ? self.metric : 0, elapsed)
     }
-}
-
-struct TrainingRecord: Encodable {
-    var kind = "train"
-    var iteration: Int, metaLoss: Double, trainMetric: Double, metric: String, tasksPerSecond: Double, elapsedSeconds: Double
-    var workers: Int?, coordinatorFraction: Double?, wireBytesPerIteration: Double?, reassignedShards: Int?
-    var checkpointStallSeconds: Double?
-    enum CodingKeys: String, CodingKey {
-        case kind, iteration, metaLoss = "meta_loss", trainMetric = "train_metric", metric
-        case tasksPerSecond = "tasks_per_second", elapsedSeconds = "elapsed_seconds", workers
-        case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
-        case reassignedShards = "reassigned_shards", checkpointStallSeconds = "checkpoint_stall_seconds"
-    }
-}
-
-struct CheckpointRecord: Encodable {
-    var kind = "checkpoint"
-    var iteration: Int, path: String, elapsedSeconds: Double
-    var writeSeconds: Double?, bytes: Int?, stallSeconds: Double?
-    enum CodingKeys: String, CodingKey {
-        case kind, iteration, path, elapsedSeconds = "elapsed_seconds", writeSeconds = "write_seconds", bytes
-        case stallSeconds = "stall_seconds"
-    }
-}
-
-/// A checkpoint that could not be written (the run goes on, except for the last checkpoint).
-struct CheckpointFailedRecord: Encodable {
-    var kind = "checkpoint_failed"
-    var iteration: Int, path: String, error: String, elapsedSeconds: Double
-    /// The failures so far in this process, this one included.
-    var failures: Int
-    enum CodingKeys: String, CodingKey {
-        case kind, iteration, path, error, elapsedSeconds = "elapsed_seconds", failures
-    }
-}
-
-struct ValidationRecord: Encodable {
-    var kind = "validation"
-    var iteration: Int, split: String, metric: String, steps: Int, mean: Double, ci95: Double
 }

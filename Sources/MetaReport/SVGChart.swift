@@ -11,47 +11,69 @@ import Foundation
 ///   invisible zero-length path.
 /// - Points with a non-finite coordinate are left out.
 /// - No `xmlns` and no other URL: the SVG is meant to sit inline in an HTML page.
-struct SVGChart: Sendable {
-    struct Point: Sendable, Equatable {
-        var x: Double
-        var y: Double
+public struct SVGChart: Sendable {
+    /// One data point.
+    public struct Point: Sendable, Equatable {
+        public var x: Double
+        public var y: Double
         /// Half-width of an error bar (a 95% confidence interval), drawn when present.
-        var error: Double?
+        public var error: Double?
 
-        init(x: Double, y: Double, error: Double? = nil) {
+        public init(x: Double, y: Double, error: Double? = nil) {
             self.x = x; self.y = y; self.error = error
         }
     }
 
-    struct Series: Sendable {
+    /// One curve and its legend entry.
+    public struct Series: Sendable {
         /// A machine-readable name, listed in the chart's `data-series`.
-        var key: String
+        public var key: String
         /// The legend's text.
-        var name: String
-        var points: [Point]
+        public var name: String
+        public var points: [Point]
         /// Markers at every point (for sparse series such as validation), besides the line.
-        var markers = false
+        public var markers: Bool
+
+        public init(key: String, name: String, points: [Point], markers: Bool = false) {
+            self.key = key
+            self.name = name
+            self.points = points
+            self.markers = markers
+        }
     }
 
     /// The chart's `data-chart`, and its `data-series` when no series has a point.
-    var key: String
-    var title: String
-    var xLabel: String
-    var yLabel: String
-    var series: [Series]
+    public var key: String
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series]
     /// Whether the y axis reaches down (or up) to zero, for quantities like throughput.
-    var includeZero = false
+    public var includeZero: Bool
     /// Whether y ticks fall on whole numbers only, for counts such as workers.
-    var integerTicks = false
-    var width = 680.0
-    var height = 320.0
+    public var integerTicks: Bool
+    /// Size in pixels (the `viewBox`).
+    public var width = 680.0
+    public var height = 320.0
+
+    public init(key: String, title: String, xLabel: String, yLabel: String, series: [Series], includeZero: Bool = false,
+                integerTicks: Bool = false) {
+        self.key = key
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+        self.includeZero = includeZero
+        self.integerTicks = integerTicks
+    }
 
     static let palette = ["#1f6fb4", "#d1495b", "#2a9d5c", "#8a5cb8", "#e08a1e"]
 
     // Plot area margins: the y tick labels on the left, the x label below, title and legend above.
     private let left = 70.0, right = 20.0, top = 52.0, bottom = 50.0
 
-    func render() -> String {
+    /// The `<svg>` element, ending with a line break.
+    public func render() -> String {
         let visible = series.map { s in
             Series(key: s.key, name: s.name, points: s.points.filter { p in
                 p.x.isFinite && p.y.isFinite && (p.error.map { $0.isFinite } ?? true)
@@ -210,24 +232,5 @@ struct SVGChart: Sendable {
 
         /// A value in a tooltip: 4 significant digits.
         static func plain(_ v: Double) -> String { String(format: "%.4g", v) }
-    }
-}
-
-/// Escaping for HTML text and attribute values.
-enum HTML {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 import MetaAlgorithms
 
 /// What a run directory says about a training run, read from the contents of its files:
-/// `config.yaml`, `metrics.jsonl` (written by ``TrainingLoop`` through ``MetricsLog``) and
-/// `evaluation.json` (an ``EvaluationReport`` written by ``RunDriver``).
+/// `config.yaml`, `metrics.jsonl` (written by MetaTraining's `TrainingLoop` through its
+/// `MetricsLog`) and `evaluation.json` (an ``EvaluationReport`` written by its `RunDriver`).
 ///
 /// Reading is a pure function of those contents (``RunReport/init(config:metrics:evaluation:)``);
-/// `ReportCommand` does the file I/O and ``ReportPage`` the rendering.
+/// ``ReportWriter`` does the file I/O and ``ReportPage`` the rendering.
 ///
 /// Contract:
 /// - Records of unknown kinds and unknown keys are ignored, so newer writers stay readable.
@@ -16,80 +16,80 @@ import MetaAlgorithms
 ///   an iteration wins, and the series are sorted by iteration.
 /// - `elapsed_seconds` restarts at 0 in every process of a resumed run; ``TrainingPoint/wallSeconds``
 ///   adds the time of the earlier processes, so wall time only goes forward.
-struct RunReport: Sendable {
+public struct RunReport: Sendable {
     /// One `"kind": "train"` record: averages over the iterations since the previous one.
-    struct TrainingPoint: Sendable, Equatable {
-        var iteration: Int
-        var metaLoss: Double?
-        var trainMetric: Double?
+    public struct TrainingPoint: Sendable, Equatable {
+        public var iteration: Int
+        public var metaLoss: Double?
+        public var trainMetric: Double?
         /// "accuracy" or "mse".
-        var metric: String?
-        var tasksPerSecond: Double?
+        public var metric: String?
+        public var tasksPerSecond: Double?
         /// Seconds since the writing process started.
-        var elapsedSeconds: Double?
+        public var elapsedSeconds: Double?
         /// Seconds since the run first started, summed over the processes of a resumed run.
-        var wallSeconds: Double?
-        var workers: Int?
-        var coordinatorFraction: Double?
-        var wireBytesPerIteration: Double?
-        var reassignedShards: Int?
-        var checkpointStallSeconds: Double?
+        public var wallSeconds: Double?
+        public var workers: Int?
+        public var coordinatorFraction: Double?
+        public var wireBytesPerIteration: Double?
+        public var reassignedShards: Int?
+        public var checkpointStallSeconds: Double?
     }
 
     /// One `"kind": "validation"` record: the metric after `steps` inner steps on validation tasks.
-    struct ValidationPoint: Sendable, Equatable {
-        var iteration: Int
-        var split: String
-        var metric: String?
-        var steps: Int?
-        var mean: Double
-        var ci95: Double?
+    public struct ValidationPoint: Sendable, Equatable {
+        public var iteration: Int
+        public var split: String
+        public var metric: String?
+        public var steps: Int?
+        public var mean: Double
+        public var ci95: Double?
     }
 
     /// One `"kind": "checkpoint"` record. Periodic checkpoints are written in the background and
     /// have write time, size and the training stall they caused; the final one has only a path.
-    struct Checkpoint: Sendable, Equatable {
-        var iteration: Int
-        var path: String?
-        var elapsedSeconds: Double?
+    public struct Checkpoint: Sendable, Equatable {
+        public var iteration: Int
+        public var path: String?
+        public var elapsedSeconds: Double?
         /// Seconds since the run first started, as ``TrainingPoint/wallSeconds``.
-        var wallSeconds: Double?
-        var writeSeconds: Double?
-        var bytes: Int?
-        var stallSeconds: Double?
+        public var wallSeconds: Double?
+        public var writeSeconds: Double?
+        public var bytes: Int?
+        public var stallSeconds: Double?
     }
 
     /// `config.yaml` verbatim, or nil when the file is missing.
-    var config: String?
-    var training: [TrainingPoint] = []
-    var validation: [ValidationPoint] = []
-    var checkpoints: [Checkpoint] = []
+    public var config: String?
+    public var training: [TrainingPoint] = []
+    public var validation: [ValidationPoint] = []
+    public var checkpoints: [Checkpoint] = []
     /// The final evaluation, or nil when `evaluation.json` is missing or unreadable.
-    var evaluation: EvaluationReport?
+    public var evaluation: EvaluationReport?
     /// Why `evaluation.json` could not be read, when it exists but does not decode.
-    var evaluationProblem: String?
+    public var evaluationProblem: String?
     /// Non-empty lines of `metrics.jsonl` that could not be read.
-    var skippedLines = 0
+    public var skippedLines = 0
     /// Records replaced by a later record of the same kind and iteration (a resumed run).
-    var replacedRecords = 0
+    public var replacedRecords = 0
     /// How often `elapsed_seconds` started again from a smaller value: the processes of a
     /// resumed run after the first.
-    var resumptions = 0
+    public var resumptions = 0
 
     /// The metric of the run ("accuracy" or "mse"), from the first record that names one.
-    var metric: String? {
+    public var metric: String? {
         training.lazy.compactMap(\.metric).first ?? validation.lazy.compactMap(\.metric).first ?? evaluation?.metric
     }
 
     /// Whether any training, validation or checkpoint record was read.
-    var hasMetrics: Bool { !training.isEmpty || !validation.isEmpty || !checkpoints.isEmpty }
+    public var hasMetrics: Bool { !training.isEmpty || !validation.isEmpty || !checkpoints.isEmpty }
 
     /// Reads a run from its files' contents.
     /// - Parameters:
     ///   - config: the text of `config.yaml`, or nil when it is missing.
     ///   - metrics: the text of `metrics.jsonl` (possibly empty).
     ///   - evaluation: the bytes of `evaluation.json`, or nil when it is missing.
-    init(config: String?, metrics: String, evaluation: Data?) {
+    public init(config: String?, metrics: String, evaluation: Data?) {
         self.config = config
         var trainingByIteration: [Int: TrainingPoint] = [:]
         var validationByKey: [String: ValidationPoint] = [:]
@@ -161,44 +161,5 @@ struct RunReport: Sendable {
             return "wrong type at \(path.isEmpty ? "top level" : path)"
         default: return "\(error)"
         }
-    }
-}
-
-/// A JSON value of a metrics line, decoded without a schema so that unknown keys and kinds
-/// pass through and a wrong type in one key does not lose the rest of the record.
-enum JSONValue: Decodable, Sendable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null }
-        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let n = try? c.decode(Double.self) { self = .number(n) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
-    }
-
-    /// The object on one line of JSON, or nil when the line is not a JSON object.
-    static func parseObject(_ text: String) -> [String: JSONValue]? {
-        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
-        return o
-    }
-
-    /// A finite number.
-    var double: Double? {
-        if case .number(let x) = self, x.isFinite { return x }
-        return nil
-    }
-
-    /// A number that is a whole number in `Int`'s range.
-    var int: Int? {
-        guard let x = double, x == x.rounded(), abs(x) < 9.0e15 else { return nil }
-        return Int(x)
-    }
-
-    var string: String? {
-        if case .string(let s) = self { return s }
-        return nil
     }
 }

@@ -1,0 +1,19 @@
+/// Escaping for HTML text and attribute values.
+enum HTML {
+    /// `s` with `&`, `<`, `>`, `"` and `'` replaced by their entities.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
