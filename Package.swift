@@ -144,7 +144,7 @@ let package = Package(
         ]),
         .testTarget(name: "MetaTrainingTests", dependencies: ["MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit"]),
         .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
-        .testTarget(name: "MetaBenchTests", dependencies: ["MetaBench"]),
+        .testTarget(name: "MetaBenchTests", dependencies: ["MetaNN", "MetaAlgorithms", "MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
         .testTarget(name: "DeployTests", dependencies: ["MetaConfig", "MetaTestKit", "metatrain", .product(name: "Yams", package: "Yams")]),

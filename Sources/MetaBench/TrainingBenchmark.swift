@@ -51,12 +51,30 @@ public struct TrainingBenchmark {
     }
 
     /// The training workloads by name.
-    public static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"]
+    public static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"] + learnerWorkloads.map(\.workload)
+    /// The workloads of one learner each: its preset (``preset``) on synthetic tasks of the same
+    /// shapes (images for Omniglot, sequence episodes for Omniglot sequences); the algorithm is
+    /// the preset's, so `--algorithm` does not apply.
+    public static let learnerWorkloads: [(workload: String, preset: String)] = [
+        ("relationnet", "omniglot-5w1s-relationnet"), ("metalstm", "omniglot-5w1s-metalstm"),
+        ("mann", "omniglot-5class-mann"), ("mann-lstm", "omniglot-5class-lstm"),
+    ]
     /// `maml` (second order) or `fomaml`.
     public static let algorithms = ["maml", "fomaml"]
 
     /// The workload's configuration, exactly as the benchmark definition states it.
     public static func configuration(_ workload: String, algorithm: String) -> RunConfiguration {
+        if let preset = learnerWorkloads.first(where: { $0.workload == workload })?.preset {
+            var c = RunConfiguration.presets[preset]!
+            if let o = c.family.as(OmniglotFamily.self) {
+                c.family = .syntheticImages(ways: o.ways, shots: o.shots, queries: o.queries, size: 28)
+            } else if let o = c.family.as(OmniglotSequencesFamily.self) {
+                c.family = RunConfiguration.Family(SyntheticSequencesFamily(ways: o.ways, shots: o.shots, size: o.size))
+            }
+            c.architecture = c.architecture.fitted(to: c.family)
+            c.name = workload
+            return c
+        }
         var c = RunConfiguration.presets["sine-maml"]!
         c.algorithm = .maml
         switch workload {
@@ -82,8 +100,13 @@ public struct TrainingBenchmark {
 
     /// One of ``workloads``.
     public let workload: String
-    /// One of ``algorithms``.
+    /// One of ``algorithms`` (ignored by ``learnerWorkloads``).
     public let algorithm: String
+
+    /// The algorithm a report names: the preset's learner for ``learnerWorkloads``.
+    static func algorithmName(_ workload: String, _ algorithm: String) -> String {
+        learnerWorkloads.contains { $0.workload == workload } ? configuration(workload, algorithm: algorithm).algorithm.rawValue : algorithm
+    }
     /// OpenBLAS threads (of this process, or of each worker).
     public let threads: Int
     /// Worker processes to measure through (0: in this process).
@@ -146,7 +169,7 @@ public struct TrainingBenchmark {
         // Warm-up (also calibrates the window length).
         let warm = try Stopwatch.seconds { state = try step(state) }
         let perWindow = iterations ?? max(1, Int(2.0 / max(warm, 1e-6)))
-        progress?("\(workload) \(algorithm): \(windows) windows of \(perWindow) meta-iterations after a warm-up"
+        progress?("\(workload) \(Self.algorithmName(workload, algorithm)): \(windows) windows of \(perWindow) meta-iterations after a warm-up"
                   + (workers > 0 ? ", through \(workers) worker process(es)…" : "…"))
         var rates: [Double] = [], resident: [Int] = [], fractions: [Double] = []
         var totalBytes = 0, totalIterations = 0
@@ -159,7 +182,7 @@ public struct TrainingBenchmark {
             totalBytes += bytes; totalIterations += perWindow
         }
         let median = Stopwatch.median(rates)
-        return Report(workload: workload, algorithm: algorithm, threads: threads, parameters: state.parameters.scalarCount,
+        return Report(workload: workload, algorithm: Self.algorithmName(workload, algorithm), threads: threads, parameters: state.parameters.scalarCount,
                       metaBatch: config.metaBatchSize, metaIterationsPerSecond: median,
                       tasksPerSecond: median * Double(config.metaBatchSize), peakRssBytes: ProcessMemory.peakResidentBytes,
                       windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers, staleness: staleness, tracing: tracing,

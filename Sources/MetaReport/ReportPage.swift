@@ -164,11 +164,15 @@ public struct ReportPage {
         guard let e = report.evaluation else {
             return out + "<p class=\"empty\">No evaluation.json: the run has not finished (or was interrupted) before the final evaluation.</p>\n"
         }
-        out += "<p>Held-out test tasks: \(e.tasks); \(esc(e.metric)) on the query set after each inner step on the support set, "
-            + "mean ± 95% confidence interval (1.96·σ/√N).</p>\n"
-        out += "<table class=\"evaluation\" data-metric=\"\(esc(e.metric))\">\n<thead><tr><th>inner step</th><th>\(esc(e.metric))</th></tr></thead>\n<tbody>\n"
+        let byPresentation = e.axis == "presentation"
+        out += byPresentation
+            ? "<p>Held-out test episodes: \(e.tasks); \(esc(e.metric)) of the predictions at the k-th presentation of a class, "
+            : "<p>Held-out test tasks: \(e.tasks); \(esc(e.metric)) on the query set after each inner step on the support set, "
+        out += "mean ± 95% confidence interval (1.96·σ/√N).</p>\n"
+        out += "<table class=\"evaluation\" data-metric=\"\(esc(e.metric))\">\n<thead><tr><th>\(esc(e.axis ?? "inner step"))</th>"
+            + "<th>\(esc(e.metric))</th></tr></thead>\n<tbody>\n"
         for (k, s) in e.steps.enumerated() {
-            out += "<tr><td>\(k)</td><td class=\"num\">\(esc(Self.evaluationCell(metric: e.metric, mean: s.mean, ci95: s.ci95)))</td></tr>\n"
+            out += "<tr><td>\(e.label(k))</td><td class=\"num\">\(esc(Self.evaluationCell(metric: e.metric, mean: s.mean, ci95: s.ci95)))</td></tr>\n"
         }
         return out + "</tbody>\n</table>\n"
     }

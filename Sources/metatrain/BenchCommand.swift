@@ -6,15 +6,15 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure throughput.",
         discussion: """
-            Workloads: sine, omniglot-cnn, omniglot-cnn-20way (meta-training throughput on synthetic inputs of \
-            the real shapes; --algorithm maml or fomaml), ops (per-op kernel throughput and overhead), \
+            Workloads: sine, omniglot-cnn, omniglot-cnn-20way, relationnet, metalstm, mann, mann-lstm (meta-training throughput on synthetic inputs of \
+            the real shapes; --algorithm maml or fomaml for the first three), ops (per-op kernel throughput and overhead), \
             memory (resident memory over many meta-iterations).
             """)
 
-    @Argument(help: "The workload: sine, omniglot-cnn, omniglot-cnn-20way, ops or memory.")
+    @Argument(help: "The workload: sine, omniglot-cnn, omniglot-cnn-20way (MAML), relationnet, metalstm, mann, mann-lstm (their presets' shapes on synthetic data), ops or memory.")
     var workload: String
 
-    @Option(name: .long, help: "maml (second order) or fomaml, for the training workloads.")
+    @Option(name: .long, help: "maml (second order) or fomaml, for the MAML training workloads.")
     var algorithm: String = "maml"
 
     @Option(name: .long, help: "Meta-iterations per timed window (training workloads) or in all (memory; default 1000).")

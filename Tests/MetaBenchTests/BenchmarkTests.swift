@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import MetaBench
+import MetaNN
+import MetaAlgorithms
 
 /// The benchmark workloads on tiny runs: their figures are there and consistent with each other
 /// (no figure's size is asserted: these are not timing tests).
@@ -57,11 +59,26 @@ import MetaBench
     }
 
     @Test func everyWorkloadHasAConfigurationOfItsOwn() {
-        #expect(Benchmark.workloads == ["sine", "omniglot-cnn", "omniglot-cnn-20way", "ops", "memory"])
+        #expect(Benchmark.workloads == ["sine", "omniglot-cnn", "omniglot-cnn-20way", "relationnet", "metalstm", "mann", "mann-lstm",
+                                        "ops", "memory"])
         let batches = TrainingBenchmark.workloads.map { TrainingBenchmark.configuration($0, algorithm: "maml").metaBatchSize }
-        #expect(batches == [25, 32, 16])
+        #expect(batches == [25, 32, 16, 1, 1, 16, 16])
         #expect(TrainingBenchmark.configuration("sine", algorithm: "fomaml").inner.firstOrder)
         #expect(!TrainingBenchmark.configuration("sine", algorithm: "maml").inner.firstOrder)
+    }
+
+    /// A learner's workload is its preset's shapes on synthetic tasks, and names the preset's learner.
+    @Test func aLearnerWorkloadIsItsPresetOnSyntheticTasks() throws {
+        for (workload, preset) in TrainingBenchmark.learnerWorkloads {
+            let c = TrainingBenchmark.configuration(workload, algorithm: "fomaml"), p = RunConfiguration.presets[preset]!
+            #expect(c.algorithm == p.algorithm && c.inner == p.inner && c.metaBatchSize == p.metaBatchSize, "\(workload)")
+            #expect(c.family.spec.taskScalars == p.family.spec.taskScalars, "\(workload): same shapes")
+            #expect(c.family.spec.shape == p.family.spec.shape && c.family != p.family, "\(workload)")
+            #expect(c.model.initialParameters(seed: 1, as: Float.self).scalarCount
+                    == p.model.initialParameters(seed: 1, as: Float.self).scalarCount, "\(workload)")
+        }
+        let report = try TrainingBenchmark(workload: "mann-lstm", algorithm: "maml", threads: 1, iterations: 1).run(progress: nil)
+        #expect(report.algorithm == "mann" && report.tasksPerSecond > 0 && report.peakRssBytes > 0)
     }
 }
 

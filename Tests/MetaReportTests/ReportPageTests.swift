@@ -14,6 +14,16 @@ import MetaReport
         """
     static let evaluation = #"{"metric":"accuracy","tasks":600,"steps":[{"mean":0.2,"ci95":0.01},{"mean":0.9725,"ci95":0.0041}]}"#
 
+    /// A sequence learner's evaluation (MANN) is indexed by presentation, from 1.
+    @Test func anEvaluationByPresentationIsLabelledByPresentation() {
+        let evaluation = #"{"metric":"accuracy","tasks":600,"axis":"presentation","steps":[{"mean":0.364,"ci95":0.01},{"mean":0.828,"ci95":0.01}]}"#
+        let html = ReportPage(report: RunReport(config: nil, metrics: "", evaluation: Data(evaluation.utf8)), runDirectory: "/runs/m").html
+        #expect(html.contains("<th>presentation</th>"))
+        #expect(html.contains("<tr><td>1</td><td class=\"num\">36.40% ± 1.00%</td></tr>"))
+        #expect(html.contains("<tr><td>2</td><td class=\"num\">82.80% ± 1.00%</td></tr>"))
+        #expect(html.contains("k-th presentation of a class"))
+    }
+
     @Test func aFixtureRunRendersAPageWithSVGChartsAndTheEvaluationTable() {
         let report = RunReport(config: "name: fixture-run\nseed: 1\n", metrics: Self.metrics, evaluation: Data(Self.evaluation.utf8))
         let page = ReportPage(report: report, runDirectory: "/runs/fixture")
@@ -27,6 +37,7 @@ import MetaReport
         }
         #expect(!html.contains("data-chart=\"workers\""))
         #expect(html.contains("<tr><td>1</td><td class=\"num\">97.25% ± 0.41%</td></tr>"))
+        #expect(html.contains("<th>inner step</th>"), "reports written without an axis are by inner step")
         #expect(html.contains("<td>final.ckpt</td>"))
         #expect(html.contains("<pre class=\"config\">name: fixture-run"))
         #expect(html.contains("data-skipped-lines=\"0\""))
