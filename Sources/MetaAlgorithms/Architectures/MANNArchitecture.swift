@@ -3,27 +3,13 @@ import MetaNN
 /// The memory-augmented network of Santoro et al. (2016) (``MANNModel``): an LSTM controller
 /// of `units` (200 in the paper) reading and writing a memory of 128 slots × 40 with four
 /// read heads and least-recently-used access; sized for the tasks' steps and classes.
-public struct MANNArchitecture: ArchitectureSpec {
+public struct MANNArchitecture: SequenceArchitecture {
     public var units: Int, inputs: Int, classes: Int
 
     public init(units: Int = 200, inputs: Int, classes: Int) { self.units = units; self.inputs = inputs; self.classes = classes }
 
     public static let name = "mann"
-    public static let keys = ["units"]
-
-    public static func read(_ section: any ConfigSection, over base: RunConfiguration.Architecture?,
-                            tasks: RunConfiguration.Family) throws -> MANNArchitecture {
-        MANNArchitecture(units: try section.integer("units", in: TaskLimits.hiddenWidth) ?? base?.as(Self.self)?.units ?? 200,
-                         inputs: tasks.spec.stepWidth ?? 1, classes: tasks.spec.classes ?? 1)
-    }
-
-    public var entries: [(key: String, value: ConfigValue)] { [("units", .integer(units))] }
-    public func fitted(to tasks: RunConfiguration.Family) -> MANNArchitecture {
-        MANNArchitecture(units: units, inputs: tasks.spec.stepWidth ?? 1, classes: tasks.spec.classes ?? 1)
-    }
     public var model: any Model { MANNModel(inputs: inputs, classes: classes, controllerUnits: units) }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.shape == .sequence }
-    public var headClasses: Int? { classes }
 }
 
 extension RunConfiguration.Architecture {
