@@ -168,11 +168,16 @@ public struct TrainingLoop {
                 let v = offloaded { [trainer, parameters = state.parameters, tasks = config.validationTasks] in
                     trainer.evaluate(parameters, split: .validation, tasks: tasks)
                 }
-                let last = v.steps[min(config.inner.steps, v.steps.count - 1)]
+                // After the configured inner steps; for sequence learners, at the last presentation of a class.
+                let byPresentation = v.axis == "presentation"
+                let index = byPresentation ? v.steps.count - 1 : min(config.inner.steps, v.steps.count - 1)
+                let last = v.steps[index]
                 metrics?.validation(last.mean)
                 log.write(ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
-                                           steps: config.inner.steps, mean: last.mean, ci95: last.ci95))
-                progress.message("validation at \(state.iteration): \(v.metric) after \(config.inner.steps) step(s) "
+                                           steps: byPresentation ? nil : index, presentation: byPresentation ? v.label(index) : nil,
+                                           mean: last.mean, ci95: last.ci95))
+                progress.message("validation at \(state.iteration): \(v.metric) "
+                                 + (byPresentation ? "at presentation \(v.label(index)) " : "after \(index) step(s) ")
                                  + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)")
             }
             // A new window starts after any validation or checkpoint, so tasks/s counts training only.

@@ -110,4 +110,22 @@ import MetaTraining
         #expect(checkpoints == ["iteration-2.ckpt", "final.ckpt"])
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("iteration-2.ckpt").path))
     }
+
+    /// A sequence learner's validation is the accuracy at the last presentation of a class.
+    @Test func aSequenceLearnersValidationIsAtTheLastPresentation() throws {
+        let dir = BuiltProducts.temporaryDirectory("loop-mann")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var c = Self.tiny(iterations: 2)
+        c.algorithm = .mann
+        c.family = RunConfiguration.Family(SyntheticSequencesFamily(ways: 3, shots: 4, size: 4))
+        c.architecture = .lstm(units: 8, inputs: 16 + 3, classes: 3)
+        c.inner = InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0)
+        c.validationInterval = 1
+        _ = try Self.train(c, in: dir)
+        let validation = try Self.records(dir).filter { $0["kind"] as? String == "validation" }
+        #expect(validation.count == 1)
+        #expect(validation.first?["presentation"] as? Int == 4)
+        #expect(validation.first?["steps"] == nil)
+        #expect(validation.first?["metric"] as? String == "accuracy")
+    }
 }
