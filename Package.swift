@@ -77,7 +77,8 @@ let package = Package(
         // Run configurations as YAML files (strict keys, ranges): parsing, validation, writing.
         .target(name: "MetaConfig", dependencies: ["MetaNN", "MetaAlgorithms", .product(name: "Yams", package: "Yams")]),
         // Run checkpoints (written atomically, verified on load), the checkpoint store and its
-        // asynchronous writer, the locked run directory, and the safetensors export format.
+        // asynchronous writer, the locked run directory, checkpoints found from a path and their
+        // summary, and safetensors export and import.
         .target(name: "MetaCheckpoint", dependencies: ["MetaTensor", "MetaChecksum", "MetaNN", "MetaOptim", "MetaAlgorithms", "MetaConfig"]),
         // The distributed runtime's socket-free core: wire protocol, peer state machines, the
         // scheduler, the Transport seam and an in-memory transport for tests.
@@ -108,7 +109,7 @@ let package = Package(
         .target(name: "MetaTestKit", dependencies: ["MetaTensor", "MetaAutodiff", "MetaRuntime"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
-            "MetaTensor", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
+            "MetaTensor", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
             "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,6 +1,5 @@
 import ArgumentParser
 import MetaCluster
-import MetaTransport
 import MetaTraining
 
 struct CoordinatorCommand: ParsableCommand {
@@ -37,12 +36,7 @@ struct CoordinatorCommand: ParsableCommand {
 
     func run() throws {
         StopSignal.install()
-        var security = CoordinatorSecurity.plain
-        if let curveSecret, let allow {
-            do {
-                security = .curve(server: try CurveKeyPair.read(path: curveSecret), allowedWorkers: try CurveKeyPair.allowList(path: allow))
-            } catch { throw RunError(error.description) }
-        }
+        let security = try CoordinatorSecurity.fromKeyFiles(curveSecret: curveSecret, allow: allow)
         let driver = try runOptions.driver(threads: 1)
         try driver.trainDistributed(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat.settings, security: security,
                                     insecure: insecure, scheduling: scheduling.scheduling, startWorkers: { _ in }).exit()

@@ -1,7 +1,5 @@
 import ArgumentParser
 import Foundation
-import MetaTensor
-import MetaAlgorithms
 import MetaConfig
 import MetaCheckpoint
 import MetaTelemetry
@@ -49,29 +47,11 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         compute.apply()
-        let loaded: RunCheckpoint
-        do {
-            if let runDir {
-                let found = try RunCheckpoint.newest(in: URL(fileURLWithPath: runDir))
-                for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
-                loaded = found.checkpoint
-            } else {
-                loaded = try RunCheckpoint.read(from: URL(fileURLWithPath: checkpoint!))
-            }
-        } catch let error as CheckpointError { throw RunError(error.description) }
-        let config: RunConfiguration
-        do { config = try loaded.configuration() } catch { throw RunError("the checkpoint's configuration: \(error)") }
-        do { try loaded.checkParametersFit(config) } catch let error as CheckpointError { throw RunError(error.description) }
-        let trainer: MetaTrainer<Float>
-        do { trainer = try MetaTrainer<Float>(configuration: config) } catch { throw RunError.taskFamily(error) }
-        let n = tasks ?? config.evaluationTasks
-        if !json { print("evaluating \(config.name) at iteration \(loaded.iteration) on \(n) test tasks (seed \(config.evaluationSeed))…") }
-        let report = trainer.evaluate(loaded.parameters, split: .test, tasks: n, steps: steps)
-        if json {
-            let encoder = JSONEncoder(); encoder.outputFormatting = [.sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(report.table)
-        }
+        let found = try runDir.map { try FoundCheckpoint.newest(inRunDirectory: URL(fileURLWithPath: $0)) }
+            ?? FoundCheckpoint.file(URL(fileURLWithPath: checkpoint!))
+        for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
+        let evaluation = try CheckpointEvaluation(found.checkpoint, tasks: tasks, steps: steps)
+        if !json { print(evaluation.announcement) }
+        print(try CheckpointEvaluation.render(evaluation.run(), as: json ? .json : .text))
     }
 }

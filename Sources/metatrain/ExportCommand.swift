@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import MetaCheckpoint
 import MetaTelemetry
-import MetaTraining
 
 /// `metatrain export --checkpoint FILE|DIR --format safetensors OUT`: a checkpoint's weights in
 /// a format other tools read.
@@ -32,36 +31,19 @@ struct ExportCommand: ParsableCommand {
     var output: String
 
     func run() throws {
-        let (loaded, file) = try Self.loadCheckpoint(checkpoint)
+        let found = try Self.loadCheckpoint(checkpoint)
+        let loaded = found.checkpoint
         let url = URL(fileURLWithPath: output)
-        let metadata = [
-            SafeTensors.MetadataKey.iteration: String(loaded.iteration),
-            SafeTensors.MetadataKey.configSHA256: loaded.configurationSHA256,
-        ]
-        let written: Int
-        do { written = try SafeTensors.write(loaded.parameters, metadata: metadata, to: url) } catch let error as CheckpointError {
-            throw RunError(error.description)
-        }
+        let written = try SafeTensors.export(loaded, to: url)
         print("wrote \(url.path): \(loaded.parameters.count) tensors, \(loaded.parameters.scalarCount) parameters, "
-              + "\(written) bytes (\(format.rawValue), iteration \(loaded.iteration) of \(file.path))")
+              + "\(written) bytes (\(format.rawValue), iteration \(loaded.iteration) of \(found.file.path))")
     }
 
-    /// The checkpoint at `path`, a file or a run directory (its newest checkpoint that verifies,
-    /// with the damaged ones it skipped reported on standard error), and the file it came from.
-    /// Throws a one-line ``RunError``.
-    static func loadCheckpoint(_ path: String) throws -> (checkpoint: RunCheckpoint, file: URL) {
-        let url = URL(fileURLWithPath: path)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-            throw RunError("no such checkpoint file or run directory: \(url.path)")
-        }
-        do {
-            if isDirectory.boolValue {
-                let found = try RunCheckpoint.newest(in: url)
-                for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
-                return (found.checkpoint, found.url)
-            }
-            return (try RunCheckpoint.read(from: url), url)
-        } catch let error as CheckpointError { throw RunError(error.description) }
+    /// The checkpoint at `path` (``FoundCheckpoint/at(path:)``), with the damaged ones a run
+    /// directory's search skipped reported on standard error.
+    static func loadCheckpoint(_ path: String) throws -> FoundCheckpoint {
+        let found = try FoundCheckpoint.at(path: path)
+        for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
+        return found
     }
 }

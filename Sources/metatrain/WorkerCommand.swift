@@ -1,22 +1,13 @@
 import ArgumentParser
 import Foundation
 import MetaCluster
-import MetaRuntime
-import MetaTransport
 import MetaTelemetry
 import MetaTraining
 
-/// `metatrain worker`. Exit status (for `restart: on-failure`, Kubernetes and scripts):
-///
-/// | status | meaning |
-/// |---|---|
-/// | 0 | the coordinator said training finished |
-/// | 1 | bad arguments or key files, or the socket could not be set up |
-/// | 3 | rejected (by the coordinator, or this worker refused the coordinator: another protocol version, an unusable assignment) |
-/// | 4 | the job cannot be built here (missing data set, invalid configuration) |
-/// | 5 | gave up: no coordinator answered for `--give-up-after` seconds |
-/// | 6 | the coordinator shut down before training finished (it was stopped, or failed) |
-/// | 130 / 143 | stopped by SIGINT / SIGTERM |
+/// `metatrain worker`. Exit status (for `restart: on-failure`, Kubernetes and scripts): 1 for bad
+/// arguments or key files, or a socket that could not be set up; otherwise how the session ended
+/// (``Worker/Outcome/exitStatus(signal:)``: 0 finished, 3 rejected, 4 the job cannot be built
+/// here, 5 gave up, 6 the coordinator stopped first, 130 / 143 SIGINT / SIGTERM).
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
@@ -70,12 +61,7 @@ struct WorkerCommand: ParsableCommand {
         compute.apply()
         logging.apply()
         StopSignal.install()
-        var security = WorkerSecurity.plain
-        if let curveSecret, let serverKey {
-            do {
-                security = .curve(client: try CurveKeyPair.read(path: curveSecret), serverPublicKey: try CurveKeyPair.read(path: serverKey).publicKey)
-            } catch { throw RunError(error.description) }
-        }
+        let security = try WorkerSecurity.fromKeyFiles(curveSecret: curveSecret, serverKey: serverKey)
         let name = self.name ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let parent = parentPid
         var options = Worker.Options(endpoint: connect, name: name, threads: compute.threads, heartbeat: heartbeat.settings,
@@ -89,19 +75,7 @@ struct WorkerCommand: ParsableCommand {
         let outcome: Worker.Outcome
         do { outcome = try worker.run() } catch { throw RunError("worker \(name): \(error.description)") }
         logLine("worker \(name)")("\(outcome.reason) (\(worker.shardsComputed) shards computed)")
-        let status = Self.exitStatus(outcome, signal: StopSignal.receivedSignal)
+        let status = outcome.exitStatus(signal: StopSignal.receivedSignal)
         if status != 0 { throw ExitCode(status) }
-    }
-
-    /// The exit status for how the session ended (see the table above).
-    static func exitStatus(_ outcome: Worker.Outcome, signal: Int32?) -> Int32 {
-        switch outcome {
-        case .session(.finished): 0
-        case .session(.rejected): 3
-        case .session(.jobFailed): 4
-        case .gaveUp: 5
-        case .session(.coordinatorStopped): 6
-        case .stopped: signal == SIGTERM ? 143 : 130
-        }
     }
 }
