@@ -6,7 +6,7 @@ import MetaAutodiff
 /// at every step.
 ///
 /// `apply` maps one episode `[T, inputs]` to logits `[T, classes]`; states start at zero.
-public struct LSTMSequenceModel: Model {
+public struct LSTMSequenceModel: SequenceModel {
     public var inputs: Int, classes: Int
     public var cell: LSTMCell, output: Dense
 
@@ -17,11 +17,6 @@ public struct LSTMSequenceModel: Model {
     }
 
     public var layers: [any Layer] { [cell, output] }
-    public var headParameterNames: [String] { ["output.weight", "output.bias"] }
-
-    public func apply<S: TensorScalar>(_ parameters: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
-        output.apply(parameters, features(parameters, x))
-    }
 
     @_specialize(where S == Float)
     @_specialize(where S == Double)

@@ -20,7 +20,7 @@ import MetaAutodiff
 /// `apply` maps one episode `[T, inputs]` to logits `[T, classes]`; `features` to the
 /// `[T, controllerUnits + readHeads·width]` vectors the output layer sees. States start at
 /// zero for every episode.
-public struct MANNModel: Model {
+public struct MANNModel: SequenceModel {
     public var inputs: Int, classes: Int
     public var controller: LSTMCell, keys: Dense, gates: Dense, output: Dense
     public var memory: LRUMemory
@@ -40,11 +40,6 @@ public struct MANNModel: Model {
     }
 
     public var layers: [any Layer] { [controller, keys, gates, output] }
-    public var headParameterNames: [String] { ["output.weight", "output.bias"] }
-
-    public func apply<S: TensorScalar>(_ parameters: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
-        output.apply(parameters, features(parameters, x))
-    }
 
     @_specialize(where S == Float)
     @_specialize(where S == Double)

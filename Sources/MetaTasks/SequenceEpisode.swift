@@ -29,8 +29,7 @@ public struct SequenceEpisode<S: TensorScalar>: Sendable {
                 if t > 0 { out[t * width + pixels + labels[t - 1]] = 1 }
             }
         }
-        var seen = [Int](repeating: 0, count: classes)
-        presentations = labels.map { seen[$0] += 1; return seen[$0] }
+        presentations = Self.presentations(of: labels, classes: classes)
         targets = labels
         self.classes = classes
     }
@@ -56,8 +55,13 @@ public struct SequenceEpisode<S: TensorScalar>: Sendable {
                 "sequence episode: inputs \(task.supportInputs.shape) for \(classes) classes")
         inputs = task.supportInputs
         targets = labels
-        var seen = [Int](repeating: 0, count: classes)
-        presentations = labels.map { seen[$0] += 1; return seen[$0] }
+        presentations = Self.presentations(of: labels, classes: classes)
         self.classes = classes
+    }
+
+    /// For each step, how many images of its class have been shown up to and including it.
+    static func presentations(of labels: [Int], classes: Int) -> [Int] {
+        var seen = [Int](repeating: 0, count: classes)
+        return labels.map { seen[$0] += 1; return seen[$0] }
     }
 }
