@@ -40,8 +40,8 @@ public struct EvaluationReport: Codable, Sendable {
     public var table: String {
         var lines = ["\(axis == "presentation" ? "pres." : "step")  \(metric) (mean ± 95% CI over \(tasks) tasks)"]
         for (i, s) in steps.enumerated() {
-            let scale = metric == "accuracy" ? 100.0 : 1.0
-            let unit = metric == "accuracy" ? "%" : ""
+            let scale = Metric.isFraction(named: metric) ? 100.0 : 1.0
+            let unit = Metric.isFraction(named: metric) ? "%" : ""
             lines.append(String(label(i)).padding(toLength: 6, withPad: " ", startingAt: 0)
                          + "\(format(s.mean * scale))\(unit) ± \(format(s.ci95 * scale))\(unit)")
         }

@@ -117,8 +117,8 @@ public struct ReportPage {
     public var charts: [SVGChart] {
         let t = report.training
         let metric = report.metric ?? "metric"
-        let scale = metric == "accuracy" ? 100.0 : 1.0
-        let metricLabel = metric == "accuracy" ? "accuracy (%)" : metric
+        let scale = Metric.isFraction(named: metric) ? 100.0 : 1.0
+        let metricLabel = Metric.isFraction(named: metric) ? "\(metric) (%)" : metric
         var charts: [SVGChart] = []
 
         let loss = t.compactMap { p in p.metaLoss.map { SVGChart.Point(x: Double(p.iteration), y: $0) } }
@@ -179,7 +179,7 @@ public struct ReportPage {
 
     /// One evaluation value: "97.25% ± 0.41%" for accuracy, "0.0123 ± 0.0021" otherwise.
     static func evaluationCell(metric: String, mean: Double, ci95: Double) -> String {
-        metric == "accuracy"
+        Metric.isFraction(named: metric)
             ? String(format: "%.2f%% ± %.2f%%", mean * 100, ci95 * 100)
             : String(format: "%.4f ± %.4f", mean, ci95)
     }
@@ -205,7 +205,7 @@ public struct ReportPage {
     // MARK: Formatting
 
     private func formatMetric(_ x: Double, ci95: Double? = nil) -> String {
-        let accuracy = (report.metric ?? "") == "accuracy"
+        let accuracy = Metric.isFraction(named: report.metric ?? "")
         let value = accuracy ? String(format: "%.2f%%", x * 100) : Self.number(x)
         guard let ci95 else { return value }
         return value + " ± " + (accuracy ? String(format: "%.2f%%", ci95 * 100) : Self.number(ci95))

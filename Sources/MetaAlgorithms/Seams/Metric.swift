@@ -7,19 +7,21 @@
 public struct Metric: Sendable, Hashable, CustomStringConvertible {
     /// The name in metrics files and reports (`"accuracy"`, `"mse"`).
     public let name: String
-    /// Whether a larger value is better (accuracy) or worse (a loss such as MSE).
-    public let higherIsBetter: Bool
     /// Whether the value is a fraction in [0, 1], shown as a percentage.
     public let isFraction: Bool
 
-    public init(name: String, higherIsBetter: Bool, isFraction: Bool) {
-        self.name = name; self.higherIsBetter = higherIsBetter; self.isFraction = isFraction
+    public init(name: String, isFraction: Bool) {
+        self.name = name; self.isFraction = isFraction
     }
 
     /// Classification: the fraction of query examples whose highest score is the right class.
-    public static let accuracy = Metric(name: "accuracy", higherIsBetter: true, isFraction: true)
+    public static let accuracy = Metric(name: "accuracy", isFraction: true)
     /// Regression: the mean squared error on the query set.
-    public static let mse = Metric(name: "mse", higherIsBetter: false, isFraction: false)
+    public static let mse = Metric(name: "mse", isFraction: false)
 
     public var description: String { name }
+
+    /// Whether the metric named `name` (as metrics files and evaluation reports store it) is a
+    /// fraction shown as a percentage.
+    public static func isFraction(named name: String) -> Bool { [accuracy, mse].first { $0.name == name }?.isFraction ?? false }
 }
