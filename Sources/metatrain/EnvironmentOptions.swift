@@ -22,6 +22,8 @@ import Foundation
 /// | `METATRAIN_INSECURE` (`1`/`true`) | `--insecure` | coordinator |
 /// | `METATRAIN_ALLOW_MIXED_BUILDS` (`1`/`true`) | `--allow-mixed-builds` | coordinator, train |
 /// | `METATRAIN_GIVE_UP_AFTER` | `--give-up-after` | worker |
+/// | `METATRAIN_METRICS_BIND` | `--metrics-bind` | coordinator, train |
+/// | `METATRAIN_LOG_FORMAT` | `--log-format` | coordinator, worker, train |
 ///
 /// (`METATRAIN_OMNIGLOT_DIR`, the data set's folder, is read by the data loader itself.)
 enum EnvironmentOptions {
@@ -48,6 +50,8 @@ enum EnvironmentOptions {
         Mapping(variable: "METATRAIN_INSECURE", option: "--insecure", commands: ["coordinator"], flag: true),
         Mapping(variable: "METATRAIN_ALLOW_MIXED_BUILDS", option: "--allow-mixed-builds", commands: ["coordinator", "train"], flag: true),
         Mapping(variable: "METATRAIN_GIVE_UP_AFTER", option: "--give-up-after", commands: ["worker"], flag: false),
+        Mapping(variable: "METATRAIN_METRICS_BIND", option: "--metrics-bind", commands: ["coordinator", "train"], flag: false),
+        Mapping(variable: "METATRAIN_LOG_FORMAT", option: "--log-format", commands: ["coordinator", "worker", "train"], flag: false),
     ]
 
     /// `arguments` (without the program name) with the options the environment supplies.

@@ -13,8 +13,25 @@ enum ComposeEnvironment {
         let node = try #require(try Yams.compose(yaml: text))
         let environment = try #require(node["services"]?[service]?["environment"]?.mapping, "no environment for \(service)")
         var out: [String: String] = [:]
-        for (key, value) in environment { if let k = key.string, let v = value.string { out[k] = v } }
+        // Values as compose sees them with nothing set in its shell: `${NAME:-default}` is the
+        // default, `${NAME}` is empty (and so unset for metatrain), `$$` is `$`; a key without a
+        // value passes the shell's variable through, and there is none.
+        for (key, value) in environment {
+            guard let k = key.string, let v = value.string else { continue }
+            let resolved = interpolated(v)
+            if !resolved.isEmpty { out[k] = resolved }
+        }
         return out
+    }
+
+    static func interpolated(_ value: String) -> String {
+        var out = value.replacingOccurrences(of: "$$", with: "\u{0}")
+        while let start = out.range(of: "${"), let end = out.range(of: "}", range: start.upperBound..<out.endIndex) {
+            let inner = out[start.upperBound..<end.lowerBound]
+            let replacement = inner.range(of: ":-").map { String(inner[$0.upperBound...]) } ?? ""
+            out.replaceSubrange(start.lowerBound..<end.upperBound, with: replacement)
+        }
+        return out.replacingOccurrences(of: "\u{0}", with: "$")
     }
 }
 

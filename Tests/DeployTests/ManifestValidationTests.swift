@@ -45,7 +45,7 @@ import Yams
         #expect(good.status == 0, "\(good.output)")
         #expect(!good.output.contains("ERROR"))
         let workers = try String(contentsOf: dir.appendingPathComponent("workers.yaml"), encoding: .utf8)
-        let broken = try temporaryCopy(workers.replacingOccurrences(of: "replicas: 4", with: "replica: 4"), name: "workers.yaml")
+        let broken = try temporaryCopy(workers.replacingOccurrences(of: "parallelism: 4", with: "paralelism: 4"), name: "workers.yaml")
         defer { try? FileManager.default.removeItem(at: broken.deletingLastPathComponent()) }
         #expect(try python(["-m", "kubernetes_validate", "-k", "1.30.0", "--strict", broken.path]).status != 0)
     }

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+import MetaTestKit
+
+/// The image and the compose cluster for real: builds deploy/Dockerfile's `prebuilt` target with
+/// this build's binary, brings up deploy/compose.yaml with podman-compose (the keys service, a
+/// coordinator, two worker replicas), crashes the coordinator and kills a worker mid-run, and
+/// checks the final parameters against a one-process run on the host.
+@Suite(.serialized) struct ComposeClusterTests {
+    /// Long enough that the kills land mid-run, short enough for the suite.
+    static let iterations = 10_000
+
+    @Test func theComposeClusterTrainsBitIdenticallyToOneProcessThroughACoordinatorCrashAndAWorkerKill() throws {
+        let engine: ContainerEngine
+        switch ContainerEngine.find() {
+        case .success(let e): engine = e
+        case .failure(let problem): Issue.record("\(problem)"); return
+        }
+        guard let binary = staticBinary() else { return }
+        let started = Date()
+        let tag = "localhost/metatrain-test:\(getpid())"
+        try buildImage(engine, tag: tag, binary: binary)
+        defer { _ = try? engine.podman(["rmi", "-f", tag]) }
+        try checkImage(engine, tag: tag)
+
+        // The reference: the same configuration in one process on the host.
+        let reference = BuiltProducts.temporaryDirectory("compose-reference")
+        defer { try? FileManager.default.removeItem(at: reference) }
+        let host = try run(metatrainBinary.path, ["train", "--preset", "sine-maml", "--iterations", "\(Self.iterations)",
+                                                  "--workers", "0", "--run-dir", reference.path])
+        #expect(host.status == 0, "\(host.output.suffix(2_000))")
+        let expected = try parametersSHA256(reference)
+
+        let project = "mttest\(getpid())"
+        let runs = BuiltProducts.temporaryDirectory("compose-runs")
+        let data = BuiltProducts.temporaryDirectory("compose-data")
+        defer {
+            _ = try? engine.compose(project: project, ["down", "-v"], environment: [:])
+            _ = try? engine.podman(["volume", "rm", "-f", "\(project)_keys", "\(project)_runs", "\(project)_omniglot"])
+            try? FileManager.default.removeItem(at: data)
+        }
+        // The image's user (uid 10001) writes the run directory.
+        #expect(chmod(runs.path, 0o777) == 0)
+        let port = try freePort()
+        let environment = [
+            "METATRAIN_IMAGE": tag, "METATRAIN_PRESET": "sine-maml", "METATRAIN_ITERATIONS": "\(Self.iterations)",
+            "METATRAIN_CHECKPOINT_EVERY": "250", "METATRAIN_RUNS": runs.path, "METATRAIN_RUN_NAME": "compose",
+            "OMNIGLOT_DIR": data.path, "METATRAIN_METRICS_PORT": "\(port)", "WORKERS": "2",
+        ]
+        let up = try engine.compose(project: project, ["up", "-d"], environment: environment)
+        try #require(up.status == 0, "\(up.output.suffix(3_000))")
+        let coordinator = "\(project)_coordinator_1", workers = ["\(project)_worker_1", "\(project)_worker_2"]
+        let runDir = runs.appendingPathComponent("compose")
+
+        // Training is under way: a checkpoint exists. Both services report healthy.
+        try #require(waitUntil(seconds: 300) { checkpoints(runDir).count > 0 },
+                     "no checkpoint appeared: \(engine.logs(coordinator, tail: 40))")
+        #expect(waitUntil(seconds: 60) { (try? engine.podman(["healthcheck", "run", coordinator]).status) == 0 },
+                "the coordinator's health check never passed")
+        #expect(waitUntil(seconds: 60) { (try? engine.podman(["healthcheck", "run", workers[0]]).status) == 0 },
+                "the worker's health check never passed")
+
+        // A crash of the coordinator's process: the engine restarts the container and the run resumes.
+        let before = try #require(try engine.state(coordinator))
+        #expect(before.status == "running")
+        let newestBeforeCrash = checkpoints(runDir).max() ?? 0
+        #expect(newestBeforeCrash < Self.iterations, "the run ended before the crash: raise iterations")
+        #expect(kill(before.pid, SIGKILL) == 0)
+        #expect(waitUntil(seconds: 120) { (try? engine.state(coordinator)).map { $0.restarts >= 1 && $0.status == "running" } == true },
+                "the coordinator was not restarted: \(String(describing: try? engine.state(coordinator)))")
+        // It trains on after the restart: a checkpoint newer than any before the crash.
+        #expect(waitUntil(seconds: 300) { (checkpoints(runDir).max() ?? 0) > newestBeforeCrash || coordinatorExited(engine, coordinator) })
+
+        // A worker killed for good: the other one carries the run to its end.
+        let killed = try engine.podman(["kill", workers[0]])
+        #expect(killed.status == 0, "\(killed.output)")
+
+        try #require(waitUntil(seconds: 600) { coordinatorExited(engine, coordinator) },
+                     "the coordinator did not finish: \(engine.logs(coordinator, tail: 40))")
+        let end = try #require(try engine.state(coordinator))
+        #expect(end.exitCode == 0, "\(engine.logs(coordinator, tail: 40))")
+        #expect(end.restarts >= 1)
+        let worker = try #require(try engine.state(workers[0]))
+        #expect(worker.status == "exited" && worker.restarts == 0, "a killed worker container is not restarted")
+        // The other worker is told the run is over and exits 0.
+        #expect(waitUntil(seconds: 60) { (try? engine.state(workers[1]))?.status == "exited" })
+        #expect((try engine.state(workers[1]))?.exitCode == 0, "\(engine.logs(workers[1], tail: 20))")
+        #expect(try parametersSHA256(runDir) == expected, "the compose cluster's parameters differ from one process's")
+        print("compose cluster: image \(tag), \(Self.iterations) sine-maml iterations through a coordinator crash and a worker kill, "
+              + "\(String(format: "%.0f", Date().timeIntervalSince(started))) s including the image build and the host reference run")
+    }
+
+    /// The binary built with the Swift runtime linked statically (`make static`, which `make test`
+    /// runs first), when it exists and is newer than every source file.
+    func staticBinary() -> URL? {
+        let binary = repositoryRoot.appendingPathComponent(".build-static/release/metatrain")
+        let fm = FileManager.default
+        guard let built = (try? fm.attributesOfItem(atPath: binary.path))?[.modificationDate] as? Date else {
+            Issue.record("\(binary.path) is missing: run make static (make test does)")
+            return nil
+        }
+        let sources = repositoryRoot.appendingPathComponent("Sources")
+        let files = fm.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? []
+        if let newer = files.first(where: { ((try? fm.attributesOfItem(atPath: sources.appendingPathComponent($0).path))?[.modificationDate] as? Date ?? .distantPast) > built }) {
+            Issue.record("\(binary.path) is older than Sources/\(newer): run make static (make test does)")
+            return nil
+        }
+        let ldd = (try? run("/usr/bin/ldd", [binary.path]).output) ?? ""
+        guard !ldd.contains("libswiftCore") else {
+            Issue.record("\(binary.path) links the Swift runtime dynamically: build it with make static")
+            return nil
+        }
+        return binary
+    }
+
+    func buildImage(_ engine: ContainerEngine, tag: String, binary: URL) throws {
+        let bin = repositoryRoot.appendingPathComponent("deploy/bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let staged = bin.appendingPathComponent("metatrain")
+        try? FileManager.default.removeItem(at: staged)
+        try FileManager.default.copyItem(at: binary, to: staged)
+        let build = try engine.podman(["build", "--quiet", "-f", repositoryRoot.appendingPathComponent("deploy/Dockerfile").path,
+                                       "--target", "prebuilt", "-t", tag, repositoryRoot.path])
+        try #require(build.status == 0, "podman build failed: \(build.output.suffix(3_000))")
+    }
+
+    /// Non-root, no compiler, and its size printed for the record.
+    func checkImage(_ engine: ContainerEngine, tag: String) throws {
+        let user = try engine.podman(["run", "--rm", "--entrypoint", "id", tag, "-u"])
+        #expect(user.output.trimmingCharacters(in: .whitespacesAndNewlines) == "10001", "\(user.output)")
+        let compilers = try engine.podman(["run", "--rm", "--entrypoint", "bash", tag, "-c",
+                                           "for c in cc gcc clang swiftc swift ld; do command -v $c; done; true"])
+        #expect(compilers.status == 0 && compilers.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                "the image holds a compiler: \(compilers.output)")
+        let version = try engine.podman(["run", "--rm", tag, "checkpoint", "--help"])
+        #expect(version.status == 0, "the binary does not run in the image: \(version.output.suffix(1_000))")
+        let size = try engine.podman(["image", "inspect", "--format", "{{.Size}}", tag]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        print("image \(tag): \(Int(size).map { "\($0 / 1_000_000) MB" } ?? size)")
+    }
+}
+
+/// The iterations of the checkpoints in a run directory.
+func checkpoints(_ runDir: URL) -> [Int] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: runDir.path)) ?? []
+    return names.compactMap { name in
+        guard name.hasPrefix("iteration-"), name.hasSuffix(".ckpt") else { return nil }
+        return Int(name.dropFirst("iteration-".count).dropLast(".ckpt".count))
+    }
+}
+
+func coordinatorExited(_ engine: ContainerEngine, _ name: String) -> Bool {
+    (try? engine.state(name))?.status == "exited"
+}
+
+/// `parameters_sha256` of a run directory's newest checkpoint (`metatrain checkpoint inspect --json`).
+func parametersSHA256(_ runDir: URL) throws -> String {
+    let r = try run(metatrainBinary.path, ["checkpoint", "inspect", runDir.path, "--json"])
+    guard r.status == 0, let data = r.output.data(using: .utf8),
+          let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let sha = object["parameters_sha256"] as? String else {
+        Issue.record("checkpoint inspect \(runDir.path) failed: \(r.output.suffix(1_000))")
+        return ""
+    }
+    return sha
+}
+
+/// Polls `condition` every half second until it holds or `seconds` pass (a guard against a hung
+/// cluster, not a measurement).
+func waitUntil(seconds: Double, _ condition: () throws -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if (try? condition()) == true { return true }
+        usleep(500_000)
+    }
+    return (try? condition()) == true
+}
+
+/// A TCP port nothing listens on at the moment (the kernel's choice for port 0).
+func freePort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { throw ContainerEngine.SetupProblem("no free TCP port on 127.0.0.1") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
