@@ -21,6 +21,18 @@ import MetaTraining
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// `git ARGUMENTS` in this source tree; its exit status (-1 when git cannot be run).
+    static func git(_ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", URL(fileURLWithPath: #filePath).deletingLastPathComponent().path] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// The long options of each command, from ArgumentParser's `--experimental-dump-help`.
     static func longOptions() throws -> [String: Set<String>] {
         let json = try metatrain(["--experimental-dump-help"])
@@ -104,20 +116,15 @@ import MetaTraining
         #expect(try Self.metatrain(["--version"]) == BuildInfo.versionLine + "\n")
         #expect(try Self.metatrain(["version"]) == BuildInfo.versionLine + "\n")
         #expect(BuildInfo.versionLine.contains(BuildInfo.version) && BuildInfo.versionLine.contains(BuildInfo.commit))
-        // Built from a git checkout (this one): the commit is HEAD's, `-dirty` when tracked files differed.
-        let git = Process()
-        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        git.arguments = ["git", "-C", URL(fileURLWithPath: #filePath).deletingLastPathComponent().path, "rev-parse", "--short=12", "HEAD"]
-        let pipe = Pipe()
-        git.standardOutput = pipe
-        git.standardError = FileHandle.nullDevice
-        try git.run()
-        let head = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        git.waitUntilExit()
-        if git.terminationStatus == 0 && ProcessInfo.processInfo.environment["METATRAIN_BUILD_COMMIT"] == nil {
-            #expect(BuildInfo.commit == head || BuildInfo.commit == head + "-dirty", "built \(BuildInfo.commit), HEAD \(head)")
-        } else {
+        // Built from a git checkout (this one): the commit is one of this repository's, as 12 hex
+        // digits and `-dirty` when tracked files differed from it.
+        guard ProcessInfo.processInfo.environment["METATRAIN_BUILD_COMMIT"] == nil,
+              Self.git(["rev-parse", "--is-inside-work-tree"]) == 0 else {
             #expect(!BuildInfo.commit.isEmpty)
+            return
         }
+        let hash = BuildInfo.commit.hasSuffix("-dirty") ? String(BuildInfo.commit.dropLast(6)) : BuildInfo.commit
+        #expect(hash.count == 12 && hash.allSatisfy(\.isHexDigit), "\(BuildInfo.commit)")
+        #expect(Self.git(["cat-file", "-e", hash + "^{commit}"]) == 0, "\(BuildInfo.commit) is not a commit of this repository")
     }
 }
