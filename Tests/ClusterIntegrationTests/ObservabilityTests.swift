@@ -108,4 +108,27 @@ import Testing
         // Standard output keeps the header and the evaluation, without progress lines.
         #expect(output.contains("metatrain: ") && !output.contains("iteration 100/300") && !output.contains("validation at"))
     }
+
+    @Test func aTrainRunTakesItsSettingsFromMETATRAINVariables() throws {
+        let dir = Cluster.temporaryDirectory("envrun")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = dir.appendingPathComponent("run")
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("METATRAIN_") }
+        environment.merge(["METATRAIN_PRESET": "sine-maml", "METATRAIN_ITERATIONS": "200", "METATRAIN_RUN_DIR": run.path,
+                           "METATRAIN_SEED": "11", "METATRAIN_EVAL_TASKS": "3", "METATRAIN_CHECKPOINT_EVERY": "50", "METATRAIN_KEEP": "1",
+                           "METATRAIN_LOG_FORMAT": "json", "METATRAIN_WORKERS": "1", "METATRAIN_THREADS": "1"]) { $1 }
+        let child = try Cluster.Child(["train"], directory: dir, label: "train", environment: environment)
+        #expect(child.wait(seconds: 120) == 0, "\(child.log)")
+        let config = try String(contentsOf: run.appendingPathComponent("config.yaml"), encoding: .utf8)
+        #expect(config.contains("iterations: 200") && config.contains("seed: 11"), "\(config)")
+        // --keep 1: one periodic checkpoint left of 50, 100 and 150; the evaluation on 3 tasks.
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: run.path).filter { $0.hasPrefix("iteration-") }
+        #expect(checkpoints == ["iteration-150.ckpt"], "\(checkpoints)")
+        let evaluation = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("evaluation.json")))
+                                      as? [String: Any])
+        #expect(evaluation["tasks"] as? Int == 3, "\(evaluation)")
+        // --log-format json, and one local worker (--workers 1).
+        #expect(child.log.contains("\"label\":\"progress\"") && child.log.contains("\"workers\":1"), "\(child.log)")
+        #expect(child.log.contains("\"label\":\"worker local-1\""), "\(child.log)")
+    }
 }
