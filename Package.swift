@@ -13,7 +13,7 @@ import PackageDescription
 ///     MetaConfig       configurations as YAML ──────────────── MetaAlgorithms, Yams
 ///     MetaRuntime      protocol, scheduler (no sockets) ────── MetaNN, MetaChecksum, CZlib
 ///     MetaTransport    ZeroMQ sockets, CURVE ───────────────── CZeroMQ
-///     MetaTelemetry    Prometheus endpoint, log handlers ───── swift-log, swift-metrics, swift-prometheus
+///     MetaTelemetry    Prometheus, TensorBoard, log handlers ─ swift-log, swift-prometheus
 ///     MetaAlgorithms   learners, families, architectures ───── MetaOptim, MetaTasks, MetaNN, …
 ///     MetaOptim        optimizers ──────────────────────────── MetaNN
 ///     MetaTasks        task families, data sets ────────────── MetaRandom, MetaChecksum, CPNG, CZlib
@@ -38,7 +38,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
@@ -89,16 +88,19 @@ let package = Package(
         .target(name: "MetaCluster", dependencies: [
             "CZeroMQ", "MetaTensor", "MetaChecksum", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaTransport",
         ]),
-        // What a running process shows: Prometheus metrics over HTTP, swift-log handlers (text, JSON).
+        // What a running process shows: Prometheus metrics over HTTP, TensorBoard event files, swift-log handlers (text, JSON).
         .target(name: "MetaTelemetry", dependencies: [
-            .product(name: "Logging", package: "swift-log"), .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The run machinery: run directories claimed, the training loop (checkpoints, metrics.jsonl,
         // progress, validation), evaluation, local worker processes, process set-up.
+        // BuildInfo.commit comes from the BuildCommit plugin (git, or METATRAIN_BUILD_COMMIT).
         .target(name: "MetaTraining", dependencies: [
             "MetaTensor", "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaCluster", "MetaTelemetry",
-        ]),
+        ], plugins: ["BuildCommit"]),
+        // Writes BuildCommit.swift (the git commit) before each build of the targets that use it.
+        // Under Sources/ so that a build from Package.swift and Sources/ alone (deploy/Dockerfile) finds it.
+        .plugin(name: "BuildCommit", capability: .buildTool(), path: "Sources/BuildCommitPlugin"),
         // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
         .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
         // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
@@ -143,7 +145,9 @@ let package = Package(
         .testTarget(name: "MetaClusterTests", dependencies: [
             "MetaTensor", "MetaChecksum", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaCluster",
         ]),
-        .testTarget(name: "MetaTrainingTests", dependencies: ["MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit"]),
+        .testTarget(name: "MetaTrainingTests", dependencies: [
+            "MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit", "metatrain",
+        ]),
         .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
         .testTarget(name: "MetaBenchTests", dependencies: ["MetaNN", "MetaAlgorithms", "MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, zlib) when any is missing,
 # and Debian's chromium (the headless browser Tests/ReportTests renders report pages with) when it is not
-# on PATH, then the Python packages the export tests use (safetensors, numpy) when python3 cannot import them.
-# Idempotent: does nothing when pkg-config already finds all four, chromium is on PATH and python3 imports both.
+# on PATH, then the Python packages the tests use when python3 cannot import them: safetensors and numpy
+# (export), tensorboard (event files), check-jsonschema and kubernetes-validate (deploy/).
+# Idempotent: does nothing when pkg-config already finds all four, chromium is on PATH and python3 imports them all.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
@@ -22,6 +23,11 @@ fi
 if ! python3 -c "import safetensors, numpy" >/dev/null 2>&1; then
   echo "installing Python packages: safetensors numpy"
   python3 -m pip install --quiet safetensors numpy
+fi
+# TensorBoard's event reader: ClusterIntegrationTests read a run's event files back with it.
+if ! python3 -c "import tensorboard" >/dev/null 2>&1; then
+  echo "installing Python packages: tensorboard"
+  python3 -m pip install --quiet tensorboard
 fi
 # Schema validators for deploy/ (DeployTests): check-jsonschema (Compose spec) and kubernetes-validate.
 if ! python3 -c "import check_jsonschema, kubernetes_validate" >/dev/null 2>&1; then

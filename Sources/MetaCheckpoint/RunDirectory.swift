@@ -23,6 +23,8 @@ public final class RunDirectory {
     public static let lockName = ".lock"
     /// What ``discardPreviousRun()`` removes besides the checkpoints.
     public static let runOutputNames = [CheckpointStore.manifestName, "metrics.jsonl", "evaluation.json", "coordinator.endpoint"]
+    /// The prefix of the run's TensorBoard event files, which ``discardPreviousRun()`` removes too.
+    public static let eventFilePrefix = "events.out.tfevents."
 
     /// The directory.
     public let url: URL
@@ -123,14 +125,20 @@ public final class RunDirectory {
     }
 
     /// Removes an earlier run's outputs: every checkpoint, the manifest, `metrics.jsonl`,
-    /// `evaluation.json` and `coordinator.endpoint` (`--overwrite`). The lock file stays.
+    /// `evaluation.json`, `coordinator.endpoint` and the TensorBoard event files
+    /// (`events.out.tfevents.*`) (`--overwrite`). The lock file stays.
     /// - Returns: the names removed.
     /// - Throws: ``CheckpointError`` when the directory cannot be listed or a file cannot be removed.
     @discardableResult
     public func discardPreviousRun() throws -> [String] {
         let store = CheckpointStore(directory: url, keep: 1)
         var removed: [String] = []
-        for name in try store.checkpointNamesOnDisk() + Self.runOutputNames {
+        let listed: [String]
+        do { listed = try FileManager.default.contentsOfDirectory(atPath: url.path) } catch {
+            throw CheckpointError("--overwrite: cannot list \(url.path): \(error.localizedDescription)")
+        }
+        let eventFiles = listed.filter { $0.hasPrefix(Self.eventFilePrefix) }.sorted()
+        for name in try store.checkpointNamesOnDisk() + Self.runOutputNames + eventFiles {
             let path = url.appendingPathComponent(name).path
             if unlink(path) == 0 { removed.append(name); continue }
             guard errno == ENOENT else {

@@ -46,17 +46,15 @@ public struct StandardErrorLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        let stamp = ISO8601DateFormatter().string(from: Date())
         let line: String
         switch format {
         case .text:
+            let stamp = ISO8601DateFormatter().string(from: Date())
             let extra = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(stamp) \(event.level) [\(label)] \(event.message)\(extra)\n"
         case .json:
-            var object: [String: String] = ["ts": stamp, "level": "\(event.level)", "label": label, "message": "\(event.message)"]
-            for (k, v) in all where object[k] == nil { object[k] = "\(v)" }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            line = String(decoding: data, as: UTF8.self) + "\n"
+            line = JSONLogLine.encode(label: label, message: "\(event.message)", level: "\(event.level)",
+                                      fields: all.mapValues { "\($0)" as Any })
         }
         // write(2), not FileHandle: a closed or full standard error must not kill the process.
         FileDescriptorOutput.standardError(line)

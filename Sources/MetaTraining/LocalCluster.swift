@@ -6,9 +6,9 @@ import MetaRuntime
 ///
 /// Each worker is this executable run as `worker --connect ENDPOINT --name local-I --threads T
 /// --heartbeat-interval … --heartbeat-timeout … --parent-pid PID --log-format F`, with this
-/// process's environment minus the `METATRAIN_*` variables that would point it at another
-/// coordinator or give it another identity. Only a process whose executable has a `worker`
-/// command can start one.
+/// process's environment minus the `METATRAIN_*` variables of `worker` options (which could
+/// point it at another coordinator or give it another identity). Only a process whose
+/// executable has a `worker` command can start one.
 public final class LocalCluster {
     /// The workers started, in order.
     public private(set) var processes: [Process] = []
@@ -26,10 +26,7 @@ public final class LocalCluster {
                            "--heartbeat-interval", "\(heartbeat.interval)",
                            "--heartbeat-timeout", "\(heartbeat.timeout)", "--parent-pid", "\(getpid())",
                            "--log-format", logFormat]
-            p.environment = ProcessInfo.processInfo.environment.filter {
-                !["METATRAIN_CURVE_SECRET", "METATRAIN_SERVER_KEY", "METATRAIN_COORDINATOR", "METATRAIN_WORKER_NAME",
-                  "METATRAIN_GIVE_UP_AFTER"].contains($0.key)
-            }
+            p.environment = ProcessInfo.processInfo.environment.filter { !Self.workerVariables.contains($0.key) }
             do { try p.run() } catch { throw RunError("cannot start worker \(i + 1): \(error.localizedDescription)") }
             processes.append(p)
         }
@@ -50,6 +47,10 @@ public final class LocalCluster {
             }
         }
     }
+
+    /// The variables of `worker` options (``EnvironmentOptions``), which the workers do not
+    /// inherit: everything they need is on their command line.
+    static let workerVariables = Set(EnvironmentOptions.mappings.filter { $0.commands.contains("worker") }.map(\.variable))
 
     /// The path of this executable, to start workers with.
     static func executablePath() -> String {

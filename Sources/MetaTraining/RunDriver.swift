@@ -38,9 +38,11 @@ public struct RunDriver {
         public var metricsBind: String?
         /// Bounded staleness of a distributed run (0: synchronous).
         public var staleness: Int
+        /// How progress and validation lines look (`--log-format`).
+        public var logFormat: LogFormat
 
         public init(configuration: RunConfiguration, directory: URL, checkpointEvery: Int? = nil, keep: Int = 5, resume: Bool = false,
-                    overwrite: Bool = false, metricsBind: String? = nil, staleness: Int = 0) {
+                    overwrite: Bool = false, metricsBind: String? = nil, staleness: Int = 0, logFormat: LogFormat = .text) {
             self.configuration = configuration
             self.directory = directory
             self.checkpointEvery = checkpointEvery
@@ -49,6 +51,7 @@ public struct RunDriver {
             self.overwrite = overwrite
             self.metricsBind = metricsBind
             self.staleness = staleness
+            self.logFormat = logFormat
         }
     }
 
@@ -98,9 +101,10 @@ public struct RunDriver {
         directory = settings.directory
         runDirectory = try Self.claim(directory, resume: settings.resume, overwrite: settings.overwrite, log: logLine("run"))
         if let bind = settings.metricsBind {
-            let registry = TrainingMetrics.bootstrap()
-            do { metricsServer = try MetricsHTTPServer(bind: bind, registry: registry) } catch { throw RunError("\(error)") }
-            metrics = TrainingMetrics()
+            let metrics = TrainingMetrics(metric: configuration.metric.name, isFraction: configuration.metric.isFraction,
+                                          version: BuildInfo.version, commit: BuildInfo.commit)
+            do { metricsServer = try MetricsHTTPServer(bind: bind, registry: metrics.registry) } catch { throw RunError("\(error)") }
+            self.metrics = metrics
             let host = bind.split(separator: ":").first.map(String.init) ?? "127.0.0.1"
             logLine("metrics")("Prometheus metrics at http://\(host.isEmpty ? "0.0.0.0" : host):\(metricsServer!.port)/metrics")
         } else {
@@ -145,7 +149,7 @@ public struct RunDriver {
     /// The training loop over this run directory, with the driver's settings.
     public var loop: TrainingLoop {
         TrainingLoop(configuration: configuration, trainer: trainer, directory: directory, checkpointEvery: settings.checkpointEvery,
-                     keep: settings.keep, threads: threads, metrics: metrics)
+                     keep: settings.keep, threads: threads, metrics: metrics, logFormat: settings.logFormat)
     }
 
     /// Prints the run's header: name, size, seed, hyper-parameters, directory, where it runs.

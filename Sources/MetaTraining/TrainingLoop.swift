@@ -14,9 +14,13 @@ import MetaTelemetry
 ///
 /// Files written into ``directory``: `metrics.jsonl` (through ``MetricsLog``: one `train`
 /// record per progress line, i.e. every 100 iterations, at the last one and after 30 s without
-/// one; `validation`, `checkpoint` and `checkpoint_failed` records), `iteration-N.ckpt` every
-/// ``checkpointEvery`` iterations (at most ``keep`` of them), and `final.ckpt`. Progress goes
-/// to standard output (``ProgressReporter``), problems to the `checkpoint` and `metrics` loggers.
+/// one; `validation`, `checkpoint` and `checkpoint_failed` records), a TensorBoard event file
+/// (``TensorBoardEventWriter``: the `train` and `validation` records' figures as scalars, at the
+/// same moments, with the iteration as the step; a new file per process, so a resumed run adds
+/// one), `iteration-N.ckpt` every ``checkpointEvery`` iterations (at most ``keep`` of them), and
+/// `final.ckpt`. Progress goes to standard output (``ProgressReporter``; with the JSON
+/// ``logFormat``, progress and validation lines are JSON objects on standard error), problems
+/// to the `checkpoint`, `metrics` and `tensorboard` loggers.
 ///
 /// Determinism: the loop adds nothing random; with a pure `step` (``MetaTrainer/step(_:)``) the
 /// final parameters are a function of the configuration alone, whatever the checkpoint interval.
@@ -37,9 +41,12 @@ public struct TrainingLoop {
     /// until its argument returns true, while validation runs on another thread. Nil: validate
     /// on this thread.
     public var service: ((_ done: () -> Bool) -> Void)?
+    /// How progress and validation lines look (`--log-format`).
+    public var logFormat: LogFormat
 
     public init(configuration: RunConfiguration, trainer: MetaTrainer<Float>, directory: URL, checkpointEvery: Int?, keep: Int,
-                threads: Int, metrics: TrainingMetrics? = nil, service: ((_ done: () -> Bool) -> Void)? = nil) {
+                threads: Int, metrics: TrainingMetrics? = nil, service: ((_ done: () -> Bool) -> Void)? = nil,
+                logFormat: LogFormat = .text) {
         self.configuration = configuration
         self.trainer = trainer
         self.directory = directory
@@ -48,6 +55,7 @@ public struct TrainingLoop {
         self.threads = threads
         self.metrics = metrics
         self.service = service
+        self.logFormat = logFormat
     }
 
     /// What happened, for the caller's exit status.
@@ -100,11 +108,13 @@ public struct TrainingLoop {
     public func run(from start: MetaTrainer<Float>.State, step: (MetaTrainer<Float>.State) throws -> StepOutcome?) throws -> Ending {
         let report = logLine("checkpoint")
         let log = try MetricsLog(runDirectory: directory, report: logLine("metrics"))
+        let events: TensorBoardEventWriter
+        do { events = try TensorBoardEventWriter(directory: directory, report: logLine("tensorboard")) } catch { throw RunError("\(error)") }
         let store = CheckpointStore(directory: directory, keep: keep)
         let writer = AsyncCheckpointWriter(store: store)
         let config = configuration
         var state = start
-        let progress = ProgressReporter(total: config.iterations, startIteration: state.iteration)
+        let progress = ProgressReporter(total: config.iterations, startIteration: state.iteration, logFormat: logFormat)
         var window = Window()
         var windowStart = progress.elapsed
         var interrupted = false
@@ -144,7 +154,7 @@ public struct TrainingLoop {
             if let metrics {
                 let refused = outcome.cluster.map { $0.refusedMessagesTotal - refusedSoFar } ?? 0
                 refusedSoFar = outcome.cluster?.refusedMessagesTotal ?? 0
-                metrics.iteration(state.iteration, metaLoss: outcome.metrics.metaLoss, trainMetric: outcome.metrics.metric,
+                metrics.iteration(state.iteration, tasks: config.metaBatchSize, metaLoss: outcome.metrics.metaLoss, trainMetric: outcome.metrics.metric,
                                   tasksPerSecond: outcome.cluster.map { Double(config.metaBatchSize) / max($0.seconds, 1e-9) },
                                   liveWorkers: outcome.cluster?.liveWorkers,
                                   coordinatorFraction: outcome.cluster.map { $0.coordinatorSeconds / max($0.seconds, 1e-9) },
@@ -153,8 +163,10 @@ public struct TrainingLoop {
             let now = progress.elapsed
             if state.iteration % 100 == 0 || state.iteration == config.iterations || now - windowStart > 30 {
                 let tasksPerSecond = Double(window.count * config.metaBatchSize) / max(now - windowStart, 1e-9)
-                log.write(window.record(iteration: state.iteration, metric: config.metric.name, tasksPerSecond: tasksPerSecond,
-                                        elapsed: now, threads: threads))
+                let record = window.record(iteration: state.iteration, metric: config.metric.name, tasksPerSecond: tasksPerSecond,
+                                           elapsed: now, threads: threads)
+                log.write(record)
+                events.scalars(step: state.iteration, record.scalars)
                 progress.update(done: state.iteration, loss: window.loss, metricName: config.metric.name, metric: window.metric,
                                 tasksPerSecond: tasksPerSecond, workers: window.clustered ? window.workers : nil)
                 window = Window()
@@ -173,12 +185,15 @@ public struct TrainingLoop {
                 let index = byPresentation ? v.steps.count - 1 : min(config.inner.steps, v.steps.count - 1)
                 let last = v.steps[index]
                 metrics?.validation(last.mean)
-                log.write(ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
-                                           steps: byPresentation ? nil : index, presentation: byPresentation ? v.label(index) : nil,
-                                           mean: last.mean, ci95: last.ci95))
+                let record = ValidationRecord(iteration: state.iteration, split: "validation", metric: v.metric,
+                                              steps: byPresentation ? nil : index, presentation: byPresentation ? v.label(index) : nil,
+                                              mean: last.mean, ci95: last.ci95)
+                log.write(record)
+                events.scalars(step: state.iteration, record.scalars)
                 progress.message("validation at \(state.iteration): \(v.metric) "
                                  + (byPresentation ? "at presentation \(v.label(index)) " : "after \(index) step(s) ")
-                                 + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)")
+                                 + "\(format(last.mean, 4)) ± \(format(last.ci95, 4)) (\(config.validationTasks) tasks)",
+                                 label: "validation", fields: record.fields(tasks: config.validationTasks))
             }
             // A new window starts after any validation or checkpoint, so tasks/s counts training only.
             if window.count == 0 { windowStart = progress.elapsed }
@@ -197,6 +212,9 @@ public struct TrainingLoop {
         }
         if log.failedWrites > 0 {
             logLine("metrics")("\(log.failedWrites) metrics record(s) could not be written to \(log.url.path)")
+        }
+        if events.failedWrites > 0 {
+            logLine("tensorboard")("\(events.failedWrites) TensorBoard event(s) could not be written to \(events.url.path)")
         }
         let url = directory.appendingPathComponent(name)
         log.write(CheckpointRecord(iteration: state.iteration, path: name, elapsedSeconds: progress.elapsed,

@@ -55,5 +55,8 @@ struct LogOptions: ParsableArguments {
         guard LogFormat(rawValue: logFormat) != nil else { throw ValidationError("--log-format is text or json, got '\(logFormat)'") }
     }
 
-    func apply() { LogFormat(rawValue: logFormat)!.bootstrap() }
+    /// The format asked for (``validate()`` has checked it).
+    var format: LogFormat { LogFormat(rawValue: logFormat) ?? .text }
+
+    func apply() { format.bootstrap() }
 }

@@ -5,7 +5,8 @@ import MetaTraining
 struct CoordinatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coordinator",
-        abstract: "Serve a training run to workers that connect (metatrain worker --connect …), then evaluate it.")
+        abstract: "Serve a training run to workers that connect (metatrain worker --connect …), then evaluate it.",
+        discussion: EnvironmentOptions.help(for: "coordinator"))
 
     @OptionGroup var runOptions: RunOptions
 

@@ -8,8 +8,10 @@ struct Metatrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "metatrain",
         abstract: "A distributed meta-learning trainer.",
+        version: BuildInfo.versionLine,
         subcommands: [TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, EvalCommand.self, BenchCommand.self,
-                      KeysCommand.self, CheckpointCommand.self, ExportCommand.self, ImportCommand.self, ReportCommand.self]
+                      KeysCommand.self, CheckpointCommand.self, ExportCommand.self, ImportCommand.self, ReportCommand.self,
+                      VersionCommand.self]
     )
 
     static func main() {

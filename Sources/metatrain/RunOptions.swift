@@ -74,7 +74,7 @@ struct RunOptions: ParsableArguments {
         let config = try configuration()
         let settings = RunDriver.Settings(configuration: config, directory: URL(fileURLWithPath: runDir ?? "runs/\(config.name)"),
                                           checkpointEvery: checkpointEvery, keep: keep, resume: resume, overwrite: overwrite,
-                                          metricsBind: metricsBind, staleness: staleness)
+                                          metricsBind: metricsBind, staleness: staleness, logFormat: logging.format)
         return try RunDriver(settings, threads: threads)
     }
 }

@@ -7,7 +7,8 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Meta-train a model (in this process, or on a local cluster of worker processes), then evaluate it.",
-        discussion: "Presets: \(RunConfiguration.presets.keys.sorted().joined(separator: ", ")).")
+        discussion: "Presets: \(RunConfiguration.presets.keys.sorted().joined(separator: ", ")).\n\n"
+            + EnvironmentOptions.help(for: "train"))
 
     @OptionGroup var runOptions: RunOptions
 

@@ -13,7 +13,8 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Connect to a coordinator and compute the shards it assigns (the job comes from the coordinator).",
         discussion: "Exit status: 0 training finished; 1 bad arguments; 3 rejected; 4 the job cannot be built here; "
-            + "5 gave up (--give-up-after); 6 the coordinator stopped before training finished; 130/143 SIGINT/SIGTERM.")
+            + "5 gave up (--give-up-after); 6 the coordinator stopped before training finished; 130/143 SIGINT/SIGTERM.\n\n"
+            + EnvironmentOptions.help(for: "worker"))
 
     @Option(name: .long, help: "The coordinator's endpoint, e.g. tcp://10.0.0.5:5555.")
     var connect: String

@@ -73,11 +73,13 @@ import MetaCheckpoint
         let store = CheckpointStore(directory: dir, keep: 2)
         try store.write(RunCheckpointTests.smallV2(iteration: 3), name: "iteration-3.ckpt")
         try store.write(RunCheckpointTests.smallV2(iteration: 4), name: "final.ckpt")
-        for name in ["metrics.jsonl", "evaluation.json", "config.yaml", "report.html"] {
+        for name in ["metrics.jsonl", "evaluation.json", "config.yaml", "report.html", "events.out.tfevents.1700000000.host",
+                     "events.out.tfevents.1700000100.host"] {
             try Data("x".utf8).write(to: dir.appendingPathComponent(name))
         }
         #expect(try Set(run.discardPreviousRun())
-                == ["iteration-3.ckpt", "final.ckpt", CheckpointStore.manifestName, "metrics.jsonl", "evaluation.json"])
+                == ["iteration-3.ckpt", "final.ckpt", CheckpointStore.manifestName, "metrics.jsonl", "evaluation.json",
+                    "events.out.tfevents.1700000000.host", "events.out.tfevents.1700000100.host"])
         #expect(try CheckpointStoreTests.names(in: dir) == [RunDirectory.lockName, "config.yaml", "report.html"].sorted())
         #expect(try run.previousRunFiles().isEmpty)
     }

@@ -58,4 +58,29 @@ import MetaTraining
         #expect(out.all[1] == erase + "validation at 1\n")
         #expect(out.all[2].hasPrefix(erase + "iteration 2/2") && out.all[2].hasSuffix("\n"))
     }
+
+    @Test func withTheJSONFormatEveryUpdateIsOneObjectWithTheFiguresAndMessagesCarryTheirFields() throws {
+        let clock = ManualClock(), out = Lines()
+        let progress = ProgressReporter(total: 1000, startIteration: 0, logFormat: .json, isTerminal: true, clock: { clock.now },
+                                        output: out.append)
+        clock.now = 50
+        progress.update(done: 250, loss: 0.25, metricName: "accuracy", metric: 0.5, tasksPerSecond: 123.5, workers: 2)
+        clock.now = 50.1  // no interval holds a JSON line back
+        progress.update(done: 260, loss: .nan, metricName: "accuracy", metric: 0.5, tasksPerSecond: 1)
+        progress.message("validation at 260", label: "validation", fields: ["iteration": 260, "mean": 0.75])
+        #expect(out.all.count == 3)
+        #expect(out.all.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}\n") && !$0.contains("\r") })
+        let objects = try out.all.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let first = objects[0]
+        #expect(first["label"] as? String == "progress" && first["level"] as? String == "info" && first["ts"] is String)
+        #expect(first["iteration"] as? Int == 250 && first["total"] as? Int == 1000 && first["workers"] as? Int == 2)
+        #expect(first["meta_loss"] as? Double == 0.25 && first["train_metric"] as? Double == 0.5 && first["metric"] as? String == "accuracy")
+        #expect(first["tasks_per_second"] as? Double == 123.5 && first["elapsed_seconds"] as? Double == 50)
+        #expect(first["eta_seconds"] as? Double == 150)  // 250 iterations in 50 s, 750 to go
+        #expect((first["message"] as? String)?.hasPrefix("iteration 250/1000  meta-loss 0.2500") == true)
+        #expect(objects[1]["meta_loss"] is NSNull)  // a diverged loss is null, not invalid JSON
+        #expect(objects[1]["workers"] == nil)
+        #expect(objects[2]["label"] as? String == "validation" && objects[2]["mean"] as? Double == 0.75
+                && objects[2]["message"] as? String == "validation at 260")
+    }
 }
