@@ -6,7 +6,7 @@ import PackageDescription
 ///
 ///     metatrain        the command line: parses arguments, calls the libraries
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
-///     MetaReport       a run as one HTML page ──────────────── MetaAlgorithms
+///     MetaReport       a run as one HTML page ──────────────── MetaCheckpoint, MetaAlgorithms, CPNG, …
 ///     MetaTraining     the run machinery ───────────────────── MetaCluster, MetaCheckpoint, MetaTelemetry, …
 ///     MetaCluster      coordinator and worker event loops ──── MetaRuntime, MetaTransport, MetaConfig, …
 ///     MetaCheckpoint   checkpoints, run directories, export ── MetaConfig, MetaAlgorithms, MetaChecksum, …
@@ -99,8 +99,9 @@ let package = Package(
         .target(name: "MetaTraining", dependencies: [
             "MetaTensor", "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaCluster", "MetaTelemetry",
         ]),
-        // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
-        .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
+        // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts,
+        // held-out tasks predicted with the newest checkpoint, images as PNG data URIs).
+        .target(name: "MetaReport", dependencies: ["CPNG", "MetaTensor", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaCheckpoint"]),
         // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
         .target(name: "MetaBench", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
@@ -144,7 +145,9 @@ let package = Package(
             "MetaTensor", "MetaChecksum", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaTransport", "MetaCluster",
         ]),
         .testTarget(name: "MetaTrainingTests", dependencies: ["MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit"]),
-        .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
+        .testTarget(name: "MetaReportTests", dependencies: [
+            "MetaTensor", "MetaAutodiff", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaReport", "MetaTestKit",
+        ]),
         .testTarget(name: "MetaBenchTests", dependencies: ["MetaNN", "MetaAlgorithms", "MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.
