@@ -192,7 +192,7 @@ public struct ReportPage {
             ? "<p>Held-out test episodes: \(e.tasks); \(esc(e.metric)) of the predictions at the k-th presentation of a class, "
             : "<p>Held-out test tasks: \(e.tasks); \(esc(e.metric)) on the query set after each inner step on the support set, "
         out += "mean ± 95% confidence interval (1.96·σ/√N).</p>\n"
-        if let chart = evaluationChart { out += "<figure>\n\(chart.render())</figure>\n" }
+        if let chart = evaluationChart { out += "<div class=\"charts\">\n<figure>\n\(chart.render())</figure>\n</div>\n" }
         out += "<table class=\"evaluation\" data-metric=\"\(esc(e.metric))\">\n<thead><tr><th>\(esc(e.axis ?? "inner step"))</th>"
             + "<th>\(esc(e.metric))</th></tr></thead>\n<tbody>\n"
         for (k, s) in e.steps.enumerated() {

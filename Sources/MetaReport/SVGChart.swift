@@ -184,8 +184,16 @@ public struct SVGChart: Sendable {
                 }
             }
             out += "</g>\n"
-            out += "<g class=\"legend\" font-size=\"12\">"
-                + "<rect x=\"\(n(legendX))\" y=\"31\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
+            // The legend's symbol looks like the series: a dot for points, a dashed stroke, a bar.
+            let symbol: String
+            switch s.style {
+            case .points: symbol = "<circle cx=\"\(n(legendX + 7))\" cy=\"33\" r=\"4\" fill=\"\(color)\"/>"
+            case .dashed:
+                symbol = "<line x1=\"\(n(legendX))\" y1=\"33\" x2=\"\(n(legendX + 14))\" y2=\"33\" stroke=\"\(color)\" "
+                    + "stroke-width=\"2.5\" stroke-dasharray=\"4 2\"/>"
+            case .line, .band: symbol = "<rect x=\"\(n(legendX))\" y=\"31\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
+            }
+            out += "<g class=\"legend\" font-size=\"12\">" + symbol
                 + text(s.name, x: legendX + 19, y: 37, attributes: "fill=\"#333\"", newline: false) + "</g>\n"
             legendX += 19 + Double(s.name.count) * 7 + 18
         }

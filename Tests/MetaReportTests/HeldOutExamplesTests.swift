@@ -40,7 +40,7 @@ import MetaReport
         #expect(chart.contains("support: x 1.5, 2</title>") && chart.contains("support: x -2, -1</title>"))
         // Truth and five predictions are curves, the one before adaptation dashed.
         #expect(chart.components(separatedBy: "<path class=\"curve\"").count - 1 == 6)
-        #expect(chart.components(separatedBy: "stroke-dasharray").count - 1 == 1)
+        #expect(chart.components(separatedBy: "stroke-dasharray=\"6 4\"").count - 1 == 1)
         #expect(html.contains("after inner steps 1, 2, 5, 10."))
     }
 
