@@ -6,7 +6,7 @@ import PackageDescription
 ///
 ///     metatrain        the command line: parses arguments, calls the libraries
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
-///     MetaReport       a run as one HTML page ──────────────── MetaAlgorithms
+///     MetaReport       a run as one HTML page ──────────────── MetaCheckpoint, MetaAlgorithms, CPNG, …
 ///     MetaTraining     the run machinery ───────────────────── MetaCluster, MetaCheckpoint, MetaTelemetry, …
 ///     MetaCluster      coordinator and worker event loops ──── MetaRuntime, MetaTransport, MetaConfig, …
 ///     MetaCheckpoint   checkpoints, run directories, export ── MetaConfig, MetaAlgorithms, MetaChecksum, …
@@ -101,8 +101,9 @@ let package = Package(
         // Writes BuildCommit.swift (the git commit) before each build of the targets that use it.
         // Under Sources/ so that a build from Package.swift and Sources/ alone (deploy/Dockerfile) finds it.
         .plugin(name: "BuildCommit", capability: .buildTool(), path: "Sources/BuildCommitPlugin"),
-        // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
-        .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
+        // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts,
+        // held-out tasks predicted with the newest checkpoint, images as PNG data URIs).
+        .target(name: "MetaReport", dependencies: ["CPNG", "MetaTensor", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaCheckpoint"]),
         // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
         .target(name: "MetaBench", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
@@ -148,7 +149,9 @@ let package = Package(
         .testTarget(name: "MetaTrainingTests", dependencies: [
             "MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit", "metatrain",
         ]),
-        .testTarget(name: "MetaReportTests", dependencies: ["MetaReport", "MetaTestKit"]),
+        .testTarget(name: "MetaReportTests", dependencies: [
+            "MetaTensor", "MetaAutodiff", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaReport", "MetaTestKit",
+        ]),
         .testTarget(name: "MetaBenchTests", dependencies: ["MetaNN", "MetaAlgorithms", "MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         // deploy/: compose and Kubernetes files against their schemas, the Dockerfile against the binary.

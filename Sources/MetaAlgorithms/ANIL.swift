@@ -36,6 +36,12 @@ public struct ANILLearner: Learner {
                       learningRate: inner.learningRate, adapting: model.headParameterNames)
     }
 
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        MAML.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps,
+                               learningRate: inner.learningRate, adapting: model.headParameterNames)
+    }
+
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
 
     public var presets: [RunConfiguration] {

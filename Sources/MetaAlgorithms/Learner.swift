@@ -38,6 +38,14 @@ public protocol Learner: Sendable {
     func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                    inner: InnerLoop, steps: Int) -> [Double]
 
+    /// The model's query outputs (regression values, or logits and scores whose largest entry
+    /// is the predicted class) after each evaluation step 0…`steps` on one held-out task: the
+    /// predictions whose metrics ``evaluate(model:parameters:task:inner:steps:)`` reports,
+    /// computed by the same adaptation. Nil for learners whose predictions are not one output
+    /// row per query (sequence learners).
+    func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                            inner: InnerLoop, steps: Int) -> [Tensor<S>]?
+
     /// Why this learner cannot train `configuration`, as one line naming the configuration
     /// key; nil when it can.
     func problem(with configuration: RunConfiguration) -> String?
@@ -71,6 +79,11 @@ extension Learner {
     public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop, steps: Int) -> [Double] {
         MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps, learningRate: inner.learningRate)
+    }
+
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        MAML.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps, learningRate: inner.learningRate)
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { nil }
@@ -148,6 +161,11 @@ public struct LearnerID: RawRepresentable, Hashable, Sendable, CustomStringConve
     public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop, steps: Int) -> [Double] {
         learner.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
+    }
+
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        learner.evaluationOutputs(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
     }
 }
 

@@ -66,19 +66,30 @@ public enum MAML {
     public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                                  steps: Int, learningRate: Double, adapting: [String]? = nil,
                                                  rates: Parameters<Tensor<S>>? = nil) -> [Double] {
+        evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps, learningRate: learningRate,
+                          adapting: adapting, rates: rates).map { TaskLoss.metric($0, task.queryTargets) }
+    }
+
+    /// The model's query outputs after 0, 1, …, `steps` adaptation steps: what
+    /// ``evaluate(model:parameters:task:steps:learningRate:adapting:rates:)`` scores.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                          steps: Int, learningRate: Double, adapting: [String]? = nil,
+                                                          rates: Parameters<Tensor<S>>? = nil) -> [Tensor<S>] {
         var fast = parameters
-        var metrics: [Double] = []
+        var outputs: [Tensor<S>] = []
         let xq = Variable<S>(task.queryInputs)
         let rateVariables = rates?.map { Variable($0) }
         for step in 0...steps {
-            metrics.append(TaskLoss.metric(model.apply(fast.map { Variable($0) }, xq).value, task.queryTargets))
+            outputs.append(model.apply(fast.map { Variable($0) }, xq).value)
             if step == steps { break }
             fast = InnerUpdate.adapt(model: model, parameters: fast.map { Variable(differentiable: $0) },
                                      inputs: task.supportInputs, targets: task.supportTargets, steps: 1,
                                      learningRate: S(learningRate), createGraph: false, adapting: adapting,
                                      rates: rateVariables).map { $0.value }
         }
-        return metrics
+        return outputs
     }
 }
 

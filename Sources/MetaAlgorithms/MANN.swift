@@ -78,6 +78,10 @@ public struct MANNLearner: Learner {
         return (1...max(last, 1)).map { accuracy.accuracy(atPresentation: $0) ?? .nan }
     }
 
+    /// Nil: an episode's predictions are one per step of a sequence, not one per query.
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? { nil }
+
     public func problem(with c: RunConfiguration) -> String? {
         if !(c.model is any SequenceModel) {
             return "config key 'model.architecture': mann needs a sequence model (mann or lstm), got \(c.architecture.name)"

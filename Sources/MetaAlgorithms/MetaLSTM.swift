@@ -213,14 +213,24 @@ public struct MetaLSTM: Sendable {
     @_specialize(where S == Double)
     public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           steps: Int) -> [Double] {
+        evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps)
+            .map { TaskLoss.metric($0, task.queryTargets) }
+    }
+
+    /// The learner's query outputs after 0, 1, …, `steps` updates: what
+    /// ``evaluate(model:parameters:task:steps:)`` scores.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   steps: Int) -> [Tensor<S>] {
         let constants = parameters.map { Variable($0) }
         let xq = Variable(task.queryInputs)
-        var metrics = [TaskLoss.metric(model.apply(constants, xq).value, task.queryTargets)]
+        var outputs = [model.apply(constants, xq).value]
         _ = adapt(model: model, parameters: constants, inputs: task.supportInputs, targets: task.supportTargets,
                   steps: steps) { learner in
-            metrics.append(TaskLoss.metric(model.apply(learner, xq).value, task.queryTargets))
+            outputs.append(model.apply(learner, xq).value)
         }
-        return metrics
+        return outputs
     }
 
     // MARK: Flattening
@@ -275,6 +285,11 @@ public struct MetaLSTMLearner: Learner {
     public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop, steps: Int) -> [Double] {
         meta.evaluate(model: model, parameters: parameters, task: task, steps: steps)
+    }
+
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        meta.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps)
     }
 
     public func problem(with c: RunConfiguration) -> String? {

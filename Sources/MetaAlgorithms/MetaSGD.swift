@@ -68,6 +68,12 @@ public struct MetaSGDLearner: Learner {
                       adapting: MetaSGD.modelNames(parameters), rates: MetaSGD.rates(parameters))
     }
 
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        MAML.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps, learningRate: 0,
+                               adapting: MetaSGD.modelNames(parameters), rates: MetaSGD.rates(parameters))
+    }
+
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
 
     public var presets: [RunConfiguration] {

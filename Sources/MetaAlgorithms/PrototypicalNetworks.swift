@@ -60,6 +60,12 @@ public struct PrototypicalNetworksLearner: Learner {
         PrototypicalNetworks.evaluate(model: model, parameters: parameters, task: task)
     }
 
+    /// The logits ``PrototypicalNetworks/evaluate(model:parameters:task:)`` scores (one entry).
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        [PrototypicalNetworks.logits(model: model, parameters: parameters.map { Variable($0) }, task: task).value]
+    }
+
     public func problem(with configuration: RunConfiguration) -> String? {
         if configuration.family.spec.classes == nil { return "config key 'algorithm': protonet needs classification tasks" }
         return nil

@@ -122,6 +122,12 @@ public struct RelationNetworkLearner: Learner {
         Self.network(model).evaluate(parameters: parameters, task: task)
     }
 
+    /// The relation scores ``RelationNetworks/evaluate(parameters:task:)`` scores (one entry).
+    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
+        [Self.network(model).scores(parameters: parameters.map { Variable($0) }, task: task).value]
+    }
+
     public func problem(with c: RunConfiguration) -> String? {
         if c.architecture.as(RelationNetworkArchitecture.self) == nil {
             return "config key 'model.architecture': relationnet needs the relation-network architecture, got \(c.architecture.name)"

@@ -1,23 +1,30 @@
 import Foundation
 import MetaAlgorithms
 
-/// The HTML page of a ``RunReport``: a summary, the learning curves as ``SVGChart``s, the
-/// evaluation and checkpoint tables and the configuration. Pure: a value in, a `String` out.
+/// The HTML page of a ``RunReport``: a summary, pictures of held-out tasks with the learner's
+/// predictions (``HeldOutExamples``, drawn by ``ExamplesSection``), the learning curves as
+/// ``SVGChart``s, the evaluation as a chart and a table, the checkpoints and the configuration.
+/// Pure: values in, a `String` out.
 ///
-/// The page references nothing outside itself (a Content-Security-Policy forbids it, too) and
-/// reads fine without JavaScript. Its one inline script is a test hook: after load it counts the
-/// curves the browser laid out with a non-zero size into `body[data-rendered-curves]` and the
-/// charts with a non-zero size into `body[data-rendered-charts]` (Tests/ReportTests dumps the DOM
-/// of a headless Chromium to read them).
+/// The page references nothing outside itself (a Content-Security-Policy forbids it, too;
+/// images are `data:` URIs) and reads fine without JavaScript. Its one inline script is a test
+/// hook: after load it counts the curves the browser laid out with a non-zero size into
+/// `body[data-rendered-curves]`, the charts with a non-zero size into
+/// `body[data-rendered-charts]` and the example images decoded with a non-zero natural size
+/// into `body[data-rendered-images]` (Tests/ReportTests dumps the DOM of a headless Chromium
+/// to read them).
 public struct ReportPage {
     public let report: RunReport
     /// The run directory's path, shown under the title (and its last component the name when
     /// the configuration has none).
     public let runDirectory: String
+    /// Held-out tasks and the learner's predictions on them; nil leaves the section out.
+    public let examples: HeldOutExamples?
 
-    public init(report: RunReport, runDirectory: String) {
+    public init(report: RunReport, runDirectory: String, examples: HeldOutExamples? = nil) {
         self.report = report
         self.runDirectory = runDirectory
+        self.examples = examples
     }
 
     /// The whole page, from `<!DOCTYPE html>` to a final line break.
@@ -27,6 +34,7 @@ public struct ReportPage {
         body += "<p class=\"path\">\(esc(runDirectory))</p>\n"
         body += notes
         body += summary
+        if let examples { body += ExamplesSection(examples: examples).html }
         body += "<h2>Learning curves</h2>\n"
         let rendered = charts.map { $0.render() }
         if rendered.isEmpty {
@@ -48,7 +56,7 @@ public struct ReportPage {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
             <title>metatrain report: \(esc(name))</title>
             <style>\(Self.css)</style>
             </head>
@@ -159,6 +167,21 @@ public struct ReportPage {
         return charts.filter { $0.series.contains { !$0.points.isEmpty } }
     }
 
+    /// The evaluation metric against inner steps (or presentations) with its 95% interval as a
+    /// band; nil without an evaluation.
+    public var evaluationChart: SVGChart? {
+        guard let e = report.evaluation, !e.steps.isEmpty else { return nil }
+        let fraction = Metric.isFraction(named: e.metric)
+        let scale = fraction ? 100.0 : 1.0
+        let axis = e.axis ?? "inner step"
+        let points = e.steps.enumerated().map { k, s in
+            SVGChart.Point(x: Double(e.label(k)), y: s.mean * scale, error: s.ci95 * scale)
+        }
+        return SVGChart(key: "evaluation", title: "Test \(e.metric) against \(axis) (\(e.tasks) tasks)", xLabel: axis,
+                        yLabel: fraction ? "\(e.metric) (%)" : e.metric,
+                        series: [.init(key: "evaluation", name: "mean ± 95% CI", points: points, markers: true, style: .band)])
+    }
+
     private var evaluationSection: String {
         var out = "<h2>Evaluation</h2>\n"
         guard let e = report.evaluation else {
@@ -169,6 +192,7 @@ public struct ReportPage {
             ? "<p>Held-out test episodes: \(e.tasks); \(esc(e.metric)) of the predictions at the k-th presentation of a class, "
             : "<p>Held-out test tasks: \(e.tasks); \(esc(e.metric)) on the query set after each inner step on the support set, "
         out += "mean ± 95% confidence interval (1.96·σ/√N).</p>\n"
+        if let chart = evaluationChart { out += "<div class=\"charts\">\n<figure>\n\(chart.render())</figure>\n</div>\n" }
         out += "<table class=\"evaluation\" data-metric=\"\(esc(e.metric))\">\n<thead><tr><th>\(esc(e.axis ?? "inner step"))</th>"
             + "<th>\(esc(e.metric))</th></tr></thead>\n<tbody>\n"
         for (k, s) in e.steps.enumerated() {
@@ -252,13 +276,24 @@ public struct ReportPage {
         .charts { display: flex; flex-wrap: wrap; gap: 12px; }
         figure { margin: 0; border: 1px solid #e5e5e5; border-radius: 4px; padding: 4px; background: #fff; }
         svg.chart { display: block; max-width: 100%; height: auto; font-family: system-ui, sans-serif; }
+        .examples { display: flex; flex-wrap: wrap; gap: 12px; }
+        figure.classification { padding: 8px; max-width: 680px; }
+        figure.classification figcaption { font-weight: 600; margin-bottom: 6px; }
+        .set { display: flex; flex-wrap: wrap; gap: 6px; align-items: flex-end; margin-bottom: 8px; }
+        .set-name { width: 52px; color: #555; align-self: center; }
+        .example-image { display: flex; flex-direction: column; align-items: center; border: 2px solid #ddd; border-radius: 3px; padding: 2px; }
+        .example-image img { display: block; image-rendering: pixelated; }
+        .example-image .label { font-size: 12px; font-variant-numeric: tabular-nums; }
+        .example-image.right { border-color: #2a9d5c; } .example-image.right .label { color: #1d7a45; }
+        .example-image.wrong { border-color: #d1495b; background: #fdecee; } .example-image.wrong .label { color: #b02a3c; font-weight: 600; }
         pre.config { background: #f6f6f6; border: 1px solid #e5e5e5; padding: 10px; overflow-x: auto; font-size: 13px; }
 
         """
 
     static let script = """
         <script>
-        // Test hook (Tests/ReportTests): how many curves and charts the browser laid out with a non-zero size.
+        // Test hook (Tests/ReportTests): how many curves and charts the browser laid out with a non-zero size,
+        // and how many example images it decoded.
         window.addEventListener("load", function () {
           var curves = document.querySelectorAll("svg.chart .curve"), drawn = 0;
           for (var i = 0; i < curves.length; i++) {
@@ -270,6 +305,11 @@ public struct ReportPage {
             var r = charts[j].getBoundingClientRect();
             if (r.width > 0 && r.height > 0) shown++;
           }
+          var images = document.querySelectorAll("img.example"), decoded = 0;
+          for (var k = 0; k < images.length; k++) {
+            if (images[k].complete && images[k].naturalWidth > 0 && images[k].naturalHeight > 0) decoded++;
+          }
+          document.body.dataset.renderedImages = String(decoded);
           document.body.dataset.renderedCurves = String(drawn);
           document.body.dataset.renderedCharts = String(shown);
         });

@@ -1,7 +1,9 @@
 import Foundation
+import MetaCheckpoint
 
 /// `metatrain report`'s file I/O: reads a run directory's `config.yaml`, `metrics.jsonl` and
-/// `evaluation.json`, and writes the ``ReportPage`` of the ``RunReport`` they make.
+/// `evaluation.json`, predicts held-out tasks with its newest checkpoint (``HeldOutExamples``),
+/// and writes the ``ReportPage`` of it all.
 public enum ReportWriter {
     /// What was written.
     public struct Written: Sendable {
@@ -24,10 +26,12 @@ public enum ReportWriter {
     ///
     /// `config.yaml` and `evaluation.json` may be missing (the page says so); `metrics.jsonl` is
     /// read with lossy UTF-8 decoding, so a damaged byte spoils one line, which is skipped and
-    /// counted.
+    /// counted. The pictures of `examples` held-out tasks come from the newest checkpoint that
+    /// verifies; without one, or when its task data cannot be loaded, the page says why
+    /// instead. `examples` 0 leaves the section out.
     /// - Throws: ``ReportError`` when `runDirectory` is not a directory, holds no `metrics.jsonl`,
     ///   or a file cannot be read or written; nothing is written then.
-    public static func write(runDirectory: String, output: String? = nil) throws -> Written {
+    public static func write(runDirectory: String, output: String? = nil, examples: Int = 3) throws -> Written {
         let directory = URL(fileURLWithPath: runDirectory)
         let files = FileManager.default
         var isDirectory: ObjCBool = false
@@ -48,10 +52,27 @@ public enum ReportWriter {
         let report = RunReport(config: config, metrics: String(decoding: metrics, as: UTF8.self), evaluation: evaluation)
 
         let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("report.html")
-        let html = ReportPage(report: report, runDirectory: directory.standardizedFileURL.path).html
+        let pictures = examples > 0 ? heldOutExamples(directory, tasks: examples) : nil
+        let html = ReportPage(report: report, runDirectory: directory.standardizedFileURL.path, examples: pictures).html
         do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
             throw ReportError("cannot write \(url.path): \(error.localizedDescription)")
         }
         return Written(url: url, skippedLines: report.skippedLines)
+    }
+
+    /// The pictures of the newest verified checkpoint in `directory`, or why there are none.
+    static func heldOutExamples(_ directory: URL, tasks: Int) -> HeldOutExamples {
+        let found: FoundCheckpoint
+        do { found = try FoundCheckpoint.newest(inRunDirectory: directory) } catch {
+            return .unavailable("No pictures of held-out tasks: \(error)")
+        }
+        do {
+            let configuration = try found.checkpoint.configuration()
+            try found.checkpoint.checkParametersFit(configuration)
+            return try HeldOutExamples.predict(configuration: configuration, parameters: found.checkpoint.parameters,
+                                               iteration: found.checkpoint.iteration, tasks: tasks)
+        } catch {
+            return .unavailable("No pictures of held-out tasks from \(found.file.lastPathComponent): \(error)")
+        }
     }
 }

@@ -8,7 +8,10 @@ import Foundation
 ///   of the series that have points, comma-separated, or the chart's key when none has); every
 ///   curve is a `<path class="curve" …>` in the chart's pixel coordinates. A series with a single
 ///   point is drawn as a small filled circle (still a `.curve`, so it has a size), never as an
-///   invisible zero-length path.
+///   invisible zero-length path. A series drawn as points only (``Series/style``) has no
+///   `.curve`: each point is a `<circle class="point">`.
+/// - A series whose points carry errors draws them as error bars, or as one filled
+///   `<path class="band">` from `y − error` to `y + error` (``Series/Style/band``).
 /// - Points with a non-finite coordinate are left out.
 /// - No `xmlns` and no other URL: the SVG is meant to sit inline in an HTML page.
 public struct SVGChart: Sendable {
@@ -33,12 +36,30 @@ public struct SVGChart: Sendable {
         public var points: [Point]
         /// Markers at every point (for sparse series such as validation), besides the line.
         public var markers: Bool
+        /// How the series is drawn.
+        public var style: Style
+        /// The colour (CSS), instead of the palette's.
+        public var color: String?
 
-        public init(key: String, name: String, points: [Point], markers: Bool = false) {
+        /// How a series is drawn.
+        public enum Style: Sendable, Equatable {
+            /// A line, with error bars at points that have an error.
+            case line
+            /// A dashed line, with error bars.
+            case dashed
+            /// A line with a filled band of the points' errors around it.
+            case band
+            /// Filled circles at the points, no line.
+            case points
+        }
+
+        public init(key: String, name: String, points: [Point], markers: Bool = false, style: Style = .line, color: String? = nil) {
             self.key = key
             self.name = name
             self.points = points
             self.markers = markers
+            self.style = style
+            self.color = color
         }
     }
 
@@ -77,7 +98,7 @@ public struct SVGChart: Sendable {
         let visible = series.map { s in
             Series(key: s.key, name: s.name, points: s.points.filter { p in
                 p.x.isFinite && p.y.isFinite && (p.error.map { $0.isFinite } ?? true)
-            }, markers: s.markers)
+            }, markers: s.markers, style: s.style, color: s.color)
         }
         let keys = visible.filter { !$0.points.isEmpty }.map(\.key)
         var out = "<svg class=\"chart\" data-chart=\"\(escape(key))\" data-series=\"\(escape(keys.isEmpty ? key : keys.joined(separator: ",")))\" "
@@ -124,23 +145,36 @@ public struct SVGChart: Sendable {
         // Curves, then the legend.
         var legendX = left
         for (i, s) in visible.enumerated() where !s.points.isEmpty {
-            let color = Self.palette[i % Self.palette.count]
+            let color = s.color ?? Self.palette[i % Self.palette.count]
             let pixels = s.points.map { (x: sx($0.x), y: sy($0.y)) }
             out += "<g class=\"series\" data-key=\"\(escape(s.key))\">\n"
-            for p in s.points {
-                guard let e = p.error, e > 0 else { continue }
-                let x = sx(p.x), y0 = sy(p.y - e), y1 = sy(p.y + e)
-                out += "<path class=\"error-bar\" d=\"M\(n(x)) \(n(y0))V\(n(y1))M\(n(x - 4)) \(n(y0))H\(n(x + 4))M\(n(x - 4)) \(n(y1))H\(n(x + 4))\" "
-                    + "stroke=\"\(color)\" stroke-opacity=\"0.6\" stroke-width=\"1.2\" fill=\"none\"/>\n"
+            if s.style == .band, pixels.count > 1 {
+                let upper = s.points.map { (x: sx($0.x), y: sy($0.y + ($0.error ?? 0))) }
+                let lower = s.points.map { (x: sx($0.x), y: sy($0.y - ($0.error ?? 0))) }.reversed()
+                let d = (upper + lower).enumerated().map { j, p in "\(j == 0 ? "M" : "L")\(n(p.x)) \(n(p.y))" }.joined() + "Z"
+                out += "<path class=\"band\" d=\"\(d)\" fill=\"\(color)\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+            } else if s.style != .points {
+                for p in s.points {
+                    guard let e = p.error, e > 0 else { continue }
+                    let x = sx(p.x), y0 = sy(p.y - e), y1 = sy(p.y + e)
+                    out += "<path class=\"error-bar\" d=\"M\(n(x)) \(n(y0))V\(n(y1))M\(n(x - 4)) \(n(y0))H\(n(x + 4))M\(n(x - 4)) \(n(y1))H\(n(x + 4))\" "
+                        + "stroke=\"\(color)\" stroke-opacity=\"0.6\" stroke-width=\"1.2\" fill=\"none\"/>\n"
+                }
             }
-            if pixels.count == 1 {
+            if s.style == .points {
+                for (p, px) in zip(s.points, pixels) {
+                    out += "<circle class=\"point\" cx=\"\(n(px.x))\" cy=\"\(n(px.y))\" r=\"4\" fill=\"\(color)\">"
+                        + "<title>\(escape(describe(p, series: s)))</title></circle>\n"
+                }
+            } else if pixels.count == 1 {
                 let p = pixels[0], r = 4.0
                 out += "<path class=\"curve single-point\" d=\"M\(n(p.x - r)) \(n(p.y))A\(n(r)) \(n(r)) 0 1 0 \(n(p.x + r)) \(n(p.y))"
                     + "A\(n(r)) \(n(r)) 0 1 0 \(n(p.x - r)) \(n(p.y))Z\" fill=\"\(color)\" stroke=\"\(color)\" stroke-width=\"1\">"
                     + "<title>\(escape(describe(s.points[0], series: s)))</title></path>\n"
             } else {
                 let d = pixels.enumerated().map { j, p in "\(j == 0 ? "M" : "L")\(n(p.x)) \(n(p.y))" }.joined()
-                out += "<path class=\"curve\" d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\" "
+                let dash = s.style == .dashed ? " stroke-dasharray=\"6 4\"" : ""
+                out += "<path class=\"curve\" d=\"\(d)\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.8\"\(dash) "
                     + "stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n"
                 if s.markers {
                     for (p, px) in zip(s.points, pixels) {
@@ -150,8 +184,16 @@ public struct SVGChart: Sendable {
                 }
             }
             out += "</g>\n"
-            out += "<g class=\"legend\" font-size=\"12\">"
-                + "<rect x=\"\(n(legendX))\" y=\"31\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
+            // The legend's symbol looks like the series: a dot for points, a dashed stroke, a bar.
+            let symbol: String
+            switch s.style {
+            case .points: symbol = "<circle cx=\"\(n(legendX + 7))\" cy=\"33\" r=\"4\" fill=\"\(color)\"/>"
+            case .dashed:
+                symbol = "<line x1=\"\(n(legendX))\" y1=\"33\" x2=\"\(n(legendX + 14))\" y2=\"33\" stroke=\"\(color)\" "
+                    + "stroke-width=\"2.5\" stroke-dasharray=\"4 2\"/>"
+            case .line, .band: symbol = "<rect x=\"\(n(legendX))\" y=\"31\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
+            }
+            out += "<g class=\"legend\" font-size=\"12\">" + symbol
                 + text(s.name, x: legendX + 19, y: 37, attributes: "fill=\"#333\"", newline: false) + "</g>\n"
             legendX += 19 + Double(s.name.count) * 7 + 18
         }

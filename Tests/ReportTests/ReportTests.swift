@@ -45,13 +45,66 @@ import MetaTestKit
 
     @Test func aHeadlessBrowserDrawsEveryChartWithNonEmptyCurves() throws {
         let run = try SharedRun.directory.get()
-        _ = try report(run)
+        let html = try report(run)
         guard let dom = try Chromium.dumpDOM(of: run.appendingPathComponent("report.html")) else { return }
         let curves = Page.attribute("data-rendered-curves", in: dom)
         let charts = Page.attribute("data-rendered-charts", in: dom)
         #expect(curves != nil, "the page's script did not run: no data-rendered-curves in the dumped DOM")
-        #expect((curves ?? 0) >= 4, "curves drawn with a size: \(curves.map(String.init) ?? "none")")
-        #expect((charts ?? 0) >= 4, "charts drawn with a size: \(charts.map(String.init) ?? "none")")
+        // Every curve of every chart, the held-out tasks' included, laid out with a size.
+        let written = Page.count(of: "<path class=\"curve", in: html)
+        #expect(written >= 4 + 3 * 6, "learning curves, and truth and five predictions for each of 3 held-out tasks")
+        #expect(curves == written, "curves drawn with a size: \(curves.map(String.init) ?? "none") of \(written)")
+        #expect(charts == Page.count(of: "<svg class=\"chart\"", in: html), "charts drawn with a size: \(charts.map(String.init) ?? "none")")
+    }
+
+    // MARK: Held-out tasks
+
+    @Test func aSineRunsReportDrawsHeldOutTasksAndTheEvaluationAgainstInnerSteps() throws {
+        let run = try SharedRun.directory.get()
+        let html = try report(run)
+        // sine-maml evaluates after 10 steps: the truth, the support points, steps 0, 1, 2, 5 and 10.
+        for index in 0..<3 {
+            #expect(html.contains("data-chart=\"task-\(index)\" data-series=\"truth,support,step-0,step-1,step-2,step-5,step-10\""),
+                    "no chart for held-out task \(index)")
+            let curves = Page.curvePaths(html, chart: "task-\(index)")
+            #expect(curves.count == 6 && curves.allSatisfy { $0.count == 201 }, "task \(index): \(curves.map(\.count))")
+        }
+        #expect(!html.contains("data-chart=\"task-3\""))
+        #expect(Page.count(of: "class=\"point\"", in: html) == 3 * 10, "10 support points per task")
+        #expect(html.contains("data-chart=\"evaluation\"") && html.contains("<path class=\"band\""))
+        // Fewer or no pictures when asked.
+        let result = try Metatrain.run(["report", "--run-dir", run.path, "--examples", "0"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let without = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(!without.contains("Held-out tasks") && !without.contains("data-chart=\"task-0\""))
+        let refused = try Metatrain.run(["report", "--run-dir", run.path, "--examples", "13"])
+        #expect(refused.status != 0 && refused.stderr.contains("--examples must be between 0 and 12, got 13"))
+    }
+
+    @Test func anImageRunsReportShowsQueriesMarkedRightOrWrongAsTheEvaluationScoresThem() throws {
+        let run = try SharedImageRun.directory.get()
+        // All ten evaluation tasks drawn: their right queries are the evaluation's accuracy.
+        let result = try Metatrain.run(["report", "--run-dir", run.path, "--examples", "10"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let html = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(Page.networkReferences(html).isEmpty)
+        #expect(Page.count(of: "<img class=\"example\" src=\"data:image/png;base64,", in: html) == 10 * (3 + 6))
+        let right = Page.count(of: "<div class=\"example-image right\"", in: html)
+        let wrong = Page.count(of: "<div class=\"example-image wrong\"", in: html)
+        #expect(right + wrong == 10 * 6)
+        let evaluation = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("evaluation.json"))) as! [String: Any]
+        let last = try #require((evaluation["steps"] as? [[String: Any]])?.last?["mean"] as? NSNumber).doubleValue
+        #expect(abs(Double(right) / Double(right + wrong) - last) < 1e-9, "pictures: \(right) of \(right + wrong) right, evaluation: \(last)")
+    }
+
+    @Test func aHeadlessBrowserDecodesEveryExampleImage() throws {
+        let run = try SharedImageRun.directory.get()
+        let html = try report(run)
+        guard let dom = try Chromium.dumpDOM(of: run.appendingPathComponent("report.html")) else { return }
+        let images = Page.count(of: "<img class=\"example\"", in: html)
+        #expect(images == 3 * (3 + 6))
+        #expect(Page.attribute("data-rendered-images", in: dom) == images, "images decoded with a size")
+        #expect(Page.attribute("data-rendered-charts", in: dom) == Page.count(of: "<svg class=\"chart\"", in: html))
     }
 
     @Test func outWritesTheReportWhereAsked() throws {
@@ -186,6 +239,43 @@ enum SharedRun {
             return .success(dir)
         } catch {
             return .failure(TrainingFailed(description: "cannot start metatrain: \(error)"))
+        }
+    }()
+}
+
+/// One short real training run on synthetic images (MAML, 3-way 1-shot, 2 queries per class),
+/// trained on first use and shared by the tests.
+enum SharedImageRun {
+    static let configuration = """
+        name: report-images
+        algorithm: maml
+        tasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}
+        model: {architecture: maxpool-cnn, filters: 8}
+        inner: {steps: 1, evaluation_steps: 2, learning_rate: 0.1}
+        iterations: 40
+        meta_batch: 4
+        seed: 5
+        validation: {interval: 1000, tasks: 2}
+        outer: {optimizer: adam, learning_rate: 0.003}
+
+        """
+
+    static let directory: Result<URL, SharedRun.TrainingFailed> = {
+        let dir = Metatrain.temporaryDirectory("image-run")
+        atexit { if case .success(let dir) = SharedImageRun.directory { try? FileManager.default.removeItem(at: dir) } }
+        // The configuration lives outside the run directory, which training claims.
+        do {
+            let configs = Metatrain.temporaryDirectory("image-config")
+            defer { try? FileManager.default.removeItem(at: configs) }
+            let config = configs.appendingPathComponent("images.yaml")
+            try configuration.write(to: config, atomically: true, encoding: .utf8)
+            let result = try Metatrain.run(["train", "--config", config.path, "--eval-tasks", "10", "--run-dir", dir.path], seconds: 600)
+            guard result.status == 0 else {
+                return .failure(SharedRun.TrainingFailed(description: "train exited with \(result.status): \(result.stderr.suffix(2000))"))
+            }
+            return .success(dir)
+        } catch {
+            return .failure(SharedRun.TrainingFailed(description: "cannot start metatrain: \(error)"))
         }
     }()
 }
