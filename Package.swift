@@ -7,6 +7,7 @@ import PackageDescription
 ///     metatrain        the command line: parses arguments, calls the libraries
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
 ///     MetaReport       a run as one HTML page ──────────────── MetaAlgorithms
+///     MetaFetch        data set downloads, verified ─────────── MetaTasks, CCurl
 ///     MetaTraining     the run machinery ───────────────────── MetaCluster, MetaCheckpoint, MetaTelemetry, …
 ///     MetaCluster      coordinator and worker event loops ──── MetaRuntime, MetaTransport, MetaConfig, …
 ///     MetaCheckpoint   checkpoints, run directories, export ── MetaConfig, MetaAlgorithms, MetaChecksum, …
@@ -42,7 +43,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev; scripts/install-deps.sh).
+        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev, libcurl4-openssl-dev;
+        // scripts/install-deps.sh).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq",
@@ -51,6 +53,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // HTTP(S) downloads; the header wraps the variadic curl_easy_setopt and curl_easy_getinfo.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Storage, shapes and CPU kernels. No I/O, no autodiff.
         .target(name: "MetaTensor", dependencies: [
@@ -99,6 +104,9 @@ let package = Package(
         .target(name: "MetaTraining", dependencies: [
             "MetaTensor", "MetaTasks", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaCluster", "MetaTelemetry",
         ]),
+        // `metatrain data fetch`: resumable HTTP(S) downloads (libcurl) with a progress bar, installed
+        // only once the data set's content digest verifies.
+        .target(name: "MetaFetch", dependencies: ["CCurl", "MetaTasks"]),
         // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts).
         .target(name: "MetaReport", dependencies: ["MetaAlgorithms"]),
         // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
@@ -110,7 +118,8 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
-            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", "MetaFetch",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaRandom", "MetaTestKit"]),
@@ -118,7 +127,7 @@ let package = Package(
         .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaNNTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaTensor", "MetaNN", "MetaOptim"]),
-        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaTasks"]),
+        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaChecksum", "MetaTasks"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: [
             "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaAlgorithms", "MetaTestKit",
         ]),
@@ -154,6 +163,9 @@ let package = Package(
             "CZeroMQ", "MetaTensor", "MetaNN", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaTestKit", "metatrain",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // `data fetch` against a local HTTP server with Range support (the script is a resource); no internet.
+        .testTarget(name: "MetaFetchTests", dependencies: ["MetaFetch", "MetaTestKit", "metatrain"],
+                    resources: [.copy("range_server.py")]),
         // This manifest against the sources: every target declares exactly the targets it imports.
         .testTarget(name: "PackageTests"),
     ],
