@@ -7,6 +7,7 @@ import PackageDescription
 ///     metatrain        the command line: parses arguments, calls the libraries
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
 ///     MetaReport       a run as one HTML page ──────────────── MetaCheckpoint, MetaAlgorithms, CPNG, …
+///     MetaFetch        data set downloads, verified ─────────── MetaTasks, CCurl
 ///     MetaTraining     the run machinery ───────────────────── MetaCluster, MetaCheckpoint, MetaTelemetry, …
 ///     MetaCluster      coordinator and worker event loops ──── MetaRuntime, MetaTransport, MetaConfig, …
 ///     MetaCheckpoint   checkpoints, run directories, export ── MetaConfig, MetaAlgorithms, MetaChecksum, …
@@ -41,7 +42,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev; scripts/install-deps.sh).
+        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev, libcurl4-openssl-dev;
+        // scripts/install-deps.sh).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq",
@@ -50,6 +52,9 @@ let package = Package(
                        providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // HTTP(S) downloads; the header wraps the variadic curl_easy_setopt and curl_easy_getinfo.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Storage, shapes and CPU kernels. No I/O, no autodiff.
         .target(name: "MetaTensor", dependencies: [
@@ -104,6 +109,9 @@ let package = Package(
         // A run directory's files read and rendered as one self-contained HTML page (inline SVG charts,
         // held-out tasks predicted with the newest checkpoint, images as PNG data URIs).
         .target(name: "MetaReport", dependencies: ["CPNG", "MetaTensor", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaCheckpoint"]),
+        // `metatrain data fetch`: resumable HTTP(S) downloads (libcurl) with a progress bar, installed
+        // only once the data set's content digest verifies.
+        .target(name: "MetaFetch", dependencies: ["CCurl", "MetaTasks"]),
         // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
         .target(name: "MetaBench", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
@@ -113,7 +121,8 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
-            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", "MetaFetch",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "MetaTensorTests", dependencies: ["MetaTensor", "MetaRandom", "MetaTestKit"]),
@@ -121,7 +130,7 @@ let package = Package(
         .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaNNTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaTensor", "MetaNN", "MetaOptim"]),
-        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaTasks"]),
+        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaChecksum", "MetaTasks"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: [
             "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaAlgorithms", "MetaTestKit",
         ]),
@@ -161,6 +170,9 @@ let package = Package(
             "CZeroMQ", "MetaTensor", "MetaNN", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaTestKit", "metatrain",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // `data fetch` against a local HTTP server with Range support (the script is a resource); no internet.
+        .testTarget(name: "MetaFetchTests", dependencies: ["MetaFetch", "MetaTestKit", "metatrain"],
+                    resources: [.copy("range_server.py")]),
         // This manifest against the sources: every target declares exactly the targets it imports.
         .testTarget(name: "PackageTests"),
     ],

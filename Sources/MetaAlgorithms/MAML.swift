@@ -130,7 +130,7 @@ public struct MAMLLearner: Learner {
             name: "omniglot-20w1s-maml",
             source: "Finn et al. 2017 and its reference code: 20-way 1-shot, meta-batch 16, 5 inner steps α=0.1 "
                 + "(10 at evaluation), Adam 0.001, 60,000 iterations",
-            algorithm: .maml, family: .omniglot(ways: 20, shots: 1, queries: 1, directory: RunConfiguration.defaultOmniglotDirectory),
+            algorithm: .maml, family: .omniglot(ways: 20, shots: 1, queries: 1),
             architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
             metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)]
     }

@@ -93,9 +93,8 @@ public struct MANNLearner: Learner {
     public var evaluationAxis: String { "presentation" }
 
     public var presets: [RunConfiguration] {
-        let data = RunConfiguration.defaultOmniglotDirectory
         func preset(ways: Int, architecture: String) -> RunConfiguration {
-            let family = OmniglotSequencesFamily(ways: ways, shots: 10, size: 20, directory: data)
+            let family = OmniglotSequencesFamily(ways: ways, shots: 10, size: 20)
             let inputs = family.stepWidth ?? 0
             return RunConfiguration(
                 name: "omniglot-\(ways)class-\(architecture)",

@@ -307,7 +307,7 @@ public struct MetaLSTMLearner: Learner {
                 + "(reference code, 1-shot), 15 query examples per class, one episode per update, Adam 0.001; the learner is "
                 + "the 4-block max-pool CNN with 32 filters and batch statistics; departures: Omniglot (the paper reports "
                 + "mini-ImageNet only), no meta-gradient norm clipping, 60,000 iterations",
-            algorithm: .metaLSTM, family: .omniglot(ways: 5, shots: 1, queries: 15, directory: RunConfiguration.defaultOmniglotDirectory),
+            algorithm: .metaLSTM, family: .omniglot(ways: 5, shots: 1, queries: 15),
             architecture: .maxPoolCNN(filters: 32, ways: 5), inner: InnerLoop(steps: 12, evaluationSteps: 12, learningRate: 0),
             metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)]
     }

@@ -29,6 +29,8 @@ public struct MetaTrainer<S: TensorScalar> {
         public var metric: Double
     }
 
+    /// The configuration it was built from, with the data sets it loaded pinned by content
+    /// (``TaskFamilySpec/dataDigest``): what runs record, checkpoints hold and workers are sent.
     public let configuration: RunConfiguration
     public let model: any Model
     public let family: any TaskFamily
@@ -39,15 +41,21 @@ public struct MetaTrainer<S: TensorScalar> {
     /// trainer; nil when tracing is off (the same bits, computed eagerly every time).
     public let tracedShards: TracedFunction<S>?
 
-    /// Builds the trainer; throws when a data set cannot be loaded. `tracing` lets batched
-    /// steps be recorded and replayed (see ``TaskBatching``); results are the same either way.
+    /// Builds the trainer; throws when a data set cannot be loaded, or has another content
+    /// digest than the configuration pins. `tracing` lets batched steps be recorded and replayed
+    /// (see ``TaskBatching``); results are the same either way.
     public init(configuration: RunConfiguration, tracing: Bool = true) throws {
-        self.configuration = configuration
         tracedShards = tracing ? TracedFunction() : nil
         model = configuration.model
         family = try RunConfiguration.makeTaskFamily(configuration.family)
         evaluationFamily = try configuration.evaluationFamily.map(RunConfiguration.makeTaskFamily) ?? family
         optimizer = configuration.outerOptimizer
+        var pinned = configuration
+        if let digest = family.contentDigest { pinned.family = pinned.family.pinned(toData: digest) }
+        if let e = pinned.evaluationFamily, let digest = evaluationFamily.contentDigest {
+            pinned.evaluationFamily = e.pinned(toData: digest)
+        }
+        self.configuration = pinned
     }
 
     public func initialState() -> State {

@@ -1,10 +1,4 @@
-import MetaTasks
-
 extension RunConfiguration {
-    /// Where presets look for the Omniglot archives unless told otherwise: the environment
-    /// variable METATRAIN_OMNIGLOT_DIR, else `data/omniglot` under the working directory.
-    public static var defaultOmniglotDirectory: String { OmniglotDataset.directory(default: "data/omniglot") }
-
     /// The named presets, each with its paper's hyper-parameters (see `source`): every
     /// registered learner's (``Learner/presets``).
     public static var presets: [String: RunConfiguration] {
@@ -17,7 +11,7 @@ extension RunConfiguration {
     static func omniglot5w1s(_ algorithm: Algorithm, firstOrder: Bool = false, name: String, source: String) -> RunConfiguration {
         RunConfiguration(
             name: name, source: source, algorithm: algorithm,
-            family: .omniglot(ways: 5, shots: 1, queries: 1, directory: defaultOmniglotDirectory), architecture: .omniglotCNN(ways: 5),
+            family: .omniglot(ways: 5, shots: 1, queries: 1), architecture: .omniglotCNN(ways: 5),
             inner: InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.4, firstOrder: firstOrder),
             metaBatchSize: 32, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)
     }

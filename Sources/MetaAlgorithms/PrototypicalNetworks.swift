@@ -74,14 +74,13 @@ public struct PrototypicalNetworksLearner: Learner {
     public var usesModelHead: Bool { false }
 
     public var presets: [RunConfiguration] {
-        let omniglot = RunConfiguration.defaultOmniglotDirectory
         return [RunConfiguration(
             name: "omniglot-5w1s-protonet",
             source: "Snell et al. 2017 (Prototypical Networks): 60-way 1-shot training episodes with 5 queries per class, "
                 + "the 4-block max-pool embedding (64 features), Adam 0.001, evaluated on 5-way 1-shot; "
                 + "departure: no learning-rate halving every 2,000 episodes",
-            algorithm: .protoNet, family: .omniglot(ways: 60, shots: 1, queries: 5, directory: omniglot),
-            evaluationFamily: .omniglot(ways: 5, shots: 1, queries: 1, directory: omniglot),
+            algorithm: .protoNet, family: .omniglot(ways: 60, shots: 1, queries: 5),
+            evaluationFamily: .omniglot(ways: 5, shots: 1, queries: 1),
             architecture: .protoNetEncoder, inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
             metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 20_000, validationInterval: 500)]
     }

@@ -139,14 +139,13 @@ public struct RelationNetworkLearner: Learner {
     public var usesModelHead: Bool { false }
 
     public var presets: [RunConfiguration] {
-        let data = RunConfiguration.defaultOmniglotDirectory
         func preset(ways: Int, queries: Int) -> RunConfiguration {
             RunConfiguration(
                 name: "omniglot-\(ways)w1s-relationnet",
                 source: "Sung et al. 2018 (Relation Network) §4.1: Omniglot \(ways)-way 1-shot, \(queries) query images per class "
                     + "in training episodes, one episode per update, Adam 0.001, 1,000,000 episodes; departure: no halving of "
                     + "the learning rate every 100,000 episodes",
-                algorithm: .relationNet, family: .omniglot(ways: ways, shots: 1, queries: queries, directory: data),
+                algorithm: .relationNet, family: .omniglot(ways: ways, shots: 1, queries: queries),
                 architecture: .relationNetwork(side: 28),
                 inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
                 metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 1_000_000, validationInterval: 500)

@@ -43,7 +43,7 @@ public struct ReptileLearner: Learner {
             source: "Nichol et al. 2018 (Reptile) Omniglot 5-way 1-shot: 5 inner steps, meta-batch 5, outer step size 1.0, "
                 + "100,000 iterations, 50 steps at evaluation; departures: the inner loop is plain SGD α=0.4 on the whole "
                 + "support set (the paper: Adam β1=0, lr 0.001, mini-batches of 10) and the outer step is not annealed",
-            algorithm: .reptile, family: .omniglot(ways: 5, shots: 1, queries: 1, directory: RunConfiguration.defaultOmniglotDirectory),
+            algorithm: .reptile, family: .omniglot(ways: 5, shots: 1, queries: 1),
             architecture: .omniglotCNN(ways: 5), inner: InnerLoop(steps: 5, evaluationSteps: 50, learningRate: 0.4),
             metaBatchSize: 5, outerOptimizer: .sgd(learningRate: 1.0), iterations: 100_000, validationInterval: 1_000)]
     }

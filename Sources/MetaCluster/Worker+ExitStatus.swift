@@ -9,7 +9,7 @@ extension Worker.Outcome {
     /// |---|---|
     /// | 0 | the coordinator said training finished |
     /// | 3 | rejected (by the coordinator, or this worker refused the coordinator: another protocol version, an unusable assignment) |
-    /// | 4 | the job cannot be built here (missing data set, invalid configuration) |
+    /// | 4 | the job cannot be built here (missing data set, data of another content digest, invalid configuration) |
     /// | 5 | gave up: no coordinator answered for ``Worker/Options/giveUpAfter`` seconds |
     /// | 6 | the coordinator shut down before training finished (it was stopped, or failed) |
     /// | 130 / 143 | stopped by SIGINT / SIGTERM |

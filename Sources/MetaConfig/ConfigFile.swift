@@ -21,7 +21,8 @@ import MetaAlgorithms
 ///   ways: 5                       # not for sinusoid
 ///   shots: 1                      # sinusoid: support points
 ///   queries: 1                    # per class (sinusoid: query points)
-///   data: data/omniglot           # omniglot archives' directory
+///   data_sha256: 8745d3…          # omniglot: the data's content digest (runs pin it; the folder is
+///                                 # each process's METATRAIN_OMNIGLOT_DIR, never a key)
 ///   size: 28                      # synthetic images, sequences (downscaled side)
 /// evaluation_tasks: { ... }       # optional, same keys as tasks
 /// model:

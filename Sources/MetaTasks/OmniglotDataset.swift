@@ -1,4 +1,5 @@
 import MetaTensor
+import MetaChecksum
 import Foundation
 
 /// The Omniglot data set (Lake et al. 2015) decoded once into memory: 1,623 characters ×
@@ -24,6 +25,11 @@ import Foundation
 ///   MAML's reference code instead resizes with PIL's LANCZOS filter and inverts (`1 − x`)
 ///   at load; area averaging has no ringing (values stay in [0, 1]) and preserves the ink
 ///   mass, and the two differ only in the grey levels along stroke edges.
+/// - **Identity.** ``contentDigest`` is the SHA-256 of the `sha256sum` manifest of the 32,460
+///   PNG files read (``ManifestDigest``, paths `images_<archive>/<alphabet>/<character>/<file>`),
+///   computed from the bytes decoded, so zips and unzipped folders of the same images have the
+///   same digest. For the official archives it is ``officialContentDigest``. Runs record it
+///   (not the folder, which is each process's own setting: ``localDirectory``).
 /// - **Order.** ``characters`` is in the split table's order; drawing `d` of a character is
 ///   the file `<id>_<d+1>.png` (drawer `d+1`).
 /// - Immutable after `init`, so one instance is shared by every task and thread.
@@ -54,6 +60,11 @@ public final class OmniglotDataset: Sendable {
     public static let archives = ["images_background", "images_evaluation"]
     /// The environment variable that overrides the data set's directory (see ``directory(default:)``).
     public static let environmentVariable = "METATRAIN_OMNIGLOT_DIR"
+    /// The folder, relative to the working directory, read when ``environmentVariable`` is unset.
+    public static let defaultDirectory = "data/omniglot"
+    /// The content digest of the official archives (brendenlake/omniglot, `python/`): the
+    /// manifest digest of SOURCE_AND_LICENSE.md, made with `sha256sum` from the unzipped files.
+    public static let officialContentDigest = "8745d3284205c70953ebeacd9061b7dfdadc5961afab7b71a1553c9aa5bcb1af"
 
     /// The directory the data set was read from.
     public let directory: String
@@ -61,6 +72,8 @@ public final class OmniglotDataset: Sendable {
     public let split: OmniglotSplit
     /// All characters, in the split table's order.
     public let characters: [Character]
+    /// The SHA-256 manifest digest of the PNG files read (see the type's contract).
+    public let contentDigest: String
     /// Wall-clock time `init` took (reading, decoding, resizing, checking), in seconds.
     public let loadSeconds: Double
     private let pixels: [UInt8]
@@ -70,6 +83,36 @@ public final class OmniglotDataset: Sendable {
     public static func directory(default defaultDirectory: String) -> String {
         if let value = ProcessInfo.processInfo.environment[environmentVariable], !value.isEmpty { return value }
         return defaultDirectory
+    }
+
+    /// This process's data folder: `$METATRAIN_OMNIGLOT_DIR`, else ``defaultDirectory`` under
+    /// the working directory. Each process (coordinator, worker, `eval`) reads its own; a job
+    /// never carries a folder, only the data's ``contentDigest``.
+    public static var localDirectory: String { directory(default: defaultDirectory) }
+
+    /// Throws unless this data's ``contentDigest`` is `expected` (nil: any data will do).
+    /// - Throws: ``OmniglotError`` of kind ``OmniglotError/Kind/otherContent``, one line naming
+    ///   both digests and what to do.
+    public func checkContent(_ expected: String?) throws {
+        guard let expected, expected != contentDigest else { return }
+        throw OmniglotError(.otherContent, "the archives in \(directory) have content digest \(contentDigest), not \(expected), the digest "
+                            + "of the data this run or job was made with; point \(Self.environmentVariable) at that data (`metatrain data "
+                            + "fetch omniglot` gets the official archives, digest \(Self.officialContentDigest.prefix(12))…)")
+    }
+
+    /// The content digest of the two archives at `zipFiles` (the zip files of ``archives``, in
+    /// that order, under any file names) without decoding the images: what ``contentDigest``
+    /// of a data set loaded from them would be, for archives the loader accepts.
+    /// - Throws: ``OmniglotError`` when a file is missing or damaged, or holds no PNG entries.
+    public static func contentDigest(zipFiles: [String]) throws -> String {
+        precondition(zipFiles.count == archives.count, "one zip file per archive")
+        var files: [(path: String, sha256: String)] = []
+        for (archive, path) in zip(archives, zipFiles) {
+            for (character, file, source) in try listZip(archive, at: path) {
+                files.append(("\(character)/\(file)", try SHA256.hexDigest(bytes(of: source).bytes)))
+            }
+        }
+        return ManifestDigest.hexDigest(files)
     }
 
     /// The data set in `directory` under ``OmniglotSplit/v1``, loaded on first use and shared
@@ -120,6 +163,7 @@ public final class OmniglotDataset: Sendable {
         // 3. Each character holds <id>_01.png … <id>_20.png.
         var characters: [Character] = []
         var jobs: [Source] = []
+        var names: [String] = []
         characters.reserveCapacity(split.paths.count)
         jobs.reserveCapacity(split.paths.count * Self.drawingsPerCharacter)
         for path in split.paths {
@@ -131,12 +175,16 @@ public final class OmniglotDataset: Sendable {
             let (id, idText) = found
             characters.append(Character(archive: components[0], alphabet: components[1], name: components[2], id: id))
             for drawing in 1...Self.drawingsPerCharacter {
-                jobs.append(files["\(idText)_\(drawing < 10 ? "0" : "")\(drawing).png"]!)
+                let name = "\(idText)_\(drawing < 10 ? "0" : "")\(drawing).png"
+                jobs.append(files[name]!)
+                names.append("\(path)/\(name)")
             }
         }
 
-        // 4. Decode every PNG once, in parallel, into one buffer.
-        self.pixels = try Self.decodeAll(jobs)
+        // 4. Decode every PNG once, in parallel, into one buffer, hashing the bytes decoded.
+        let (pixels, digests) = try Self.decodeAll(jobs)
+        self.pixels = pixels
+        contentDigest = ManifestDigest.hexDigest(Array(zip(names, digests)))
         self.characters = characters
         func indices(_ part: TaskSplit) -> [Int] { split.assignments.indices.filter { split.assignments[$0] == part } }
         trainIndices = indices(.train); validationIndices = indices(.validation); testIndices = indices(.test)
@@ -186,37 +234,53 @@ public final class OmniglotDataset: Sendable {
         let zipPath = (directory as NSString).appendingPathComponent(archive + ".zip")
         let folderPath = (directory as NSString).appendingPathComponent(archive)
         var isFolder: ObjCBool = false
-        var listed: [(String, String, Source)] = []
-        func add(_ relative: String, _ source: Source) {
-            // <archive>/<alphabet>/<character>/<file>.png
-            let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == 4, parts[0] == archive, parts[3].hasSuffix(".png"),
-                  !parts.contains(where: { $0.isEmpty || $0.hasPrefix(".") || $0 == "__MACOSX" }) else { return }
-            listed.append(("\(parts[0])/\(parts[1])/\(parts[2])", String(parts[3]), source))
-        }
         if fm.fileExists(atPath: zipPath, isDirectory: &isFolder), !isFolder.boolValue {
-            let zip: ZipArchive
-            do { zip = try ZipArchive(path: zipPath) } catch let error as ZipArchiveError {
-                throw OmniglotError(.damagedArchive, "\(zipPath) is damaged: \(error.entry.map { "entry \($0): " } ?? "")\(error.message) (expected the official Omniglot archive \(archive).zip)")
-            }
-            for entry in zip.entries where !entry.isDirectory { add(entry.name, .zip(zip, entry)) }
-            if listed.isEmpty {
-                throw OmniglotError(.damagedArchive, "\(zipPath) holds no entries \(archive)/<alphabet>/<character>/<id>_<nn>.png (expected the official Omniglot archive \(archive).zip)")
-            }
+            return try listZip(archive, at: zipPath)
         } else if fm.fileExists(atPath: folderPath, isDirectory: &isFolder), isFolder.boolValue {
             guard let walker = fm.enumerator(atPath: folderPath) else {
                 throw OmniglotError(.missingArchive, "cannot list \(folderPath)")
             }
+            var listed: [(String, String, Source)] = []
             while let relative = walker.nextObject() as? String {
-                add(archive + "/" + relative, .file((folderPath as NSString).appendingPathComponent(relative)))
+                if let (character, file) = pngPath(archive + "/" + relative, archive: archive) {
+                    listed.append((character, file, .file((folderPath as NSString).appendingPathComponent(relative))))
+                }
             }
             if listed.isEmpty {
                 throw OmniglotError(.missingArchive, "\(folderPath) holds no files <alphabet>/<character>/<id>_<nn>.png (expected the unzipped official Omniglot archive \(archive).zip)")
             }
+            return listed
         } else {
             throw OmniglotError(.missingArchive, "expected \(archive).zip or an \(archive)/ folder in \(directory) (the official Omniglot archives)")
         }
+    }
+
+    /// The PNG entries of the zip file at `zipPath` holding `archive`, as (character path, file name, source).
+    private static func listZip(_ archive: String, at zipPath: String) throws -> [(String, String, Source)] {
+        let zip: ZipArchive
+        do { zip = try ZipArchive(path: zipPath) } catch let error as ZipArchiveError {
+            if error.kind == .unreadable, !FileManager.default.fileExists(atPath: zipPath) {
+                throw OmniglotError(.missingArchive, "expected \(zipPath) (the official Omniglot archive \(archive).zip)")
+            }
+            throw OmniglotError(.damagedArchive, "\(zipPath) is damaged: \(error.entry.map { "entry \($0): " } ?? "")\(error.message) (expected the official Omniglot archive \(archive).zip)")
+        }
+        var listed: [(String, String, Source)] = []
+        for entry in zip.entries where !entry.isDirectory {
+            if let (character, file) = pngPath(entry.name, archive: archive) { listed.append((character, file, .zip(zip, entry))) }
+        }
+        if listed.isEmpty {
+            throw OmniglotError(.damagedArchive, "\(zipPath) holds no entries \(archive)/<alphabet>/<character>/<id>_<nn>.png (expected the official Omniglot archive \(archive).zip)")
+        }
         return listed
+    }
+
+    /// `<archive>/<alphabet>/<character>/<file>.png` as (character path, file name); nil for
+    /// anything else (folders, `__MACOSX/`, hidden files).
+    private static func pngPath(_ relative: String, archive: String) -> (String, String)? {
+        let parts = relative.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == archive, parts[3].hasSuffix(".png"),
+              !parts.contains(where: { $0.isEmpty || $0.hasPrefix(".") || $0 == "__MACOSX" }) else { return nil }
+        return ("\(parts[0])/\(parts[1])/\(parts[2])", String(parts[3]))
     }
 
     /// The id (as a number and as written) shared by exactly the files `<id>_01.png` …
@@ -229,47 +293,54 @@ public final class OmniglotDataset: Sendable {
         return Set(names) == expected ? (id, idText) : nil
     }
 
-    /// Decodes every source into 28×28 ink images, in order, on all cores.
-    private static func decodeAll(_ jobs: [Source]) throws -> [UInt8] {
+    /// Decodes every source into 28×28 ink images, in order, on all cores; also returns the
+    /// SHA-256 (hex) of each source's bytes.
+    private static func decodeAll(_ jobs: [Source]) throws -> (pixels: [UInt8], sha256: [String]) {
         let count = jobs.count, chunkCount = max(1, min(count, ProcessInfo.processInfo.activeProcessorCount * 4))
         var pixels = [UInt8](repeating: 0, count: count * pixelsPerImage)
+        var digests = [String](repeating: "", count: count)
         var failures = [OmniglotError?](repeating: nil, count: chunkCount)
         pixels.withUnsafeMutableBufferPointer { out in
-            failures.withUnsafeMutableBufferPointer { fail in
-                nonisolated(unsafe) let out = out, fail = fail
-                DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
-                    let range = (chunk * count / chunkCount)..<((chunk + 1) * count / chunkCount)
-                    var resizer = AreaResizer()
-                    for job in range {
-                        do {
-                            try decode(jobs[job], into: out.baseAddress! + job * pixelsPerImage, resizer: &resizer)
-                        } catch {
-                            fail[chunk] = error as? OmniglotError ?? OmniglotError(.badImage, "\(error)")
-                            return
+            digests.withUnsafeMutableBufferPointer { sums in
+                failures.withUnsafeMutableBufferPointer { fail in
+                    nonisolated(unsafe) let out = out, sums = sums, fail = fail
+                    DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+                        let range = (chunk * count / chunkCount)..<((chunk + 1) * count / chunkCount)
+                        var resizer = AreaResizer()
+                        for job in range {
+                            do {
+                                let (bytes, label) = try self.bytes(of: jobs[job])
+                                sums[job] = SHA256.hexDigest(bytes)
+                                try decode(bytes, label: label, into: out.baseAddress! + job * pixelsPerImage, resizer: &resizer)
+                            } catch {
+                                fail[chunk] = error as? OmniglotError ?? OmniglotError(.badImage, "\(error)")
+                                return
+                            }
                         }
                     }
                 }
             }
         }
         if let first = failures.lazy.compactMap({ $0 }).first { throw first }
-        return pixels
+        return (pixels, digests)
     }
 
-    private static func decode(_ source: Source, into output: UnsafeMutablePointer<UInt8>, resizer: inout AreaResizer) throws {
-        let bytes: [UInt8], label: String
+    /// The bytes of one source and how messages name it.
+    private static func bytes(of source: Source) throws -> (bytes: [UInt8], label: String) {
         switch source {
         case let .zip(zip, entry):
-            label = "\(zip.name): entry \(entry.name)"
-            do { bytes = try zip.contents(of: entry) } catch let error as ZipArchiveError {
+            do { return (try zip.contents(of: entry), "\(zip.name): entry \(entry.name)") } catch let error as ZipArchiveError {
                 throw OmniglotError(.damagedArchive, "\(zip.name) is damaged: entry \(entry.name): \(error.message)")
             }
         case let .file(path):
-            label = path
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw OmniglotError(.badImage, "\(path): cannot read the file")
             }
-            bytes = [UInt8](data)
+            return ([UInt8](data), path)
         }
+    }
+
+    private static func decode(_ bytes: [UInt8], label: String, into output: UnsafeMutablePointer<UInt8>, resizer: inout AreaResizer) throws {
         let image: PNGDecoder.GrayImage
         do { image = try PNGDecoder.decodeGray(bytes) } catch let error as PNGDecoder.DecodeError {
             throw OmniglotError(.badImage, "\(label): not a valid PNG (\(error.message))")

@@ -14,6 +14,8 @@ public struct OmniglotError: Error, CustomStringConvertible, Sendable, Equatable
         case badImage
         /// The embedded split table is malformed or fails its checksum.
         case splitTable
+        /// The data loads but its content digest is not the one a job or checkpoint expects.
+        case otherContent
     }
     public let kind: Kind
     public let message: String

@@ -50,6 +50,9 @@ public struct OmniglotTasks: TaskFamily {
 
     /// Tasks of `ways` classes with `shots` support and `queries` query images per class.
     /// Needs `shots + queries ≤ 20` and `ways` no larger than any split used.
+    /// The data set's ``OmniglotDataset/contentDigest``.
+    public var contentDigest: String? { dataset.contentDigest }
+
     public init(dataset: OmniglotDataset, ways: Int, shots: Int, queries: Int, rotations: Bool = true) {
         require(ways >= 1 && shots >= 1 && queries >= 0, "Omniglot tasks need ways ≥ 1, shots ≥ 1, queries ≥ 0")
         require(shots + queries <= OmniglotDataset.drawingsPerCharacter,

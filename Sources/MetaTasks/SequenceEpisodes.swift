@@ -20,6 +20,9 @@ public struct SequenceEpisodes: TaskFamily {
     public let classes: Int
     public let side: Int?
 
+    /// The source's data set's digest.
+    public var contentDigest: String? { source.contentDigest }
+
     public init(source: any TaskFamily, classes: Int, side: Int? = nil) {
         require(classes >= 1, "sequence episodes need at least one class")
         self.source = source; self.classes = classes; self.side = side

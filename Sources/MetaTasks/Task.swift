@@ -46,10 +46,14 @@ public protocol TaskFamily: Sendable {
     func task<S: TensorScalar>(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit, as: S.Type) -> Task<S>
     /// How its tasks are laid out; support/query unless the family says otherwise.
     var shape: TaskShape { get }
+    /// The content digest of the data set its tasks come from (``OmniglotDataset/contentDigest``);
+    /// nil for families that read no data set.
+    var contentDigest: String? { get }
 }
 
 extension TaskFamily {
     public var shape: TaskShape { .supportQuery }
+    public var contentDigest: String? { nil }
 }
 
 /// Which part of a data set tasks are drawn from.

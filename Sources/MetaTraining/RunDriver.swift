@@ -16,7 +16,8 @@ import MetaTelemetry
 /// and a fresh run (no `--resume`) refuses a directory that holds checkpoints unless
 /// `--overwrite` discards them, so a finished run is never replaced by accident.
 ///
-/// Files written: `config.yaml` (at creation), those of ``TrainingLoop``, `coordinator.endpoint`
+/// Files written: `config.yaml` (at creation: the configuration with its data's content digest
+/// pinned, ``MetaTrainer/configuration``), those of ``TrainingLoop``, `coordinator.endpoint`
 /// (distributed runs) and `evaluation.json` (the test-split ``EvaluationReport``, after a run
 /// that finished). The header, the evaluation table and the final line go to standard output.
 public struct RunDriver {
@@ -79,6 +80,7 @@ public struct RunDriver {
     }
 
     public let settings: Settings
+    /// The run's configuration: the settings' with the data's content digest pinned.
     public let configuration: RunConfiguration
     public let trainer: MetaTrainer<Float>
     public let directory: URL
@@ -97,7 +99,6 @@ public struct RunDriver {
     public init(_ settings: Settings, threads: Int) throws {
         self.settings = settings
         self.threads = threads
-        configuration = settings.configuration
         directory = settings.directory
         runDirectory = try Self.claim(directory, resume: settings.resume, overwrite: settings.overwrite, log: logLine("run"))
         if let bind = settings.metricsBind {
@@ -111,7 +112,9 @@ public struct RunDriver {
             metrics = nil
             metricsServer = nil
         }
-        do { trainer = try MetaTrainer<Float>(configuration: configuration) } catch { throw RunError.taskFamily(error) }
+        do { trainer = try MetaTrainer<Float>(configuration: settings.configuration) } catch { throw RunError.taskFamily(error) }
+        // With the data's content digest pinned: what config.yaml, checkpoints and the job hold.
+        configuration = trainer.configuration
         do {
             try ConfigFile.yaml(configuration).write(to: directory.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         } catch {

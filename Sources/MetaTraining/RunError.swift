@@ -12,8 +12,9 @@ public struct RunError: Error, CustomStringConvertible {
     /// A task family could not be built: the error plus what to do about missing Omniglot data.
     public static func taskFamily(_ error: Error) -> RunError {
         if let omniglot = error as? OmniglotError, omniglot.kind == .missingArchive {
-            return RunError("\(omniglot); download images_background.zip and images_evaluation.zip (github.com/brendenlake/omniglot, "
-                            + "folder python/) and point \(OmniglotDataset.environmentVariable) or the config's tasks.data at their folder")
+            return RunError("\(omniglot); run `metatrain data fetch omniglot` (it downloads images_background.zip and "
+                            + "images_evaluation.zip into \(OmniglotDataset.defaultDirectory)), or point \(OmniglotDataset.environmentVariable) "
+                            + "at the folder that holds them")
         }
         return RunError("\(error)")
     }

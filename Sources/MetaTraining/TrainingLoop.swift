@@ -1,5 +1,6 @@
 import Foundation
 import MetaTensor
+import MetaTasks
 import MetaAlgorithms
 import MetaConfig
 import MetaCheckpoint
@@ -70,7 +71,7 @@ public struct TrainingLoop {
     /// the directory holds no checkpoint at all), else fresh.
     /// - Throws: ``RunError`` when the directory cannot be listed, when it holds checkpoints
     ///   but none verifies (resuming from 0 would silently discard them), or when the newest
-    ///   was trained with another configuration.
+    ///   was trained with another configuration or on data of another content digest.
     public func startingState(resume: Bool, log: (String) -> Void) throws -> MetaTrainer<Float>.State {
         guard resume else { return trainer.initialState() }
         let store = CheckpointStore(directory: directory, keep: keep)
@@ -86,6 +87,12 @@ public struct TrainingLoop {
         }
         for s in found.skipped { log("skipped a damaged checkpoint: \(s)") }
         let saved = try found.checkpoint.configuration()
+        for (was, now) in [(saved.family, configuration.family), (saved.evaluationFamily, configuration.evaluationFamily)] {
+            if let trained = was?.spec.dataDigest, let here = now?.spec.dataDigest, trained != here {
+                throw RunError("\(found.url.path) was trained on data of content digest \(trained); this process's data has \(here): "
+                               + "point its data folder (\(OmniglotDataset.environmentVariable) for Omniglot) at the data it was trained on")
+            }
+        }
         var a = saved, b = configuration
         a.iterations = 0; b.iterations = 0
         guard ConfigFile.yaml(a) == ConfigFile.yaml(b) else {

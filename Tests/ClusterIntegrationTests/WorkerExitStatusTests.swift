@@ -65,19 +65,18 @@ import Testing
     @Test(.enabled(if: FileManager.default.fileExists(atPath: WorkerExitStatusTests.omniglot.path),
                    "skipped: the Omniglot archives are not at ../shared/datasets/omniglot"))
     func aWorkerThatCannotBuildTheJobExitsWith4() throws {
-        // The job names its data by a relative path: present where the coordinator runs,
-        // missing where the worker does.
+        // The data folder is each process's own: present where the coordinator runs, missing
+        // where the worker does.
         let dir = Cluster.temporaryDirectory("job-fails")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let here = dir.appendingPathComponent("coordinator-host"), there = dir.appendingPathComponent("worker-host")
-        for d in [here, there] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
-        try FileManager.default.createSymbolicLink(at: here.appendingPathComponent("omniglot"), withDestinationURL: Self.omniglot)
-        let config = here.appendingPathComponent("job.yaml")
-        try "preset: omniglot-5w1s-maml\niterations: 5\ntasks: {family: omniglot, ways: 5, shots: 1, queries: 1, data: omniglot}\n"
-            .write(to: config, atomically: true, encoding: .utf8)
-        let (c, endpoint) = try coordinator(["--config", config.path, "--eval-tasks", "4"], dir: dir, workingDirectory: here)
+        let config = dir.appendingPathComponent("job.yaml")
+        try "preset: omniglot-5w1s-maml\niterations: 5\n".write(to: config, atomically: true, encoding: .utf8)
+        var here = ProcessInfo.processInfo.environment, there = here
+        here["METATRAIN_OMNIGLOT_DIR"] = Self.omniglot.path
+        there["METATRAIN_OMNIGLOT_DIR"] = dir.appendingPathComponent("no-data-here").path
+        let (c, endpoint) = try coordinator(["--config", config.path, "--eval-tasks", "4"], dir: dir, environment: here)
         let w = try Cluster.Child(["worker", "--connect", endpoint, "--name", "nodata"] + Cluster.fastHeartbeat, directory: dir,
-                                  label: "nodata", workingDirectory: there)
+                                  label: "nodata", environment: there)
         #expect(w.wait(seconds: 120) == 4, "\(w.log)")
         #expect(w.log.contains("cannot build the job"), "\(w.log)")
         kill(c.process.processIdentifier, SIGTERM)

@@ -33,7 +33,9 @@ import MetaConfig
         "algorithm: relationnet\ntasks: {family: synthetic-images, ways: 3, shots: 2, queries: 2, size: 16}\nmodel: {architecture: relation-network}",
         "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 6}\nmodel: {architecture: mann, units: 16}",
         "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 6}\nmodel: {architecture: lstm, units: 16}",
-        "algorithm: mann\ntasks: {family: omniglot-sequences, ways: 5, shots: 10, size: 20, data: /nowhere}\nmodel: {architecture: mann}",
+        "algorithm: mann\ntasks: {family: omniglot-sequences, ways: 5, shots: 10, size: 20}\nmodel: {architecture: mann}",
+        "algorithm: mann\ntasks: {family: omniglot-sequences, ways: 5, size: 20, data_sha256: \(String(repeating: "0a", count: 32))}\n"
+            + "model: {architecture: mann}",
     ])
     func aComponentReadsItsKeysAndWritesThemBack(_ head: String) throws {
         let yaml = head + "\niterations: 3\nmeta_batch: 2\ninner: {steps: 2, learning_rate: 0.1}\nouter: {optimizer: adam, learning_rate: 0.001}"

@@ -1,17 +1,20 @@
 import MetaTasks
 
 /// Omniglot N-way K-shot classification with `queries` query images per class, from the
-/// official archives in `directory` (28×28, the 90° rotations of the MAML paper as extra
-/// classes; ``OmniglotTasks``).
+/// official archives in this process's data folder (28×28, the 90° rotations of the MAML paper
+/// as extra classes; ``OmniglotTasks``). The data is named by its content digest, never by its
+/// folder (``OmniglotDataPin``).
 public struct OmniglotFamily: TaskFamilySpec {
-    public var ways: Int, shots: Int, queries: Int, directory: String
+    public var ways: Int, shots: Int, queries: Int
+    /// The content digest the data must have (`data_sha256`); nil: not pinned yet.
+    public var dataDigest: String?
 
-    public init(ways: Int, shots: Int, queries: Int, directory: String) {
-        self.ways = ways; self.shots = shots; self.queries = queries; self.directory = directory
+    public init(ways: Int, shots: Int, queries: Int, dataDigest: String? = nil) {
+        self.ways = ways; self.shots = shots; self.queries = queries; self.dataDigest = dataDigest
     }
 
     public static let name = "omniglot"
-    public static let keys = ["ways", "shots", "queries", "data"]
+    public static let keys = ["ways", "shots", "queries", OmniglotDataPin.key, OmniglotDataPin.folderKey]
     /// Drawings per character in the archives.
     public static let drawings = 20
 
@@ -20,7 +23,7 @@ public struct OmniglotFamily: TaskFamilySpec {
             ways: try section.integer("ways", in: TaskLimits.ways) ?? base?.integer("ways") ?? 5,
             shots: try section.integer("shots", in: TaskLimits.shots) ?? base?.integer("shots") ?? 1,
             queries: try section.integer("queries", in: TaskLimits.queries) ?? base?.integer("queries") ?? 1,
-            directory: try section.string("data") ?? base?.string("data") ?? RunConfiguration.defaultOmniglotDirectory)
+            dataDigest: try OmniglotDataPin.read(section))
         guard f.shots + f.queries <= drawings else {
             throw ConfigurationProblem("config keys '\(section.path)shots' + '\(section.path)queries' = \(f.shots + f.queries): "
                                        + "Omniglot has \(drawings) drawings per character")
@@ -29,10 +32,15 @@ public struct OmniglotFamily: TaskFamilySpec {
     }
 
     public var entries: [(key: String, value: ConfigValue)] {
-        [("ways", .integer(ways)), ("shots", .integer(shots)), ("queries", .integer(queries)), ("data", .string(directory))]
+        [("ways", .integer(ways)), ("shots", .integer(shots)), ("queries", .integer(queries))] + OmniglotDataPin.entries(dataDigest)
     }
     public func makeTasks() throws -> any TaskFamily {
-        OmniglotTasks(dataset: try OmniglotDataset.shared(directory: directory), ways: ways, shots: shots, queries: queries)
+        OmniglotTasks(dataset: try OmniglotDataPin.dataset(pinned: dataDigest), ways: ways, shots: shots, queries: queries)
+    }
+    public func pinned(toData digest: String) -> OmniglotFamily {
+        var pinned = self
+        pinned.dataDigest = digest
+        return pinned
     }
     public var classes: Int? { ways }
     public var imageSide: Int? { 28 }
@@ -58,8 +66,8 @@ public struct OmniglotFamily: TaskFamilySpec {
 }
 
 extension RunConfiguration.Family {
-    /// Omniglot N-way K-shot from the archives in `directory`.
-    public static func omniglot(ways: Int, shots: Int, queries: Int, directory: String) -> Self {
-        Self(OmniglotFamily(ways: ways, shots: shots, queries: queries, directory: directory))
+    /// Omniglot N-way K-shot from this process's data folder.
+    public static func omniglot(ways: Int, shots: Int, queries: Int) -> Self {
+        Self(OmniglotFamily(ways: ways, shots: shots, queries: queries))
     }
 }

@@ -10,7 +10,9 @@ import MetaTasks
 ///
 /// Contract: a value is a complete, checked description (``read(_:over:)`` refuses anything
 /// out of range); ``entries`` read back through ``read(_:over:)`` to an equal value;
-/// ``makeTasks()`` is the only place that touches data on disk.
+/// ``makeTasks()`` is the only place that touches data on disk. A configuration never names
+/// where data is (each process has its own folder): a family that reads a data set names it
+/// by its content digest (``dataDigest``), which the trainer pins once it has loaded the data.
 public protocol TaskFamilySpec: Sendable, Equatable {
     /// The family's name in configuration files (`tasks.family`); never renamed.
     static var name: String { get }
@@ -23,8 +25,15 @@ public protocol TaskFamilySpec: Sendable, Equatable {
 
     /// The keys and values written to a configuration file, in order (without `family`).
     var entries: [(key: String, value: ConfigValue)] { get }
-    /// Builds the task sampler; throws a one-line error when its data is missing or damaged.
+    /// Builds the task sampler; throws a one-line error when its data is missing or damaged, or
+    /// when ``dataDigest`` is set and the data's content digest differs.
     func makeTasks() throws -> any TaskFamily
+    /// The content digest the family's data set must have (its ``TaskFamily/contentDigest``),
+    /// as the configuration pins it; nil when not pinned, or the family reads no data set.
+    var dataDigest: String? { get }
+    /// This family pinned to data of content digest `digest` (written to ``entries``); a
+    /// family that reads no data set returns itself.
+    func pinned(toData digest: String) -> Self
     /// How its tasks are laid out.
     var shape: TaskShape { get }
     /// Classes per task; nil for regression.
@@ -50,6 +59,8 @@ extension TaskFamilySpec {
     public var stepWidth: Int? { nil }
     public var metric: Metric { classes == nil ? .mse : .accuracy }
     public func problem(key: String, testing: Bool) -> String? { nil }
+    public var dataDigest: String? { nil }
+    public func pinned(toData digest: String) -> Self { self }
 }
 
 /// The registered task families.
@@ -84,6 +95,9 @@ extension RunConfiguration {
         public var description: String { name }
         /// The spec as `T`, when it is one.
         public func `as`<T: TaskFamilySpec>(_: T.Type) -> T? { spec as? T }
+
+        /// This family pinned to data of content digest `digest` (``TaskFamilySpec/pinned(toData:)``).
+        public func pinned(toData digest: String) -> Family { Family(spec.pinned(toData: digest)) }
 
         /// The value of an integer key, when the family has it.
         public func integer(_ key: String) -> Int? {
