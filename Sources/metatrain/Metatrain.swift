@@ -9,7 +9,8 @@ struct Metatrain: ParsableCommand {
         commandName: "metatrain",
         abstract: "A distributed meta-learning trainer.",
         subcommands: [TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, EvalCommand.self, BenchCommand.self,
-                      KeysCommand.self, CheckpointCommand.self, ExportCommand.self, ImportCommand.self, ReportCommand.self]
+                      KeysCommand.self, CheckpointCommand.self, ExportCommand.self, ImportCommand.self, ReportCommand.self,
+                      AdaptCommand.self]
     )
 
     static func main() {
