@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, zlib) when any is missing,
+# Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, libjpeg, zlib) when any is missing,
 # and Debian's chromium (the headless browser Tests/ReportTests renders report pages with) when it is not
 # on PATH, then the Python packages the export tests use (safetensors, numpy) when python3 cannot import them.
-# Idempotent: does nothing when pkg-config already finds all four, chromium is on PATH and python3 imports both.
+# Idempotent: does nothing when pkg-config already finds all five, chromium is on PATH and python3 imports both.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists libzmq 2>/dev/null || need+=(libzmq3-dev)
 pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
+pkg-config --exists libjpeg 2>/dev/null || need+=(libjpeg62-turbo-dev)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
