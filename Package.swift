@@ -8,6 +8,7 @@ import PackageDescription
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
 ///     MetaReport       a run as one HTML page ──────────────── MetaCheckpoint, MetaAlgorithms, CPNG, …
 ///     MetaFetch        data set downloads, verified ─────────── MetaTasks, CCurl
+///     MetaAdapt        a checkpoint adapted to a user's data ─ MetaCheckpoint, MetaAlgorithms, MetaTasks, …
 ///     MetaTraining     the run machinery ───────────────────── MetaCluster, MetaCheckpoint, MetaTelemetry, …
 ///     MetaCluster      coordinator and worker event loops ──── MetaRuntime, MetaTransport, MetaConfig, …
 ///     MetaCheckpoint   checkpoints, run directories, export ── MetaConfig, MetaAlgorithms, MetaChecksum, …
@@ -17,14 +18,14 @@ import PackageDescription
 ///     MetaTelemetry    Prometheus, TensorBoard, log handlers ─ swift-log, swift-prometheus
 ///     MetaAlgorithms   learners, families, architectures ───── MetaOptim, MetaTasks, MetaNN, …
 ///     MetaOptim        optimizers ──────────────────────────── MetaNN
-///     MetaTasks        task families, data sets ────────────── MetaRandom, MetaChecksum, CPNG, CZlib
+///     MetaTasks        task families, data sets, images ────── MetaRandom, MetaChecksum, CPNG, CJPEG, CZlib
 ///     MetaNN           parameters, layers, models ──────────── MetaAutodiff, MetaRandom
 ///     MetaAutodiff     reverse-mode autodiff ───────────────── MetaTensor
 ///     MetaRandom       counter-based random streams ────────── MetaTensor
 ///     MetaTensor       storage, shapes, kernels ────────────── CBLAS, swift-numerics
 ///     MetaChecksum     SHA-256
 ///
-/// MetaTestKit (gradient checks, approximate comparison, built products) serves the test targets only.
+/// MetaTestKit (gradient checks, approximate comparison, built products, image files) serves the test targets only.
 let package = Package(
     name: "metatrain",
     platforms: [.macOS(.v13)],
@@ -42,7 +43,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
     ],
     targets: [
-        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, zlib1g-dev, libcurl4-openssl-dev;
+        // System libraries (Debian: libopenblas-dev, libzmq3-dev, libpng-dev, libjpeg62-turbo-dev, zlib1g-dev, libcurl4-openssl-dev;
         // scripts/install-deps.sh).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
                        providers: [.apt(["libopenblas-dev"])]),
@@ -50,6 +51,8 @@ let package = Package(
                        providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         // HTTP(S) downloads; the header wraps the variadic curl_easy_setopt and curl_easy_getinfo.
@@ -70,9 +73,10 @@ let package = Package(
         .target(name: "MetaNN", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff"]),
         // Optimizers as init/update pairs with explicit state; gradient clipping.
         .target(name: "MetaOptim", dependencies: ["MetaTensor", "MetaNN"]),
-        // Task samplers: sinusoids, Omniglot (zip archives, PNG), synthetic images, sequence episodes.
+        // Task samplers: sinusoids, Omniglot (zip archives, PNG), synthetic images, sequence episodes;
+        // PNG and JPEG images decoded and resized as Omniglot's drawings are.
         // The Omniglot split table is compiled into the binary (no resource bundle beside the executable).
-        .target(name: "MetaTasks", dependencies: ["CPNG", "CZlib", "MetaTensor", "MetaChecksum", "MetaRandom"],
+        .target(name: "MetaTasks", dependencies: ["CPNG", "CJPEG", "CZlib", "MetaTensor", "MetaChecksum", "MetaRandom"],
                 resources: [.embedInCode("Resources/omniglot-split-v1.txt")]),
         // Learners as pure per-task steps, and the registries of learners, task families and architectures.
         .target(name: "MetaAlgorithms", dependencies: [
@@ -112,16 +116,19 @@ let package = Package(
         // `metatrain data fetch`: resumable HTTP(S) downloads (libcurl) with a progress bar, installed
         // only once the data set's content digest verifies.
         .target(name: "MetaFetch", dependencies: ["CCurl", "MetaTasks"]),
+        // A checkpoint's model adapted to a user's own examples (image folders, CSV points) by its
+        // learner's own adaptation, the one the evaluation protocol runs.
+        .target(name: "MetaAdapt", dependencies: ["MetaTensor", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaCheckpoint"]),
         // Throughput and memory benchmarks: training workloads, kernels and per-op overhead, resident memory.
         .target(name: "MetaBench", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
         ]),
         // Gradient checks and approximate comparison, shared by the test targets.
-        .target(name: "MetaTestKit", dependencies: ["MetaTensor", "MetaAutodiff", "MetaRuntime"]),
+        .target(name: "MetaTestKit", dependencies: ["CPNG", "CJPEG", "MetaTensor", "MetaAutodiff", "MetaRuntime"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
-            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaBench", "MetaFetch",
+            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaAdapt", "MetaBench", "MetaFetch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -130,7 +137,7 @@ let package = Package(
         .testTarget(name: "MetaAutodiffTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaNNTests", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaTestKit"]),
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaTensor", "MetaNN", "MetaOptim"]),
-        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaChecksum", "MetaTasks"]),
+        .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaChecksum", "MetaTasks", "MetaTestKit"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: [
             "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaAlgorithms", "MetaTestKit",
         ]),
@@ -146,7 +153,7 @@ let package = Package(
         // `metatrain report` end to end, down to a headless browser's layout.
         .testTarget(name: "ReportTests", dependencies: ["MetaTestKit", "metatrain"]),
         .testTarget(name: "ExportTests", dependencies: [
-            "MetaTensor", "MetaAlgorithms", "MetaCheckpoint", "MetaTestKit", "metatrain",
+            "MetaTensor", "MetaNN", "MetaAlgorithms", "MetaCheckpoint", "MetaAdapt", "MetaTestKit", "metatrain",
         ]),
         .testTarget(name: "MetaChecksumTests", dependencies: ["MetaChecksum"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CZeroMQ", "CBLAS", "CPNG"]),
@@ -157,6 +164,10 @@ let package = Package(
         ]),
         .testTarget(name: "MetaTrainingTests", dependencies: [
             "MetaTraining", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit", "metatrain",
+        ]),
+        // Adaptation on real image files and CSV files, against the evaluation protocol on the same tasks.
+        .testTarget(name: "MetaAdaptTests", dependencies: [
+            "MetaTensor", "MetaAutodiff", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaCheckpoint", "MetaAdapt", "MetaTestKit",
         ]),
         .testTarget(name: "MetaReportTests", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaReport", "MetaTestKit",

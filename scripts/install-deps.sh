@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, zlib, libcurl) when any is missing,
+# Installs the system libraries metatrain binds (OpenBLAS, ZeroMQ, libpng, libjpeg, zlib, libcurl) when any is missing,
 # and Debian's chromium (the headless browser Tests/ReportTests renders report pages with) when it is not
 # on PATH, then the Python packages the tests use when python3 cannot import them: safetensors and numpy
 # (export), tensorboard (event files), check-jsonschema and kubernetes-validate (deploy/).
-# Idempotent: does nothing when pkg-config already finds all five, chromium is on PATH and python3 imports them all.
+# Idempotent: does nothing when pkg-config already finds all six, chromium is on PATH and python3 imports them all.
 set -euo pipefail
 need=()
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists libzmq 2>/dev/null || need+=(libzmq3-dev)
 pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
+pkg-config --exists libjpeg 2>/dev/null || need+=(libjpeg62-turbo-dev)
 pkg-config --exists zlib 2>/dev/null || need+=(zlib1g-dev)
 pkg-config --exists libcurl 2>/dev/null || need+=(libcurl4-openssl-dev)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -30,16 +30,11 @@ public struct ANILLearner: Learner {
         ANIL.taskStep(model: model, parameters: parameters, task: task, inner: inner)
     }
 
-    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                          inner: InnerLoop, steps: Int) -> [Double] {
-        MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps,
-                      learningRate: inner.learningRate, adapting: model.headParameterNames)
-    }
-
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        MAML.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps,
-                               learningRate: inner.learningRate, adapting: model.headParameterNames)
+    /// The inner loop on the head only.
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        MAML.queryOutputs(model: model, parameters: parameters, input: input, steps: steps,
+                          learningRate: inner.learningRate, adapting: model.headParameterNames)
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }

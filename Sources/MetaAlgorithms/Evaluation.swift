@@ -61,11 +61,19 @@ public enum Evaluation {
     public static func run<S: TensorScalar>(algorithm: Algorithm, model: any Model, parameters: Parameters<Tensor<S>>,
                                             family: any TaskFamily, split: TaskSplit, seed: UInt64, tasks: Int, steps: Int,
                                             inner: InnerLoop, metric: Metric) -> EvaluationReport {
-        var perTask: [[Double]] = []
-        for i in 0..<tasks {
-            let task: Task<S> = family.task(seed: seed, iteration: 0, index: UInt32(i), split: split, as: S.self)
-            perTask.append(algorithm.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps))
-        }
+        let perTask = perTask(algorithm: algorithm, model: model, parameters: parameters, family: family, split: split,
+                              seed: seed, tasks: tasks, steps: steps, inner: inner)
         return EvaluationReport(metric: metric.name, perTask: perTask, axis: algorithm.learner.evaluationAxis)
+    }
+
+    /// The metric of each task 0..<`tasks` (iteration 0 of `seed` on `split`) after each step:
+    /// the rows ``run(algorithm:model:parameters:family:split:seed:tasks:steps:inner:metric:)`` averages.
+    public static func perTask<S: TensorScalar>(algorithm: Algorithm, model: any Model, parameters: Parameters<Tensor<S>>,
+                                                family: any TaskFamily, split: TaskSplit, seed: UInt64, tasks: Int, steps: Int,
+                                                inner: InnerLoop) -> [[Double]] {
+        (0..<tasks).map { i in
+            let task: Task<S> = family.task(seed: seed, iteration: 0, index: UInt32(i), split: split, as: S.self)
+            return algorithm.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import MetaTensor
 import MetaAutodiff
 import MetaNN
@@ -34,17 +35,30 @@ public protocol Learner: Sendable {
                                       inner: InnerLoop, traced: TracedFunction<S>?) -> ShardResult<S>
 
     /// The query metric after each evaluation step 0…`steps` on one held-out task (one entry
-    /// for learners that do not adapt by gradient steps).
+    /// for learners that do not adapt by gradient steps). By default the metric of each entry
+    /// of ``queryOutputs(model:parameters:input:inner:steps:)``, so the evaluation protocol and
+    /// `metatrain adapt` share one adaptation; sequence learners score their episodes instead.
     func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                    inner: InnerLoop, steps: Int) -> [Double]
 
-    /// The model's query outputs (regression values, or logits and scores whose largest entry
-    /// is the predicted class) after each evaluation step 0…`steps` on one held-out task: the
-    /// predictions whose metrics ``evaluate(model:parameters:task:inner:steps:)`` reports,
-    /// computed by the same adaptation. Nil for learners whose predictions are not one output
-    /// row per query (sequence learners).
-    func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                            inner: InnerLoop, steps: Int) -> [Tensor<S>]?
+    /// How this learner adapts to a support set, as the model's outputs on the query inputs:
+    /// entry k after k adaptation steps, k = 0…`steps` (inner SGD steps for the MAML family,
+    /// with Meta-SGD's learned rates, ANIL's head, the meta-learner LSTM's learned updates), or
+    /// a single entry for learners that adapt without steps (ProtoNets' prototypes, the Relation
+    /// Network's class maps). Classification: scores `[queries, classes]` in the support's
+    /// label order (logits, or what ``classProbabilities(scores:)`` turns into probabilities);
+    /// regression: predictions `[queries, 1]`. Only for support/query learners
+    /// (``taskShape``); the default is MAML's inner loop at `inner.learningRate`.
+    func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                       inner: InnerLoop, steps: Int) -> [Tensor<S>]
+
+    /// Whether ``queryOutputs(model:parameters:input:inner:steps:)`` adapts by `steps` steps
+    /// (one entry per step); false for learners that adapt without steps (one entry).
+    var adaptsBySteps: Bool { get }
+
+    /// One query's class probabilities from its row of ``queryOutputs(model:parameters:input:inner:steps:)``:
+    /// the softmax of the logits by default.
+    func classProbabilities(scores: [Double]) -> [Double]
 
     /// Why this learner cannot train `configuration`, as one line naming the configuration
     /// key; nil when it can.
@@ -78,15 +92,26 @@ extension Learner {
 
     public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop, steps: Int) -> [Double] {
-        MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps, learningRate: inner.learningRate)
+        queryOutputs(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)
+            .map { TaskLoss.metric($0, task.queryTargets) }
     }
 
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        MAML.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps, learningRate: inner.learningRate)
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        MAML.queryOutputs(model: model, parameters: parameters, input: input, steps: steps, learningRate: inner.learningRate)
+    }
+
+    public func classProbabilities(scores: [Double]) -> [Double] {
+        // Shifted by the maximum, so large logits cannot overflow.
+        let top = scores.max() ?? 0
+        let e = scores.map { Foundation.exp($0 - top) }
+        let total = e.reduce(0, +)
+        return e.map { $0 / total }
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { nil }
+
+    public var adaptsBySteps: Bool { true }
 
     public var usesModelHead: Bool { true }
 
@@ -163,9 +188,9 @@ public struct LearnerID: RawRepresentable, Hashable, Sendable, CustomStringConve
         learner.evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
     }
 
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        learner.evaluationOutputs(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        learner.queryOutputs(model: model, parameters: parameters, input: input, inner: inner, steps: steps)
     }
 }
 

@@ -59,37 +59,36 @@ public enum MAML {
                           learningRate: learningRate, createGraph: createGraph)
     }
 
-    /// The query metric after 0, 1, …, `steps` adaptation steps (evaluation: first-order
-    /// steps, no graph kept between steps). `adapting` and `rates` as in ``InnerUpdate``.
+    /// The model's query outputs after 0, 1, …, `steps` adaptation steps on the support set
+    /// (first-order steps, no graph kept between steps): the adaptation of the evaluation
+    /// protocol and of `metatrain adapt`. `adapting` and `rates` as in ``InnerUpdate``.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                 steps: Int, learningRate: Double, adapting: [String]? = nil,
-                                                 rates: Parameters<Tensor<S>>? = nil) -> [Double] {
-        evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps, learningRate: learningRate,
-                          adapting: adapting, rates: rates).map { TaskLoss.metric($0, task.queryTargets) }
-    }
-
-    /// The model's query outputs after 0, 1, …, `steps` adaptation steps: what
-    /// ``evaluate(model:parameters:task:steps:learningRate:adapting:rates:)`` scores.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    public static func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                          steps: Int, learningRate: Double, adapting: [String]? = nil,
-                                                          rates: Parameters<Tensor<S>>? = nil) -> [Tensor<S>] {
+    public static func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                                     steps: Int, learningRate: Double, adapting: [String]? = nil,
+                                                     rates: Parameters<Tensor<S>>? = nil) -> [Tensor<S>] {
         var fast = parameters
         var outputs: [Tensor<S>] = []
-        let xq = Variable<S>(task.queryInputs)
+        let xq = Variable<S>(input.queryInputs)
         let rateVariables = rates?.map { Variable($0) }
         for step in 0...steps {
             outputs.append(model.apply(fast.map { Variable($0) }, xq).value)
             if step == steps { break }
             fast = InnerUpdate.adapt(model: model, parameters: fast.map { Variable(differentiable: $0) },
-                                     inputs: task.supportInputs, targets: task.supportTargets, steps: 1,
+                                     inputs: input.supportInputs, targets: input.supportTargets, steps: 1,
                                      learningRate: S(learningRate), createGraph: false, adapting: adapting,
                                      rates: rateVariables).map { $0.value }
         }
         return outputs
+    }
+
+    /// The query metric after 0, 1, …, `steps` adaptation steps: the metric of each of
+    /// ``queryOutputs(model:parameters:input:steps:learningRate:adapting:rates:)``.
+    public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 steps: Int, learningRate: Double, adapting: [String]? = nil,
+                                                 rates: Parameters<Tensor<S>>? = nil) -> [Double] {
+        queryOutputs(model: model, parameters: parameters, input: AdaptationInput(task), steps: steps, learningRate: learningRate,
+                     adapting: adapting, rates: rates).map { TaskLoss.metric($0, task.queryTargets) }
     }
 }
 

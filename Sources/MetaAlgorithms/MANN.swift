@@ -79,9 +79,6 @@ public struct MANNLearner: Learner {
     }
 
     /// Nil: an episode's predictions are one per step of a sequence, not one per query.
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? { nil }
-
     public func problem(with c: RunConfiguration) -> String? {
         if !(c.model is any SequenceModel) {
             return "config key 'model.architecture': mann needs a sequence model (mann or lstm), got \(c.architecture.name)"

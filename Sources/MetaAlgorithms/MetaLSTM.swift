@@ -208,29 +208,27 @@ public struct MetaLSTM: Sendable {
         return MAML.queryResult(model: model, adapted: adapted, task: task, leaves: all)
     }
 
-    /// The query metric (MSE or accuracy) after 0, 1, …, `steps` updates. No graph is built.
+    /// The learner's query outputs after 0, 1, …, `steps` updates on the support set. No graph is built.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                          steps: Int) -> [Double] {
-        evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps)
-            .map { TaskLoss.metric($0, task.queryTargets) }
-    }
-
-    /// The learner's query outputs after 0, 1, …, `steps` updates: what
-    /// ``evaluate(model:parameters:task:steps:)`` scores.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   steps: Int) -> [Tensor<S>] {
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              steps: Int) -> [Tensor<S>] {
         let constants = parameters.map { Variable($0) }
-        let xq = Variable(task.queryInputs)
+        let xq = Variable(input.queryInputs)
         var outputs = [model.apply(constants, xq).value]
-        _ = adapt(model: model, parameters: constants, inputs: task.supportInputs, targets: task.supportTargets,
+        _ = adapt(model: model, parameters: constants, inputs: input.supportInputs, targets: input.supportTargets,
                   steps: steps) { learner in
             outputs.append(model.apply(learner, xq).value)
         }
         return outputs
+    }
+
+    /// The query metric (MSE or accuracy) after 0, 1, …, `steps` updates: the metric of each of
+    /// ``queryOutputs(model:parameters:input:steps:)``.
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          steps: Int) -> [Double] {
+        queryOutputs(model: model, parameters: parameters, input: AdaptationInput(task), steps: steps)
+            .map { TaskLoss.metric($0, task.queryTargets) }
     }
 
     // MARK: Flattening
@@ -282,14 +280,10 @@ public struct MetaLSTMLearner: Learner {
         meta.taskStep(model: model, parameters: parameters, task: task, steps: inner.steps)
     }
 
-    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                          inner: InnerLoop, steps: Int) -> [Double] {
-        meta.evaluate(model: model, parameters: parameters, task: task, steps: steps)
-    }
-
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        meta.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps)
+    /// The learner after each of the meta-learner's updates.
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        meta.queryOutputs(model: model, parameters: parameters, input: input, steps: steps)
     }
 
     public func problem(with c: RunConfiguration) -> String? {

@@ -62,16 +62,11 @@ public struct MetaSGDLearner: Learner {
         MetaSGD.taskStep(model: model, parameters: parameters, task: task, inner: inner)
     }
 
-    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                          inner: InnerLoop, steps: Int) -> [Double] {
-        MAML.evaluate(model: model, parameters: parameters, task: task, steps: steps, learningRate: 0,
-                      adapting: MetaSGD.modelNames(parameters), rates: MetaSGD.rates(parameters))
-    }
-
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        MAML.evaluationOutputs(model: model, parameters: parameters, task: task, steps: steps, learningRate: 0,
-                               adapting: MetaSGD.modelNames(parameters), rates: MetaSGD.rates(parameters))
+    /// The inner loop with the learned per-parameter rates.
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        MAML.queryOutputs(model: model, parameters: parameters, input: input, steps: steps, learningRate: 0,
+                          adapting: MetaSGD.modelNames(parameters), rates: MetaSGD.rates(parameters))
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }

@@ -12,13 +12,14 @@ public enum PrototypicalNetworks {
     /// Logits `[queries, ways]`: −‖f(x_q) − c_k‖², with c_k the mean support embedding of class k.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    public static func logits<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>, task: Task<S>) -> Variable<S> {
-        guard case let .classification(labels) = task.supportTargets else {
+    public static func logits<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>,
+                                               input: AdaptationInput<S>) -> Variable<S> {
+        guard case let .classification(labels) = input.supportTargets else {
             fatalError("Prototypical Networks need a classification task")
         }
         let ways = (labels.max() ?? -1) + 1
-        let support = model.features(parameters, Variable(task.supportInputs))
-        let query = model.features(parameters, Variable(task.queryInputs))
+        let support = model.features(parameters, Variable(input.supportInputs))
+        let query = model.features(parameters, Variable(input.queryInputs))
         // Class means as one product: prototypes = A · support, A[k, i] = 1/|class k| if label_i = k.
         var counts = [Int](repeating: 0, count: ways)
         for l in labels { counts[l] += 1 }
@@ -26,6 +27,11 @@ public enum PrototypicalNetworks {
         for (i, l) in labels.enumerated() { averaging[l * labels.count + i] = 1 / S(counts[l]) }
         let prototypes = Variable.matmul(Variable(Tensor(shape: [ways, labels.count], scalars: averaging)), support)
         return -Losses.pairwiseSquaredDistances(query, prototypes)
+    }
+
+    /// The logits of a task's queries (see ``logits(model:parameters:input:)``).
+    public static func logits<S: TensorScalar>(model: any Model, parameters: Parameters<Variable<S>>, task: Task<S>) -> Variable<S> {
+        logits(model: model, parameters: parameters, input: AdaptationInput(task))
     }
 
     @_specialize(where S == Float)
@@ -55,16 +61,13 @@ public struct PrototypicalNetworksLearner: Learner {
         PrototypicalNetworks.taskStep(model: model, parameters: parameters, task: task)
     }
 
-    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                          inner: InnerLoop, steps: Int) -> [Double] {
-        PrototypicalNetworks.evaluate(model: model, parameters: parameters, task: task)
+    /// Negative squared distances to the support set's prototypes (one entry; no steps).
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        [PrototypicalNetworks.logits(model: model, parameters: parameters.map { Variable($0) }, input: input).value]
     }
 
     /// The logits ``PrototypicalNetworks/evaluate(model:parameters:task:)`` scores (one entry).
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        [PrototypicalNetworks.logits(model: model, parameters: parameters.map { Variable($0) }, task: task).value]
-    }
 
     public func problem(with configuration: RunConfiguration) -> String? {
         if configuration.family.spec.classes == nil { return "config key 'algorithm': protonet needs classification tasks" }
@@ -72,6 +75,8 @@ public struct PrototypicalNetworksLearner: Learner {
     }
 
     public var usesModelHead: Bool { false }
+
+    public var adaptsBySteps: Bool { false }
 
     public var presets: [RunConfiguration] {
         return [RunConfiguration(

@@ -52,15 +52,20 @@ public struct RelationNetworks: Sendable {
         return model.scores(parameters, classes: classes, queries: queryFeatures)
     }
 
-    /// Relation scores `[queries, ways]` of a classification task's queries against its classes.
+    /// Relation scores `[queries, ways]` of the query inputs against the support set's classes.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    public func scores<S: TensorScalar>(parameters: Parameters<Variable<S>>, task: Task<S>) -> Variable<S> {
-        guard case let .classification(labels) = task.supportTargets else {
+    public func scores<S: TensorScalar>(parameters: Parameters<Variable<S>>, input: AdaptationInput<S>) -> Variable<S> {
+        guard case let .classification(labels) = input.supportTargets else {
             fatalError("Relation Networks need a classification task")
         }
-        return scores(parameters: parameters, supportFeatures: model.embed(parameters, Variable(task.supportInputs)),
-                      labels: labels, queryFeatures: model.embed(parameters, Variable(task.queryInputs)))
+        return scores(parameters: parameters, supportFeatures: model.embed(parameters, Variable(input.supportInputs)),
+                      labels: labels, queryFeatures: model.embed(parameters, Variable(input.queryInputs)))
+    }
+
+    /// Relation scores `[queries, ways]` of a classification task's queries against its classes.
+    public func scores<S: TensorScalar>(parameters: Parameters<Variable<S>>, task: Task<S>) -> Variable<S> {
+        scores(parameters: parameters, input: AdaptationInput(task))
     }
 
     /// Mean squared error between `scores` (`[queries, ways]`) and the one-hot targets of `labels`.
@@ -117,16 +122,21 @@ public struct RelationNetworkLearner: Learner {
         Self.network(model).taskStep(parameters: parameters, task: task)
     }
 
-    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                          inner: InnerLoop, steps: Int) -> [Double] {
-        Self.network(model).evaluate(parameters: parameters, task: task)
+    /// Relation scores against the support set's class maps (one entry; no steps).
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        [Self.network(model).scores(parameters: parameters.map { Variable($0) }, input: input).value]
+    }
+
+    /// A query's relation scores (each in [0, 1], one per class, independent) normalised to sum
+    /// to 1: the network is trained to score a match 1 and a mismatch 0, not to give logits.
+    public func classProbabilities(scores: [Double]) -> [Double] {
+        let clipped = scores.map { max(0, $0) }
+        let total = clipped.reduce(0, +)
+        return total > 0 ? clipped.map { $0 / total } : clipped.map { _ in 1 / Double(clipped.count) }
     }
 
     /// The relation scores ``RelationNetworks/evaluate(parameters:task:)`` scores (one entry).
-    public func evaluationOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                   inner: InnerLoop, steps: Int) -> [Tensor<S>]? {
-        [Self.network(model).scores(parameters: parameters.map { Variable($0) }, task: task).value]
-    }
 
     public func problem(with c: RunConfiguration) -> String? {
         if c.architecture.as(RelationNetworkArchitecture.self) == nil {
@@ -137,6 +147,8 @@ public struct RelationNetworkLearner: Learner {
     }
 
     public var usesModelHead: Bool { false }
+
+    public var adaptsBySteps: Bool { false }
 
     public var presets: [RunConfiguration] {
         func preset(ways: Int, queries: Int) -> RunConfiguration {

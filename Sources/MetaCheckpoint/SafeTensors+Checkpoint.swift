@@ -5,17 +5,62 @@ import MetaAlgorithms
 
 /// Checkpoints to and from safetensors weight files.
 extension SafeTensors {
+    /// How tensors are named in an exported file.
+    public enum Naming: String, Sendable, CaseIterable {
+        /// As in the checkpoint, with everything the learner learns (`block1.norm.scale`, `lr.…`).
+        case metatrain
+        /// As a PyTorch module of the same layers names them, the model's parameters only (``TorchNames``).
+        case torch
+    }
+
     /// Writes `checkpoint`'s parameters to `url` (atomically), in their order, with the metadata
-    /// `metatrain.iteration` and `metatrain.config_sha256` (and `metatrain.parameter_order`,
-    /// which ``encode(_:metadata:)`` adds). Optimizer state and metrics are not written.
-    /// - Returns: the number of bytes written.
-    /// - Throws: ``CheckpointError`` when the file cannot be written.
-    public static func export(_ checkpoint: RunCheckpoint, to url: URL) throws -> Int {
-        let metadata = [
+    /// `metatrain.iteration`, `metatrain.config_sha256`, `metatrain.names`, `metatrain.architecture`
+    /// (the configuration's `model:` line), `metatrain.batch_norm` and `metatrain.batch_norm_epsilon`
+    /// (when the model has batch norm) and `metatrain.input`; with ``Naming/torch``, the names
+    /// ``TorchNames`` gives and `metatrain.omitted` (the learner's own parameters left out).
+    /// (`metatrain.parameter_order` is added by ``encode(_:metadata:)``.) Optimizer state and
+    /// metrics are not written.
+    /// - Returns: the number of bytes written, and the names left out.
+    /// - Throws: ``CheckpointError`` when the configuration does not parse, the model has a layer
+    ///   without a PyTorch counterpart (``Naming/torch``), or the file cannot be written.
+    @discardableResult
+    public static func export(_ checkpoint: RunCheckpoint, to url: URL, naming: Naming = .metatrain) throws
+        -> (bytes: Int, omitted: [String]) {
+        var metadata = [
             MetadataKey.iteration: String(checkpoint.iteration),
             MetadataKey.configSHA256: checkpoint.configurationSHA256,
+            MetadataKey.names: naming.rawValue,
         ]
-        return try write(checkpoint.parameters, metadata: metadata, to: url)
+        var parameters = checkpoint.parameters, omitted: [String] = []
+        if let configuration = try? checkpoint.configuration() {
+            let model = configuration.model
+            let entries = configuration.architecture.spec.entries.map { "\($0.key): \(describe($0.value))" }
+            metadata[MetadataKey.architecture] = "{" + (["architecture: \(configuration.architecture.name)"] + entries).joined(separator: ", ") + "}"
+            let epsilons = TorchNames.batchNormEpsilons(model)
+            if !epsilons.isEmpty {
+                metadata[MetadataKey.batchNorm] = configuration.batchNorm.rawValue
+                metadata[MetadataKey.batchNormEpsilon] = epsilons.map { String($0) }.joined(separator: ",")
+            }
+            if let side = (configuration.evaluationFamily ?? configuration.family).spec.imageSide {
+                metadata[MetadataKey.input] = "NCHW float32 [n, 1, \(side), \(side)], ink 1, background 0 (255 - gray) / 255, "
+                    + "area-averaged to \(side)x\(side)"
+            } else {
+                metadata[MetadataKey.input] = "\(configuration.family.name)"
+            }
+            if naming == .torch { (parameters, omitted) = try TorchNames.renamed(parameters, model: model) }
+        } else if naming == .torch {
+            throw CheckpointError("--names torch: the checkpoint's configuration does not parse in this build")
+        }
+        if !omitted.isEmpty { metadata[MetadataKey.omitted] = omitted.joined(separator: ",") }
+        return (try write(parameters, metadata: metadata, to: url), omitted)
+    }
+
+    private static func describe(_ value: ConfigValue) -> String {
+        switch value {
+        case let .integer(n): return String(n)
+        case let .string(s): return s
+        case let .integers(ns): return "[" + ns.map(String.init).joined(separator: ", ") + "]"
+        }
     }
 
     /// A weight file read as a checkpoint of `configuration`'s model.
@@ -37,8 +82,14 @@ extension SafeTensors {
                                         iteration: Int?) throws -> (checkpoint: RunCheckpoint, warnings: [String]) {
         let file = try read(from: url)
         let model = configuration.algorithm.initialParameters(model: configuration.model, seed: configuration.seed, as: Float.self)
-        let ordered = file.metadata[MetadataKey.parameterOrder] != nil
-        let parameters = try matched(file.parameters, to: model, inFileOrder: ordered, file: url.path, configuration: configuration.name)
+        var imported = file.parameters, ordered = file.metadata[MetadataKey.parameterOrder] != nil
+        if file.metadata[MetadataKey.names] == Naming.torch.rawValue {
+            // Back to the checkpoint's names (batch norm's weight and bias are its scale and offset).
+            let ours = Dictionary(uniqueKeysWithValues: try TorchNames.mapping(configuration.model).map { ($0.torch, $0.ours) })
+            imported = Parameters(zip(imported.names, imported.values).map { (ours[$0.0] ?? $0.0, $0.1) })
+            ordered = false
+        }
+        let parameters = try matched(imported, to: model, inFileOrder: ordered, file: url.path, configuration: configuration.name)
 
         var start = 0
         if let iteration {

@@ -41,6 +41,18 @@ public enum SafeTensors {
         public static let configSHA256 = "metatrain.config_sha256"
         /// The parameter names in order, comma-separated; written by ``SafeTensors/encode(_:metadata:)``.
         public static let parameterOrder = "metatrain.parameter_order"
+        /// How the tensors are named: `metatrain` (as in checkpoints) or `torch` (``TorchNames``).
+        public static let names = "metatrain.names"
+        /// The configuration's `model:` line, e.g. `{architecture: omniglot-cnn, ways: 5}`.
+        public static let architecture = "metatrain.architecture"
+        /// How batch norm obtains its statistics (``BatchNormMode``): `batch-statistics`.
+        public static let batchNorm = "metatrain.batch_norm"
+        /// Batch norm's ε.
+        public static let batchNormEpsilon = "metatrain.batch_norm_epsilon"
+        /// The model's input: layout, shape and value range.
+        public static let input = "metatrain.input"
+        /// The learner's parameters left out of a `torch`-named file, comma-separated.
+        public static let omitted = "metatrain.omitted"
     }
 
     /// The largest header this reader accepts (the Python reader's limit, 100 MB).

@@ -39,7 +39,7 @@ extension HeldOutExamples {
             family.task(seed: c.evaluationSeed, iteration: 0, index: UInt32(index), split: .test, as: Float.self)
         }
         func outputs(_ task: Task<Float>) -> [Tensor<Float>]? {
-            learner.evaluationOutputs(model: model, parameters: parameters, task: task, inner: c.inner, steps: steps)
+            learner.queryOutputs(model: model, parameters: parameters, input: AdaptationInput(task), inner: c.inner, steps: steps)
         }
         let first = draw(0)
         switch first.queryTargets {

@@ -3,7 +3,7 @@
 ///
 /// The tasks are the first ones of the evaluation protocol (test split, the configuration's
 /// evaluation seed, indices 0, 1, …), and the predictions come from the learner's own
-/// evaluation (`Learner.evaluationOutputs`), so they are the predictions behind the
+/// evaluation (`Learner.queryOutputs`), so they are the predictions behind the
 /// evaluation table. A pure value: ``HeldOutExamples/predict(configuration:parameters:tasks:)``
 /// computes it, ``ExamplesSection`` renders it.
 public struct HeldOutExamples: Sendable, Equatable {

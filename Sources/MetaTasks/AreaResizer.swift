@@ -1,54 +1,82 @@
 import MetaTensor
 
-/// Exact area averaging from 105×105 gray (255 = white) to 28×28 ink (255 = full ink).
+/// Exact area averaging of a gray image (255 = white) of any size to `side × side` ink
+/// (255 = full ink): how every drawing becomes a model input, Omniglot's 105×105 archives and
+/// a user's own images alike (``OmniglotDataset/inkImage(_:)``).
 ///
-/// In units of 1/28 source pixel, output pixel `o` covers [105·o, 105·(o+1)) and source pixel
-/// `i` covers [28·i, 28·(i+1)); their overlap (0…28) is the integer weight, and every output
-/// pixel's weights sum to 105 per axis. The result is the weighted ink sum divided by
-/// 105² and rounded, all in integers, so it is exact and identical on every machine.
-struct AreaResizer {
-    private static let n = OmniglotDataset.sourceSide, m = OmniglotDataset.side, taps = 5
-    /// For each output index: the first source index it overlaps.
-    private static let first: [Int] = (0..<m).map { 105 * $0 / 28 }
-    /// For each output index: `taps` weights from `first` on (zero past the last overlap).
-    private static let weights: [Int32] = (0..<m).flatMap { o -> [Int32] in
-        let lo = 105 * o, hi = 105 * (o + 1)
-        return (0..<taps).map { k in
-            let i = lo / 28 + k
-            return Int32(max(0, min(hi, 28 * (i + 1)) - max(lo, 28 * i)))
+/// Along an axis of `n` source pixels, in units of 1/`side` source pixel, output pixel `o`
+/// covers [n·o, n·(o+1)) and source pixel `i` covers [side·i, side·(i+1)); their overlap is
+/// the integer weight, and every output pixel's weights sum to `n` per axis. The result is the
+/// weighted ink sum divided by `width · height` and rounded half up, all in integers, so it is
+/// exact and identical on every machine. A non-square image is stretched to the square.
+/// (``AreaAveraging`` is the floating-point counterpart for tensors.)
+///
+/// The weights are symmetric under reversing an axis, so resizing commutes exactly with
+/// flips and, for square images, with quarter turns.
+public struct AreaResizer: Sendable {
+    public let width: Int, height: Int, side: Int
+    private let rows: Axis, columns: Axis
+    /// The vertical pass: `side` rows of `width + columns.taps` column sums (zero-padded so every tap is in range).
+    private var sums: [Int64]
+
+    /// One axis: for each output index, the first source index it overlaps and `taps` weights from there.
+    private struct Axis: Sendable {
+        let taps: Int, first: [Int], weights: [Int64]
+        init(from n: Int, to m: Int) {
+            let taps = (n + m - 1) / m + 1
+            self.taps = taps
+            first = (0..<m).map { n * $0 / m }
+            weights = (0..<m).flatMap { o -> [Int64] in
+                let lo = n * o, hi = n * (o + 1)
+                return (0..<taps).map { k in
+                    let i = lo / m + k
+                    return i < n ? Int64(max(0, min(hi, m * (i + 1)) - max(lo, m * i))) : 0
+                }
+            }
         }
     }
-    /// The vertical pass: `m` rows of `n + taps` column sums (zero-padded so every tap is in range).
-    private var columns = [Int32](repeating: 0, count: m * (n + taps))
 
-    mutating func resize(_ gray: [UInt8], into output: UnsafeMutablePointer<UInt8>) {
-        let n = Self.n, m = Self.m, taps = Self.taps, stride = n + taps
-        require(gray.count == n * n, "resize: expected \(n)×\(n) pixels, got \(gray.count)")
-        Self.first.withUnsafeBufferPointer { first in
-        Self.weights.withUnsafeBufferPointer { weights in
+    /// A resizer from `width × height` to `side × side`.
+    public init(width: Int, height: Int, side: Int) {
+        require(width >= 1 && height >= 1 && side >= 1, "resize: sizes must be positive, got \(width)×\(height) → \(side)")
+        self.width = width; self.height = height; self.side = side
+        rows = Axis(from: height, to: side); columns = Axis(from: width, to: side)
+        sums = [Int64](repeating: 0, count: side * (width + columns.taps))
+    }
+
+    /// Writes the `side × side` ink image of `gray` (`width × height` bytes, row-major) to `output`.
+    public mutating func resize(_ gray: [UInt8], into output: UnsafeMutablePointer<UInt8>) {
+        require(gray.count == width * height, "resize: expected \(width)×\(height) pixels, got \(gray.count)")
+        let n = width, m = side, stride = width + columns.taps
+        let rows = rows, columns = columns
+        let divisor = Int64(width) * Int64(height)
+        rows.first.withUnsafeBufferPointer { rowFirst in
+        rows.weights.withUnsafeBufferPointer { rowWeights in
+        columns.first.withUnsafeBufferPointer { columnFirst in
+        columns.weights.withUnsafeBufferPointer { columnWeights in
         gray.withUnsafeBufferPointer { src in
-        columns.withUnsafeMutableBufferPointer { columns in
-            // Vertical pass (contiguous, vectorised): columns[oy][x] = Σ_k w(oy, k)·ink(x, first(oy) + k),
-            // with ink = 255 − gray; at most 105·255.
+        sums.withUnsafeMutableBufferPointer { sums in
+            // Vertical pass (contiguous, vectorised): sums[oy][x] = Σ_k w(oy, k)·ink(x, first(oy) + k),
+            // with ink = 255 − gray; at most height·255.
             for oy in 0..<m {
-                let column = columns.baseAddress! + oy * stride
-                for x in 0..<n { column[x] = 0 }
-                for k in 0..<taps {
-                    let w = weights[oy * taps + k]
+                let column = sums.baseAddress! + oy * stride
+                for x in 0..<stride { column[x] = 0 }
+                for k in 0..<rows.taps {
+                    let w = rowWeights[oy * rows.taps + k]
                     if w == 0 { continue }
-                    let row = src.baseAddress! + (first[oy] + k) * n
-                    for x in 0..<n { column[x] &+= w &* (255 &- Int32(row[x])) }
+                    let row = src.baseAddress! + (rowFirst[oy] + k) * n
+                    for x in 0..<n { column[x] &+= w &* (255 &- Int64(row[x])) }
                 }
             }
-            // Horizontal pass and rounding: Σ_k w(ox, k)·columns[oy][first(ox) + k] / 105², at most 255.
+            // Horizontal pass and rounding: Σ_k w(ox, k)·sums[oy][first(ox) + k] / (width·height), at most 255.
             for oy in 0..<m {
-                let column = columns.baseAddress! + oy * stride
+                let column = sums.baseAddress! + oy * stride
                 for ox in 0..<m {
-                    var sum: Int32 = 105 * 105 / 2
-                    for k in 0..<taps { sum &+= weights[ox * taps + k] &* column[first[ox] + k] }
-                    output[oy * m + ox] = UInt8(truncatingIfNeeded: sum / (105 * 105))
+                    var sum = divisor / 2
+                    for k in 0..<columns.taps { sum &+= columnWeights[ox * columns.taps + k] &* column[columnFirst[ox] + k] }
+                    output[oy * m + ox] = UInt8(truncatingIfNeeded: sum / divisor)
                 }
             }
-        }}}}
+        }}}}}}
     }
 }

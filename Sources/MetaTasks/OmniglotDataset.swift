@@ -201,6 +201,18 @@ public final class OmniglotDataset: Sendable {
         }
     }
 
+    /// The model's view of any drawing: `image` (dark strokes on a light background, any size)
+    /// as `side` × `side` bytes, 0 = background, 255 = full ink, by the same exact area
+    /// averaging and inversion as the archives' drawings (``AreaResizer``; a non-square image is
+    /// stretched). Inputs are these bytes / 255 (``OmniglotTasks/inputScale(as:)``).
+    public static func inkImage(_ image: GrayImage, side: Int = side) -> [UInt8] {
+        var resizer = AreaResizer(width: image.width, height: image.height, side: side)
+        return [UInt8](unsafeUninitializedCapacity: side * side) { buffer, initialized in
+            resizer.resize(image.pixels, into: buffer.baseAddress!)
+            initialized = side * side
+        }
+    }
+
     /// Number of images (characters × 20).
     public var imageCount: Int { characters.count * Self.drawingsPerCharacter }
 
@@ -306,7 +318,7 @@ public final class OmniglotDataset: Sendable {
                     nonisolated(unsafe) let out = out, sums = sums, fail = fail
                     DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
                         let range = (chunk * count / chunkCount)..<((chunk + 1) * count / chunkCount)
-                        var resizer = AreaResizer()
+                        var resizer = AreaResizer(width: sourceSide, height: sourceSide, side: side)
                         for job in range {
                             do {
                                 let (bytes, label) = try self.bytes(of: jobs[job])
@@ -341,7 +353,7 @@ public final class OmniglotDataset: Sendable {
     }
 
     private static func decode(_ bytes: [UInt8], label: String, into output: UnsafeMutablePointer<UInt8>, resizer: inout AreaResizer) throws {
-        let image: PNGDecoder.GrayImage
+        let image: GrayImage
         do { image = try PNGDecoder.decodeGray(bytes) } catch let error as PNGDecoder.DecodeError {
             throw OmniglotError(.badImage, "\(label): not a valid PNG (\(error.message))")
         }

@@ -78,7 +78,7 @@ public struct OmniglotTasks: TaskFamily {
 
     public func task<S: TensorScalar>(seed: UInt64, iteration: UInt64, index: UInt32, split: TaskSplit, as: S.Type = S.self) -> Task<S> {
         let episode = episode(seed: seed, iteration: iteration, index: index, split: split)
-        let scale = (0...255).map { S(Double($0) / 255) }
+        let scale: [S] = Self.inputScale()
         let pixels = OmniglotDataset.pixelsPerImage, side = OmniglotDataset.side
         func images(_ drawings: KeyPath<Episode.Class, [Int]>, perClass: Int) -> (Tensor<S>, [Int]) {
             let n = ways * perClass
@@ -97,6 +97,11 @@ public struct OmniglotTasks: TaskFamily {
         let (sx, sy) = images(\.supportDrawings, perClass: shots)
         let (qx, qy) = images(\.queryDrawings, perClass: queries)
         return Task(supportInputs: sx, supportTargets: .classification(sy), queryInputs: qx, queryTargets: .classification(qy))
+    }
+
+    /// The input value of each ink byte 0…255: `byte / 255`, in [0, 1].
+    public static func inputScale<S: TensorScalar>(as: S.Type = S.self) -> [S] {
+        (0...255).map { S(Double($0) / 255) }
     }
 
     /// `image` (`side × side`, row-major) turned counter-clockwise by `quarterTurns` × 90°

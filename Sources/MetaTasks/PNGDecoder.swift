@@ -4,17 +4,12 @@ import CPNG
 ///
 /// Contract: any valid PNG (any bit depth, gray or colour, with or without alpha) decodes to
 /// `width × height` bytes, row-major, one byte per pixel (`PNG_FORMAT_GRAY`: colour is
-/// converted to gray and alpha removed as libpng's simplified API does; a 1-bit gray image
-/// gives 0 and 255). Invalid data, and images of more than `maxPixels` pixels, throw a
+/// converted to gray (luminance) as libpng's simplified API does, and an image with an alpha
+/// channel is composited onto white; a 1-bit gray image gives 0 and 255). Invalid data, and images of more than `maxPixels` pixels, throw a
 /// ``PNGDecoder/DecodeError`` carrying libpng's message; malformed input never traps.
 public enum PNGDecoder {
-    /// A decoded grayscale image.
-    public struct GrayImage: Sendable, Equatable {
-        public let width: Int
-        public let height: Int
-        /// `width × height` bytes, row-major, 0 = black, 255 = white.
-        public let pixels: [UInt8]
-    }
+    /// A decoded grayscale image (``MetaTasks/GrayImage``).
+    public typealias GrayImage = MetaTasks.GrayImage
 
     /// A PNG that libpng could not decode; `message` is libpng's.
     public struct DecodeError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -49,7 +44,10 @@ public enum PNGDecoder {
         }
         var failure: String?
         let pixels = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            if png_image_finish_read(&image, nil, buffer.baseAddress, 0, nil) != 0 {
+            // Transparent pixels are composited onto white paper (without a background, libpng
+            // composites onto the buffer's previous contents).
+            var paper = png_color(red: 255, green: 255, blue: 255)
+            if png_image_finish_read(&image, &paper, buffer.baseAddress, 0, nil) != 0 {
                 initialized = size
             } else {
                 failure = message(of: &image)

@@ -102,7 +102,7 @@ public struct RunDriver {
         directory = settings.directory
         runDirectory = try Self.claim(directory, resume: settings.resume, overwrite: settings.overwrite, log: logLine("run"))
         if let bind = settings.metricsBind {
-            let metrics = TrainingMetrics(metric: configuration.metric.name, isFraction: configuration.metric.isFraction,
+            let metrics = TrainingMetrics(metric: settings.configuration.metric.name, isFraction: settings.configuration.metric.isFraction,
                                           version: BuildInfo.version, commit: BuildInfo.commit)
             do { metricsServer = try MetricsHTTPServer(bind: bind, registry: metrics.registry) } catch { throw RunError("\(error)") }
             self.metrics = metrics

@@ -3,8 +3,8 @@ import Foundation
 import MetaCheckpoint
 import MetaTelemetry
 
-/// `metatrain export --checkpoint FILE|DIR --format safetensors OUT`: a checkpoint's weights in
-/// a format other tools read.
+/// `metatrain export --checkpoint FILE|DIR --format safetensors [--names metatrain|torch] OUT`: a
+/// checkpoint's weights in a format other tools read.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
@@ -12,8 +12,13 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             safetensors: one F32 tensor per parameter, named as in the checkpoint (e.g. conv1.weight), \
             in the parameters' order; the metadata holds metatrain.iteration, metatrain.config_sha256 and \
-            metatrain.parameter_order. Load it in Python with safetensors.numpy.load_file(OUT). The file is \
-            written atomically; optimizer state and metrics are not exported.
+            metatrain.parameter_order, metatrain.names, metatrain.architecture, metatrain.batch_norm, \
+            metatrain.batch_norm_epsilon and metatrain.input. Load it in Python with \
+            safetensors.numpy.load_file(OUT). --names torch names the tensors as a PyTorch module of the same \
+            layers does (batch norm's scale and offset become weight and bias; nn.BatchNorm2d with \
+            track_running_stats=False, so no running statistics), for load_state_dict(strict=True), and \
+            leaves out what the learner learns besides the model (Meta-SGD's rates). The file is written \
+            atomically; optimizer state and metrics are not exported.
             """)
 
     /// The weight file formats `export` writes and `import` reads.
@@ -27,6 +32,9 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "The output format: \(Format.allCases.map(\.rawValue).joined(separator: ", ")).")
     var format: Format
 
+    @Option(name: .long, help: "Tensor names: metatrain (as in the checkpoint) or torch (a PyTorch module's state_dict).")
+    var names: SafeTensors.Naming = .metatrain
+
     @Argument(help: "The file to write.")
     var output: String
 
@@ -34,9 +42,12 @@ struct ExportCommand: ParsableCommand {
         let found = try Self.loadCheckpoint(checkpoint)
         let loaded = found.checkpoint
         let url = URL(fileURLWithPath: output)
-        let written = try SafeTensors.export(loaded, to: url)
-        print("wrote \(url.path): \(loaded.parameters.count) tensors, \(loaded.parameters.scalarCount) parameters, "
-              + "\(written) bytes (\(format.rawValue), iteration \(loaded.iteration) of \(found.file.path))")
+        let (written, omitted) = try SafeTensors.export(loaded, to: url, naming: names)
+        let count = loaded.parameters.count - omitted.count
+        let scalars = loaded.parameters.scalarCount - omitted.reduce(0) { $0 + loaded.parameters[$1].count }
+        print("wrote \(url.path): \(count) tensors, \(scalars) parameters, \(written) bytes (\(format.rawValue), "
+              + "\(names.rawValue) names, iteration \(loaded.iteration) of \(found.file.path))"
+              + (omitted.isEmpty ? "" : "; left out the learner's own \(omitted.count) tensors (\(omitted.first!), …)"))
     }
 
     /// The checkpoint at `path` (``FoundCheckpoint/at(path:)``), with the damaged ones a run
@@ -47,3 +58,5 @@ struct ExportCommand: ParsableCommand {
         return found
     }
 }
+
+extension SafeTensors.Naming: ExpressibleByArgument {}

@@ -4,8 +4,8 @@ import MetaNN
 import MetaTasks
 import MetaAlgorithms
 
-/// ``Learner/evaluationOutputs(model:parameters:task:inner:steps:)``: the predictions behind
-/// every evaluation metric, for every registered learner.
+/// ``Learner/queryOutputs(model:parameters:input:inner:steps:)``: the predictions behind
+/// every evaluation metric, for every registered support/query learner.
 @Suite struct EvaluationOutputsTests {
     /// A configuration each learner can run: sinusoids for the gradient learners, small
     /// synthetic images for the rest, sequences for MANN.
@@ -39,11 +39,9 @@ import MetaAlgorithms
                                                          as: Float.self)
                 let steps = c.inner.evaluationSteps
                 let metrics = learner.evaluate(model: trainer.model, parameters: state.parameters, task: task, inner: c.inner, steps: steps)
-                guard let outputs = learner.evaluationOutputs(model: trainer.model, parameters: state.parameters, task: task,
-                                                              inner: c.inner, steps: steps) else {
-                    #expect(learner.taskShape == .sequence, "\(learner.id) gives no outputs but is not a sequence learner")
-                    continue
-                }
+                guard learner.taskShape == .supportQuery else { continue }
+                let outputs = learner.queryOutputs(model: trainer.model, parameters: state.parameters, input: AdaptationInput(task),
+                                                   inner: c.inner, steps: steps)
                 #expect(outputs.count == metrics.count, "\(learner.id): \(outputs.count) outputs, \(metrics.count) metrics")
                 #expect(outputs.allSatisfy { $0.shape[0] == task.queryTargets.count }, "\(learner.id): one row per query")
                 #expect(outputs.map { TaskLoss.metric($0, task.queryTargets) } == metrics, "\(learner.id), task \(index)")
@@ -56,8 +54,8 @@ import MetaAlgorithms
             let c = try #require(Self.configuration(for: id.learner))
             let trainer = try MetaTrainer<Float>(configuration: c)
             let task = trainer.evaluationFamily.task(seed: c.evaluationSeed, iteration: 0, index: 0, split: .test, as: Float.self)
-            let outputs = try #require(id.evaluationOutputs(model: trainer.model, parameters: trainer.initialState().parameters,
-                                                            task: task, inner: c.inner, steps: c.inner.evaluationSteps))
+            let outputs = id.queryOutputs(model: trainer.model, parameters: trainer.initialState().parameters,
+                                          input: AdaptationInput(task), inner: c.inner, steps: c.inner.evaluationSteps)
             #expect(outputs.count == c.inner.evaluationSteps + 1, "\(id)")
             #expect(outputs[0] != outputs[outputs.count - 1], "\(id): adaptation did not change the predictions")
         }

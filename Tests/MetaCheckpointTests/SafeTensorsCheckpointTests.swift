@@ -26,7 +26,7 @@ import MetaCheckpoint
         let url = dir.appendingPathComponent("w.safetensors")
         let checkpoint = RunCheckpoint(iteration: 42, configuration: Self.config, parameters: Self.trained())
 
-        let written = try SafeTensors.export(checkpoint, to: url)
+        let written = try SafeTensors.export(checkpoint, to: url).bytes
         #expect(written == (try Data(contentsOf: url)).count)
         let metadata = try SafeTensors.read(from: url).metadata
         #expect(metadata[SafeTensors.MetadataKey.iteration] == "42")

@@ -36,6 +36,24 @@ struct OmniglotDatasetTests {
         #expect(data.split == OmniglotSplit.v1)
     }
 
+    /// The stored images are ``OmniglotDataset/inkImage(_:side:)`` of the archives' PNGs: the
+    /// one conversion `metatrain adapt` applies to a user's images.
+    @Test func storedImagesAreInkImagesOfTheArchivesDrawings() throws {
+        let data = try OmniglotFixture.dataset()
+        let archives = try Dictionary(uniqueKeysWithValues: OmniglotDataset.archives.map {
+            ($0, try ZipArchive(path: data.directory + "/" + $0 + ".zip"))
+        })
+        for character in stride(from: 0, to: data.characters.count, by: 97) {
+            let c = data.characters[character]
+            for drawing in [0, 7, 19] {
+                let archive = try #require(archives[c.archive])
+                let entry = try #require(archive.entry(named: "\(c.path)/" + String(format: "%04d_%02d.png", c.id, drawing + 1)))
+                let image = try PNGDecoder.decodeGray(try archive.contents(of: entry))
+                #expect(OmniglotDataset.inkImage(image) == data.image(character: character, drawing: drawing), "\(c.path) \(drawing)")
+            }
+        }
+    }
+
     @Test func splitSizesAndMembership() throws {
         let data = try OmniglotFixture.dataset()
         let train = data.characterIndices(in: .train), validation = data.characterIndices(in: .validation)
