@@ -41,7 +41,7 @@ import MetaTestKit
         }
         // The image's user (uid 10001) writes the run directory.
         #expect(chmod(runs.path, 0o777) == 0)
-        let port = try freePort()
+        let port = BuiltProducts.freePort()
         let environment = [
             "METATRAIN_IMAGE": tag, "METATRAIN_PRESET": "sine-maml", "METATRAIN_ITERATIONS": "\(Self.iterations)",
             "METATRAIN_CHECKPOINT_EVERY": "250", "METATRAIN_RUNS": runs.path, "METATRAIN_RUN_NAME": "compose",
@@ -91,23 +91,23 @@ import MetaTestKit
     }
 
     /// The binary built with the Swift runtime linked statically (`make static`, which `make test`
-    /// runs first), when it exists and is newer than every source file.
+    /// runs first), when it exists and reports the same build as this test's binary
+    /// (`--version`: the version and the commit, with `-dirty` for uncommitted changes).
     func staticBinary() -> URL? {
         let binary = repositoryRoot.appendingPathComponent(".build-static/release/metatrain")
-        let fm = FileManager.default
-        guard let built = (try? fm.attributesOfItem(atPath: binary.path))?[.modificationDate] as? Date else {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             Issue.record("\(binary.path) is missing: run make static (make test does)")
-            return nil
-        }
-        let sources = repositoryRoot.appendingPathComponent("Sources")
-        let files = fm.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? []
-        if let newer = files.first(where: { ((try? fm.attributesOfItem(atPath: sources.appendingPathComponent($0).path))?[.modificationDate] as? Date ?? .distantPast) > built }) {
-            Issue.record("\(binary.path) is older than Sources/\(newer): run make static (make test does)")
             return nil
         }
         let ldd = (try? run("/usr/bin/ldd", [binary.path]).output) ?? ""
         guard !ldd.contains("libswiftCore") else {
             Issue.record("\(binary.path) links the Swift runtime dynamically: build it with make static")
+            return nil
+        }
+        let mine = (try? run(metatrainBinary.path, ["--version"]).output) ?? "", theirs = (try? run(binary.path, ["--version"]).output) ?? ""
+        guard !mine.isEmpty, mine == theirs else {
+            let other = theirs.trimmingCharacters(in: .whitespacesAndNewlines), this = mine.trimmingCharacters(in: .whitespacesAndNewlines)
+            Issue.record(Comment(rawValue: "\(binary.path) is another build (\(other); this one: \(this)): run make static (make test does)"))
             return nil
         }
         return binary
@@ -173,20 +173,4 @@ func waitUntil(seconds: Double, _ condition: () throws -> Bool) -> Bool {
         usleep(500_000)
     }
     return (try? condition()) == true
-}
-
-/// A TCP port nothing listens on at the moment (the kernel's choice for port 0).
-func freePort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-    }
-    guard bound else { throw ContainerEngine.SetupProblem("no free TCP port on 127.0.0.1") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
