@@ -102,8 +102,24 @@ public struct RunCheckpoint: Sendable {
         self.formatVersion = formatVersion
     }
 
-    /// The configuration, parsed back.
-    public func configuration() throws -> RunConfiguration { try ConfigFile.parse(configurationYAML) }
+    /// The configuration, parsed back. A task section's `data:` line (a data folder, written into
+    /// the configuration of checkpoints from builds in which the folder was a configuration key)
+    /// names a folder of the process that wrote it, not of this one, so it is left out: such a
+    /// checkpoint is read with this process's own data folder (`METATRAIN_OMNIGLOT_DIR`).
+    public func configuration() throws -> RunConfiguration { try ConfigFile.parse(Self.withoutDataFolders(configurationYAML)) }
+
+    /// `yaml` without the `data:` lines of its `tasks:` and `evaluation_tasks:` sections (the
+    /// configuration files metatrain writes: two-space indented keys under a section).
+    static func withoutDataFolders(_ yaml: String) -> String {
+        var section = ""
+        var kept: [Substring] = []
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            if let first = line.first, first != " ", first != "#" { section = String(line.prefix { $0 != ":" }) }
+            if (section == "tasks" || section == "evaluation_tasks") && line.hasPrefix("  data:") { continue }
+            kept.append(line)
+        }
+        return kept.joined(separator: "\n")
+    }
 
     /// Checks that the parameters are `configuration`'s model's (names and shapes, in order):
     /// parameters that do not fit would stop evaluation with a shape error instead of a message.

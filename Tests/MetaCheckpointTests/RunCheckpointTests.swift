@@ -37,6 +37,21 @@ import MetaChecksum
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["a.ckpt"])
     }
 
+    /// A checkpoint whose stored configuration names a data folder (`tasks.data`, a key of
+    /// earlier builds) reads back without it; a configuration file with that key is still refused.
+    @Test func aStoredDataFolderIsLeftOutWhenTheConfigurationIsReadBack() throws {
+        let config = RunConfiguration.presets["omniglot-5w1s-maml"]!
+        var checkpoint = RunCheckpoint(iteration: 1, configuration: config,
+                                       parameters: config.model.initialParameters(seed: 1, as: Float.self))
+        let yaml = checkpoint.configurationYAML
+        #expect(yaml.contains("\n  family: omniglot\n"))
+        checkpoint.configurationYAML = yaml.replacingOccurrences(of: "\n  family: omniglot\n",
+                                                                 with: "\n  family: omniglot\n  data: \"/old/folder\"\n")
+        #expect(checkpoint.configurationYAML != yaml)
+        #expect(try checkpoint.configuration() == config)
+        #expect(throws: (any Error).self) { try ConfigFile.parse(checkpoint.configurationYAML) }
+    }
+
     @Test func everyTruncationAndSampledBitFlipIsDetected() {
         let bytes = Self.sample().encoded()
         for length in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 300)) {
