@@ -44,11 +44,6 @@ public enum PrototypicalNetworks {
         return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(logits.value, task.queryTargets),
                           metaGradient: Parameters(layout: parameters.layout, values: grads.map { $0.value }))
     }
-
-    /// Query accuracy with prototypes from the support set (a single "step 0" entry).
-    public static func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>) -> [Double] {
-        [TaskLoss.metric(logits(model: model, parameters: parameters.map { Variable($0) }, task: task).value, task.queryTargets)]
-    }
 }
 
 /// Prototypical Networks as a registered learner: no inner loop, the model's head unused.
@@ -66,8 +61,6 @@ public struct PrototypicalNetworksLearner: Learner {
                                               inner: InnerLoop, steps: Int) -> [Tensor<S>] {
         [PrototypicalNetworks.logits(model: model, parameters: parameters.map { Variable($0) }, input: input).value]
     }
-
-    /// The logits ``PrototypicalNetworks/evaluate(model:parameters:task:)`` scores (one entry).
 
     public func problem(with configuration: RunConfiguration) -> String? {
         if configuration.family.spec.classes == nil { return "config key 'algorithm': protonet needs classification tasks" }

@@ -136,8 +136,6 @@ public struct RelationNetworkLearner: Learner {
         return total > 0 ? clipped.map { $0 / total } : clipped.map { _ in 1 / Double(clipped.count) }
     }
 
-    /// The relation scores ``RelationNetworks/evaluate(parameters:task:)`` scores (one entry).
-
     public func problem(with c: RunConfiguration) -> String? {
         if c.architecture.as(RelationNetworkArchitecture.self) == nil {
             return "config key 'model.architecture': relationnet needs the relation-network architecture, got \(c.architecture.name)"
