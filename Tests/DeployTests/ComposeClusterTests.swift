@@ -7,7 +7,8 @@ import MetaTestKit
 /// coordinator, two worker replicas), crashes the coordinator and kills a worker mid-run, and
 /// checks the final parameters against a one-process run on the host.
 @Suite(.serialized) struct ComposeClusterTests {
-    /// Long enough that the kills land mid-run, short enough for the suite.
+    /// Long enough that the run is still going when the test freezes it at its first checkpoint
+    /// (every 250 iterations), short enough for the host's reference run.
     static let iterations = 10_000
 
     @Test func theComposeClusterTrainsBitIdenticallyToOneProcessThroughACoordinatorCrashAndAWorkerKill() throws {
@@ -34,9 +35,14 @@ import MetaTestKit
         let project = "mttest\(getpid())"
         let runs = BuiltProducts.temporaryDirectory("compose-runs")
         let data = BuiltProducts.temporaryDirectory("compose-data")
+        let coordinator = "\(project)_coordinator_1", workers = ["\(project)_worker_1", "\(project)_worker_2"]
         defer {
+            // A failed expectation may leave containers frozen; `down` cannot stop them then.
+            for name in [coordinator] + workers { _ = try? engine.podman(["unpause", name]) }
             _ = try? engine.compose(project: project, ["down", "-v"], environment: [:])
             _ = try? engine.podman(["volume", "rm", "-f", "\(project)_keys", "\(project)_runs", "\(project)_omniglot"])
+            // podman-compose 1.0.3's `down` leaves the project's network.
+            _ = try? engine.podman(["network", "rm", "-f", "\(project)_default"])
             try? FileManager.default.removeItem(at: data)
         }
         // The image's user (uid 10001) writes the run directory.
@@ -49,31 +55,41 @@ import MetaTestKit
         ]
         let up = try engine.compose(project: project, ["up", "-d"], environment: environment)
         try #require(up.status == 0, "\(up.output.suffix(3_000))")
-        let coordinator = "\(project)_coordinator_1", workers = ["\(project)_worker_1", "\(project)_worker_2"]
         let runDir = runs.appendingPathComponent("compose")
 
-        // Training is under way: a checkpoint exists. Both services report healthy.
-        try #require(waitUntil(seconds: 300) { checkpoints(runDir).count > 0 },
+        // The test holds the run where it needs it with `podman pause` (the cgroup freezer), so
+        // every step below happens mid-run however fast the machine trains.
+        // Training is under way: a checkpoint exists. The run is frozen at once.
+        try #require(waitUntil(seconds: 300, every: 0.05) { checkpoints(runDir).count > 0 },
                      "no checkpoint appeared: \(engine.logs(coordinator, tail: 40))")
-        #expect(waitUntil(seconds: 60) { (try? engine.podman(["healthcheck", "run", coordinator]).status) == 0 },
-                "the coordinator's health check never passed")
+        try #require(try engine.podman(["pause", coordinator]).status == 0)
+        #expect((checkpoints(runDir).max() ?? 0) < Self.iterations, "the run ended before the pause: raise iterations")
+        // A worker's health check (the coordinator's port answers from its container) passes
+        // while the coordinator is frozen: the kernel completes the connection.
         #expect(waitUntil(seconds: 60) { (try? engine.podman(["healthcheck", "run", workers[0]]).status) == 0 },
-                "the worker's health check never passed")
+                "the worker's health check never passed: \(engine.logs(workers[0], tail: 20))")
+        // The workers frozen instead: the coordinator runs but cannot finish an iteration, and
+        // its health check (GET /health) passes.
+        try #require(try engine.podman(["pause"] + workers).status == 0)
+        try #require(try engine.podman(["unpause", coordinator]).status == 0)
+        #expect(waitUntil(seconds: 60) { (try? engine.podman(["healthcheck", "run", coordinator]).status) == 0 },
+                "the coordinator's health check never passed: \(engine.logs(coordinator, tail: 20))")
 
         // A crash of the coordinator's process: the engine restarts the container and the run resumes.
         let before = try #require(try engine.state(coordinator))
         #expect(before.status == "running")
         let newestBeforeCrash = checkpoints(runDir).max() ?? 0
-        #expect(newestBeforeCrash < Self.iterations, "the run ended before the crash: raise iterations")
         #expect(kill(before.pid, SIGKILL) == 0)
         #expect(waitUntil(seconds: 120) { (try? engine.state(coordinator)).map { $0.restarts >= 1 && $0.status == "running" } == true },
                 "the coordinator was not restarted: \(String(describing: try? engine.state(coordinator)))")
-        // It trains on after the restart: a checkpoint newer than any before the crash.
-        #expect(waitUntil(seconds: 300) { (checkpoints(runDir).max() ?? 0) > newestBeforeCrash || coordinatorExited(engine, coordinator) })
 
-        // A worker killed for good: the other one carries the run to its end.
+        // A worker killed for good; the other one, thawed, carries the run to its end.
         let killed = try engine.podman(["kill", workers[0]])
         #expect(killed.status == 0, "\(killed.output)")
+        try #require(try engine.podman(["unpause", workers[1]]).status == 0)
+        // It trains on after the restart: a checkpoint newer than any before the crash.
+        #expect(waitUntil(seconds: 300) { (checkpoints(runDir).max() ?? 0) > newestBeforeCrash || coordinatorExited(engine, coordinator) })
+        #expect((checkpoints(runDir).max() ?? 0) > newestBeforeCrash, "no checkpoint after the restart")
 
         try #require(waitUntil(seconds: 600) { coordinatorExited(engine, coordinator) },
                      "the coordinator did not finish: \(engine.logs(coordinator, tail: 40))")
@@ -169,13 +185,13 @@ func parametersSHA256(_ runDir: URL) throws -> String {
     return sha
 }
 
-/// Polls `condition` every half second until it holds or `seconds` pass (a guard against a hung
-/// cluster, not a measurement).
-func waitUntil(seconds: Double, _ condition: () throws -> Bool) -> Bool {
+/// Polls `condition` every `every` seconds until it holds or `seconds` pass (a guard against a
+/// hung cluster, not a measurement).
+func waitUntil(seconds: Double, every: Double = 0.5, _ condition: () throws -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
         if (try? condition()) == true { return true }
-        usleep(500_000)
+        usleep(useconds_t(every * 1_000_000))
     }
     return (try? condition()) == true
 }
