@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 image=${IMAGE:-metatrain:latest}
 ./scripts/install-containers.sh
 ${SWIFT:-swift} build -c release --static-swift-stdlib --product metatrain --scratch-path .build-static
+rm -rf deploy/bin
 install -D -m 0755 .build-static/release/metatrain deploy/bin/metatrain
 podman build --quiet -f deploy/Dockerfile --target prebuilt -t "$image" . >/dev/null
 size=$(podman image inspect --format '{{.Size}}' "$image")

@@ -3,8 +3,8 @@ import Testing
 import MetaTestKit
 
 /// The image and the compose cluster for real: builds deploy/Dockerfile's `prebuilt` target with
-/// this build's binary, brings up deploy/compose.yaml with podman-compose (the keys service, a
-/// coordinator, two worker replicas), crashes the coordinator and kills a worker mid-run, and
+/// this build's binary (and the Swift runtime libraries it links), brings up deploy/compose.yaml
+/// with podman-compose (the keys service, a coordinator, two worker replicas), crashes the coordinator and kills a worker mid-run, and
 /// checks the final parameters against a one-process run on the host.
 @Suite(.serialized) struct ComposeClusterTests {
     /// Long enough that the run is still going when the test freezes it at its first checkpoint
@@ -17,10 +17,9 @@ import MetaTestKit
         case .success(let e): engine = e
         case .failure(let problem): Issue.record("\(problem)"); return
         }
-        guard let binary = staticBinary() else { return }
         let started = Date()
         let tag = "localhost/metatrain-test:\(getpid())"
-        try buildImage(engine, tag: tag, binary: binary)
+        try buildImage(engine, tag: tag)
         defer { _ = try? engine.podman(["rmi", "-f", tag]) }
         try checkImage(engine, tag: tag)
 
@@ -106,40 +105,28 @@ import MetaTestKit
               + "\(String(format: "%.0f", Date().timeIntervalSince(started))) s including the image build and the host reference run")
     }
 
-    /// The binary built with the Swift runtime linked statically (`make static`, which `make test`
-    /// runs first), when it exists and is newer than every source file of the targets it is
-    /// built from (all of Sources/ but the test kit and the build plugin).
-    func staticBinary() -> URL? {
-        let binary = repositoryRoot.appendingPathComponent(".build-static/release/metatrain")
+    /// This build's binary and the Swift runtime libraries it links (resolved by `ldd` in the
+    /// toolchain), staged together in deploy/bin/ for the Dockerfile's `prebuilt` stage: the
+    /// binary's run path holds `$ORIGIN`, so it finds them next to itself in the image.
+    func stageBinary() throws {
+        let bin = repositoryRoot.appendingPathComponent("deploy/bin")
         let fm = FileManager.default
-        guard let built = (try? fm.attributesOfItem(atPath: binary.path))?[.modificationDate] as? Date else {
-            Issue.record("\(binary.path) is missing: run make static (make test does)")
-            return nil
+        try? fm.removeItem(at: bin)
+        try fm.createDirectory(at: bin, withIntermediateDirectories: true)
+        try fm.copyItem(at: metatrainBinary, to: bin.appendingPathComponent("metatrain"))
+        let ldd = try run("/usr/bin/ldd", [metatrainBinary.path])
+        try #require(ldd.status == 0, "ldd \(metatrainBinary.path): \(ldd.output)")
+        let runtime = ldd.output.split(separator: "\n").compactMap { line -> String? in
+            line.split(separator: " ").first(where: { $0.hasPrefix("/") && $0.contains("/swift/linux/") }).map(String.init)
         }
-        let sources = repositoryRoot.appendingPathComponent("Sources")
-        let files = (fm.enumerator(atPath: sources.path)?.compactMap { $0 as? String } ?? [])
-            .filter { !$0.hasPrefix("MetaTestKit/") && !$0.hasPrefix("BuildCommitPlugin/") }
-        func modified(_ file: String) -> Date {
-            (try? fm.attributesOfItem(atPath: sources.appendingPathComponent(file).path))?[.modificationDate] as? Date ?? .distantPast
+        for library in runtime {
+            let source = URL(fileURLWithPath: library)
+            try fm.copyItem(at: source.resolvingSymlinksInPath(), to: bin.appendingPathComponent(source.lastPathComponent))
         }
-        if let newer = files.first(where: { modified($0) > built }) {
-            Issue.record("\(binary.path) is older than Sources/\(newer): run make static (make test does)")
-            return nil
-        }
-        let ldd = (try? run("/usr/bin/ldd", [binary.path]).output) ?? ""
-        guard !ldd.contains("libswiftCore") else {
-            Issue.record("\(binary.path) links the Swift runtime dynamically: build it with make static")
-            return nil
-        }
-        return binary
     }
 
-    func buildImage(_ engine: ContainerEngine, tag: String, binary: URL) throws {
-        let bin = repositoryRoot.appendingPathComponent("deploy/bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        let staged = bin.appendingPathComponent("metatrain")
-        try? FileManager.default.removeItem(at: staged)
-        try FileManager.default.copyItem(at: binary, to: staged)
+    func buildImage(_ engine: ContainerEngine, tag: String) throws {
+        try stageBinary()
         let build = try engine.podman(["build", "--quiet", "-f", repositoryRoot.appendingPathComponent("deploy/Dockerfile").path,
                                        "--target", "prebuilt", "-t", tag, repositoryRoot.path])
         try #require(build.status == 0, "podman build failed: \(build.output.suffix(3_000))")
