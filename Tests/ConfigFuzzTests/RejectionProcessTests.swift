@@ -35,7 +35,7 @@ import MetaTestKit
 
     static func write(_ text: String, _ name: String, in directory: URL) -> String {
         let url = directory.appendingPathComponent(name)
-        FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(text.utf8))
         return url.path
     }
 
@@ -68,7 +68,7 @@ import MetaTestKit
         let dir = BuiltProducts.temporaryDirectory("bad-ckpt")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("damaged.ckpt").path
-        FileManager.default.createFile(atPath: path, contents: Data(InputFuzzTests.checkpointWithAdamStep(UInt64(Int.max))))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(InputFuzzTests.checkpointWithAdamStep(UInt64(Int.max))))
         for args in [["eval", "--checkpoint", path, "--tasks", "2"], ["checkpoint", "inspect", path]] {
             let out = try Self.run(args, in: dir)
             #expect(out.status != nil && out.status != 0, "\(args): \(out.output)")
@@ -102,7 +102,7 @@ import MetaTestKit
             withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { bytes += $0 }
             bytes += Array(json.utf8)
             let path = dir.appendingPathComponent("hostile.safetensors").path
-            FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
             let out = try Self.run(["import", "--format", "safetensors", path, "--preset", "sine-maml",
                                     "--out", dir.appendingPathComponent("out.ckpt").path], in: dir)
             #expect(out.status == 1, "\(json): \(out.output)")
@@ -111,7 +111,7 @@ import MetaTestKit
         }
         // A header length beyond the file.
         let path = dir.appendingPathComponent("long.safetensors").path
-        FileManager.default.createFile(atPath: path, contents: Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7B, 0x7D]))
+        _ = FileManager.default.createFile(atPath: path, contents: Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7B, 0x7D]))
         let out = try Self.run(["import", "--format", "safetensors", path, "--preset", "sine-maml",
                                 "--out", dir.appendingPathComponent("out.ckpt").path], in: dir)
         #expect(out.status == 1 && out.lines.count == 1 && out.output.contains("header length"), "\(out.output)")
