@@ -58,8 +58,9 @@ public struct TrainingBenchmark {
     /// The training workloads by name.
     public static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"] + learnerWorkloads.map(\.workload)
     /// The workloads of one learner each: its preset (``preset``) on synthetic tasks of the same
-    /// shapes (images for Omniglot, sequence episodes for Omniglot sequences); the algorithm is
-    /// the preset's, so `--algorithm` does not apply.
+    /// shapes (images for Omniglot, sequence episodes for Omniglot sequences; navigation reads no
+    /// data set and runs its preset's own tasks); the algorithm is the preset's, so `--algorithm`
+    /// does not apply.
     public static let learnerWorkloads: [(workload: String, preset: String)] = [
         ("relationnet", "omniglot-5w1s-relationnet"), ("metalstm", "omniglot-5w1s-metalstm"),
         ("mann", "omniglot-5class-mann"), ("mann-lstm", "omniglot-5class-lstm"),
