@@ -16,7 +16,8 @@ import PackageDescription
 ///     MetaRuntime      protocol, scheduler (no sockets) ────── MetaNN, MetaChecksum, CZlib
 ///     MetaTransport    ZeroMQ sockets, CURVE ───────────────── CZeroMQ
 ///     MetaTelemetry    Prometheus, TensorBoard, log handlers ─ swift-log, swift-prometheus
-///     MetaAlgorithms   learners, families, architectures ───── MetaOptim, MetaTasks, MetaNN, …
+///     MetaAlgorithms   learners, families, architectures ───── MetaOptim, MetaTasks, MetaRL, MetaNN, …
+///     MetaRL           environments, policies, TRPO ─────────── MetaNN, MetaRandom
 ///     MetaOptim        optimizers ──────────────────────────── MetaNN
 ///     MetaTasks        task families, data sets, images ────── MetaRandom, MetaChecksum, CPNG, CJPEG, CZlib
 ///     MetaNN           parameters, layers, models ──────────── MetaAutodiff, MetaRandom
@@ -78,9 +79,13 @@ let package = Package(
         // The Omniglot split table is compiled into the binary (no resource bundle beside the executable).
         .target(name: "MetaTasks", dependencies: ["CPNG", "CJPEG", "CZlib", "MetaTensor", "MetaChecksum", "MetaRandom"],
                 resources: [.embedInCode("Resources/omniglot-split-v1.txt")]),
+        // Reinforcement learning: the 2-D navigation environment, Gaussian policies, rollouts from
+        // keyed streams, the linear feature baseline, policy gradients, conjugate gradient and the
+        // TRPO outer step as a state machine of reductions (MAML for RL, Finn et al. 2017 §5.3).
+        .target(name: "MetaRL", dependencies: ["MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN"]),
         // Learners as pure per-task steps, and the registries of learners, task families and architectures.
         .target(name: "MetaAlgorithms", dependencies: [
-            "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks",
+            "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaRL",
         ]),
         // Run configurations as YAML files (strict keys, ranges): parsing, validation, writing.
         .target(name: "MetaConfig", dependencies: ["MetaNN", "MetaAlgorithms", .product(name: "Yams", package: "Yams")]),
@@ -141,6 +146,7 @@ let package = Package(
         .testTarget(name: "MetaAlgorithmsTests", dependencies: [
             "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaAlgorithms", "MetaTestKit",
         ]),
+        .testTarget(name: "MetaRLTests", dependencies: ["MetaTensor", "MetaAutodiff", "MetaNN", "MetaRL", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaTasks", "MetaAlgorithms", "MetaConfig"]),
         .testTarget(name: "MetaCheckpointTests", dependencies: [
             "MetaTensor", "MetaChecksum", "MetaNN", "MetaOptim", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaTestKit",

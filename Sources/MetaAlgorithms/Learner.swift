@@ -140,6 +140,8 @@ public enum Learners {
         RelationNetworkLearner(),
         MetaLSTMLearner(),
         MANNLearner(),
+        MAMLTRPOLearner(),
+        MAMLTRPOLearner(id: .randomPolicy, updates: false),
     ]
 
     /// The learner registered under `name`.

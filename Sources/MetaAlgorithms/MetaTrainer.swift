@@ -95,12 +95,29 @@ public struct MetaTrainer<S: TensorScalar> {
         return (State(parameters: p, optimizer: o, iteration: state.iteration + 1), m)
     }
 
-    /// One meta-iteration in this process.
+    /// One meta-iteration in this process. A learner with its own outer update
+    /// (``OuterStepLearner``, such as TRPO) takes the step; the optimizer state is kept as it is.
     public func step(_ state: State) -> (State, IterationMetrics) {
         let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
+        if let learner = configuration.algorithm.learner as? any OuterStepLearner {
+            let (p, loss, metric) = learner.outerStep(model: model, parameters: state.parameters, tasks: tasks,
+                                                      iteration: state.iteration, configuration: configuration)
+            return (State(parameters: p, optimizer: state.optimizer, iteration: state.iteration + 1),
+                    IterationMetrics(iteration: state.iteration, metaLoss: loss, metric: metric))
+        }
         let shard = configuration.algorithm.shardResult(model: model, parameters: state.parameters, tasks: tasks,
                                                         inner: configuration.inner, traced: tracedShards)
         return apply(shard, to: state)
+    }
+
+    /// Why this run cannot go through the cluster runtime, as one line; nil when it can. A
+    /// learner with its own outer update (``OuterStepLearner``) asks for reductions that the
+    /// runtime's one gradient sum per iteration does not carry.
+    public var clusterProblem: String? {
+        configuration.algorithm.learner is any OuterStepLearner
+            ? "\(configuration.algorithm) trains in this process only (its outer step asks the tasks for several reductions per "
+                + "iteration, which the cluster runtime does not carry); run without workers"
+            : nil
     }
 
     /// The evaluation protocol on `split`.

@@ -30,12 +30,16 @@ public struct TrainingBenchmark {
         /// windows), and bytes on the wire per iteration (both directions).
         public var coordinatorFraction: Double?
         public var wireBytesPerIteration: Double?
+        /// Episodes sampled per second (reinforcement-learning workloads: before and after each
+        /// task's adaptation).
+        public var rolloutsPerSecond: Double?
         enum CodingKeys: String, CodingKey {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
             case peakRssBytes = "peak_rss_bytes", windows = "window_meta_iterations_per_second", blasCore = "blas_core"
             case windowResidentBytes = "window_rss_bytes", workers, staleness, tracing
             case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
+            case rolloutsPerSecond = "rollouts_per_second"
         }
 
         /// One line of text for `bench` without `--json`.
@@ -47,17 +51,20 @@ public struct TrainingBenchmark {
                 + "; RSS after each window (MiB): " + windowResidentBytes.map(mib).joined(separator: " ")
                 + (workers > 0 ? String(format: "; %d workers, coordinator %.2f%% of the iteration, %.0f KiB on the wire per iteration",
                                         workers, 100 * (coordinatorFraction ?? 0), (wireBytesPerIteration ?? 0) / 1024) : "")
+                + (rolloutsPerSecond.map { String(format: "; %.1f rollouts/s", $0) } ?? "")
         }
     }
 
     /// The training workloads by name.
     public static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"] + learnerWorkloads.map(\.workload)
     /// The workloads of one learner each: its preset (``preset``) on synthetic tasks of the same
-    /// shapes (images for Omniglot, sequence episodes for Omniglot sequences); the algorithm is
-    /// the preset's, so `--algorithm` does not apply.
+    /// shapes (images for Omniglot, sequence episodes for Omniglot sequences; navigation reads no
+    /// data set and runs its preset's own tasks); the algorithm is the preset's, so `--algorithm`
+    /// does not apply.
     public static let learnerWorkloads: [(workload: String, preset: String)] = [
         ("relationnet", "omniglot-5w1s-relationnet"), ("metalstm", "omniglot-5w1s-metalstm"),
         ("mann", "omniglot-5class-mann"), ("mann-lstm", "omniglot-5class-lstm"),
+        ("navigation", "navigation-maml-trpo"),
     ]
     /// `maml` (second order) or `fomaml`.
     public static let algorithms = ["maml", "fomaml"]
@@ -136,6 +143,7 @@ public struct TrainingBenchmark {
     public func run(progress: ((String) -> Void)?) throws -> Report {
         let config = Self.configuration(workload, algorithm: algorithm)
         let trainer = try MetaTrainer<Float>(configuration: config, tracing: tracing)
+        if workers > 0, let problem = trainer.clusterProblem { throw RunError(problem) }
         var state = trainer.initialState()
         var coordinator: Coordinator?
         var cluster: LocalCluster?
@@ -187,6 +195,9 @@ public struct TrainingBenchmark {
                       tasksPerSecond: median * Double(config.metaBatchSize), peakRssBytes: ProcessMemory.peakResidentBytes,
                       windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers, staleness: staleness, tracing: tracing,
                       coordinatorFraction: workers > 0 ? Stopwatch.median(fractions) : nil,
-                      wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil)
+                      wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil,
+                      rolloutsPerSecond: config.family.as(NavigationFamily.self).map {
+                          median * Double(config.metaBatchSize * $0.episodes * (config.inner.steps + 1))
+                      })
     }
 }

@@ -37,6 +37,10 @@ public enum TaskShape: String, Sendable, Equatable {
     /// One ordered sequence (``SequenceEpisode``): the support set holds its steps in order,
     /// one row per step, and the query set is empty.
     case sequence
+    /// An environment to act in (reinforcement learning): the support set's single row holds
+    /// the task's parameters (a navigation goal), its target the key of the task's episodes;
+    /// the query set repeats them. Learners sample their own episodes.
+    case environment
 }
 
 /// A distribution over tasks from which any task can be rebuilt from its coordinates.

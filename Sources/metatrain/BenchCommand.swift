@@ -7,11 +7,12 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure throughput.",
         discussion: """
             Workloads: sine, omniglot-cnn, omniglot-cnn-20way, relationnet, metalstm, mann, mann-lstm (meta-training throughput on synthetic inputs of \
-            the real shapes; --algorithm maml or fomaml for the first three), ops (per-op kernel throughput and overhead), \
+            the real shapes; --algorithm maml or fomaml for the first three), navigation (MAML-TRPO on 2-D navigation: \
+            meta-iterations and rollouts per second), ops (per-op kernel throughput and overhead), \
             memory (resident memory over many meta-iterations).
             """)
 
-    @Argument(help: "The workload: sine, omniglot-cnn, omniglot-cnn-20way (MAML), relationnet, metalstm, mann, mann-lstm (their presets' shapes on synthetic data), ops or memory.")
+    @Argument(help: "The workload: sine, omniglot-cnn, omniglot-cnn-20way (MAML), relationnet, metalstm, mann, mann-lstm (their presets' shapes on synthetic data), navigation (its preset), ops or memory.")
     var workload: String
 
     @Option(name: .long, help: "maml (second order) or fomaml, for the MAML training workloads.")

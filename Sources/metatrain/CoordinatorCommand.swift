@@ -39,6 +39,7 @@ struct CoordinatorCommand: ParsableCommand {
         StopSignal.install()
         let security = try CoordinatorSecurity.fromKeyFiles(curveSecret: curveSecret, allow: allow)
         let driver = try runOptions.driver(threads: 1)
+        if let problem = driver.trainer.clusterProblem { throw RunError(problem) }
         try driver.trainDistributed(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat.settings, security: security,
                                     insecure: insecure, scheduling: scheduling.scheduling, startWorkers: { _ in }).exit()
     }

@@ -29,6 +29,7 @@ struct TrainCommand: ParsableCommand {
         let driver = try runOptions.driver(threads: compute.threads)
         if runOptions.staleness > 0 && workers == 0 { throw RunError("--staleness needs workers (--workers N)") }
         guard workers > 0 else { return try driver.trainInProcess().exit() }
+        if let problem = driver.trainer.clusterProblem { throw RunError(problem) }
         try driver.trainOnLocalWorkers(workers, threads: compute.threads, heartbeat: heartbeat.settings, scheduling: scheduling.scheduling,
                                        logFormat: runOptions.logging.logFormat).exit()
     }

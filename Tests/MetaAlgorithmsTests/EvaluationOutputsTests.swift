@@ -8,7 +8,7 @@ import MetaAlgorithms
 /// every evaluation metric, for every registered support/query learner.
 @Suite struct EvaluationOutputsTests {
     /// A configuration each learner can run: sinusoids for the gradient learners, small
-    /// synthetic images for the rest, sequences for MANN.
+    /// synthetic images for the rest, sequences for MANN, short navigation episodes for MAML-TRPO.
     static let candidates: [RunConfiguration] = {
         var sine = RunConfiguration.presets["sine-maml"]!
         sine.inner = InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.01)
@@ -16,7 +16,12 @@ import MetaAlgorithms
         images.family = .syntheticImages(ways: 3, shots: 1, queries: 2, size: 16)
         images.architecture = .maxPoolCNN(filters: 8, ways: 3, side: 16)
         images.inner = InnerLoop(steps: 2, evaluationSteps: 2, learningRate: 0.1)
-        return [sine, images, RegisteredLearnerTests.relationNet, RegisteredLearnerTests.mann]
+        var navigation = sine
+        navigation.family = .navigation(horizon: 10, episodes: 4)
+        navigation.architecture = .policyMLP(hidden: [8])
+        navigation.inner = InnerLoop(steps: 1, evaluationSteps: 2, learningRate: 0.1)
+        navigation.metaBatchSize = 2
+        return [sine, images, RegisteredLearnerTests.relationNet, RegisteredLearnerTests.mann, navigation]
     }()
 
     static func configuration(for learner: any Learner) -> RunConfiguration? {

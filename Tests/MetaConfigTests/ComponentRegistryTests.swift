@@ -64,7 +64,7 @@ import MetaConfig
         ("preset: omniglot-5w1s-maml\ntasks: {size: 20}", "'tasks.size' does not apply to omniglot tasks"),
         ("preset: sine-maml\nmodel: {filters: 8}", "'model.filters' applies only to architecture maxpool-cnn"),
         ("preset: sine-maml\nmodel: {architecture: transformer}", "unknown architecture 'transformer'; expected sine-mlp, omniglot-cnn"),
-        ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences or synthetic-sequences"),
+        ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences, synthetic-sequences or navigation"),
         ("preset: omniglot-5w1s-maml\nalgorithm: mann", "mann trains on sequence tasks; omniglot tasks are support/query"),
         ("preset: omniglot-5class-mann\nalgorithm: maml", "maml trains on support/query tasks; omniglot-sequences tasks are sequence"),
         ("preset: omniglot-5w1s-maml\nalgorithm: relationnet", "relationnet needs the relation-network architecture"),

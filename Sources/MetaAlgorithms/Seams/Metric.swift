@@ -19,6 +19,9 @@ public struct Metric: Sendable, Hashable, CustomStringConvertible {
     /// Regression: the mean squared error on the query set.
     public static let mse = Metric(name: "mse", isFraction: false)
 
+    /// Reinforcement learning: the mean undiscounted return of a task's episodes (higher is better).
+    public static let averageReturn = Metric(name: "return", isFraction: false)
+
     public var description: String { name }
 
     /// Whether the metric named `name` (as metrics files and evaluation reports store it) is a

@@ -72,6 +72,7 @@ public enum TaskFamilies {
         SyntheticImagesFamily.self,
         OmniglotSequencesFamily.self,
         SyntheticSequencesFamily.self,
+        NavigationFamily.self,
     ]
 
     /// The family registered under `name`.
