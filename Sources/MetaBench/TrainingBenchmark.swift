@@ -30,8 +30,10 @@ public struct TrainingBenchmark {
         /// windows), and bytes on the wire per iteration (both directions).
         public var coordinatorFraction: Double?
         public var wireBytesPerIteration: Double?
-        /// Through the runtime: the coordinator's own seconds per iteration (median of windows).
+        /// Through the runtime: the coordinator's own seconds per iteration (median of windows),
+        /// in wall time and in its thread's CPU time.
         public var coordinatorSecondsPerIteration: Double?
+        public var coordinatorCPUSecondsPerIteration: Double?
         enum CodingKeys: String, CodingKey {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
@@ -39,6 +41,7 @@ public struct TrainingBenchmark {
             case windowResidentBytes = "window_rss_bytes", workers, staleness, tracing
             case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
             case coordinatorSecondsPerIteration = "coordinator_seconds_per_iteration"
+            case coordinatorCPUSecondsPerIteration = "coordinator_cpu_seconds_per_iteration"
         }
 
         /// One line of text for `bench` without `--json`.
@@ -163,7 +166,7 @@ public struct TrainingBenchmark {
             cluster?.wait()
             channel?.remove()
         }
-        var busy = 0.0, wall = 0.0, bytes = 0
+        var busy = 0.0, wall = 0.0, bytes = 0, cpu = 0.0
         var step: (MetaTrainer<Float>.State) throws -> MetaTrainer<Float>.State = { trainer.step($0).0 }
         if workers > 0 {
             let private_ = try PrivateEndpoint()
@@ -179,7 +182,7 @@ public struct TrainingBenchmark {
             coordinator = c
             step = { s in
                 guard let (next, report) = try c.iterate(s) else { throw RunError("interrupted") }
-                busy += report.coordinatorSeconds; wall += report.seconds
+                busy += report.coordinatorSeconds; wall += report.seconds; cpu += report.coordinatorCPUSeconds
                 bytes += report.bytesReceived + report.bytesSent
                 return next
             }
@@ -189,15 +192,16 @@ public struct TrainingBenchmark {
         let perWindow = iterations ?? max(1, Int(2.0 / max(warm, 1e-6)))
         progress?("\(workload) \(Self.algorithmName(workload, algorithm)): \(windows) windows of \(perWindow) meta-iterations after a warm-up"
                   + (workers > 0 ? ", through \(workers) worker process(es)…" : "…"))
-        var rates: [Double] = [], resident: [Int] = [], fractions: [Double] = [], coordinatorSeconds: [Double] = []
+        var rates: [Double] = [], resident: [Int] = [], fractions: [Double] = [], coordinatorSeconds: [Double] = [], cpuSeconds: [Double] = []
         var totalBytes = 0, totalIterations = 0
         for _ in 0..<windows {
-            busy = 0; wall = 0; bytes = 0
+            busy = 0; wall = 0; bytes = 0; cpu = 0
             let t = try Stopwatch.seconds { for _ in 0..<perWindow { state = try step(state) } }
             rates.append(Double(perWindow) / t)
             resident.append(ProcessMemory.residentBytes)
             fractions.append(busy / max(wall, 1e-9))
             coordinatorSeconds.append(busy / Double(perWindow))
+            cpuSeconds.append(cpu / Double(perWindow))
             totalBytes += bytes; totalIterations += perWindow
         }
         let median = Stopwatch.median(rates)
@@ -207,6 +211,7 @@ public struct TrainingBenchmark {
                       windows: rates, windowResidentBytes: resident, blasCore: BLASRuntime.coreName, workers: workers, staleness: staleness, tracing: tracing,
                       coordinatorFraction: workers > 0 ? Stopwatch.median(fractions) : nil,
                       wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil,
-                      coordinatorSecondsPerIteration: workers > 0 ? Stopwatch.median(coordinatorSeconds) : nil)
+                      coordinatorSecondsPerIteration: workers > 0 ? Stopwatch.median(coordinatorSeconds) : nil,
+                      coordinatorCPUSecondsPerIteration: workers > 0 ? Stopwatch.median(cpuSeconds) : nil)
     }
 }
