@@ -8,7 +8,8 @@ import MetaAlgorithms
 /// every evaluation metric, for every registered support/query learner.
 @Suite struct EvaluationOutputsTests {
     /// A configuration each learner can run: sinusoids for the gradient learners, small
-    /// synthetic images for the rest, sequences for MANN.
+    /// synthetic images for the rest, sequences for MANN, sinusoids with a perturbation scale
+    /// for ES-MAML.
     static let candidates: [RunConfiguration] = {
         var sine = RunConfiguration.presets["sine-maml"]!
         sine.inner = InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.01)
@@ -16,7 +17,9 @@ import MetaAlgorithms
         images.family = .syntheticImages(ways: 3, shots: 1, queries: 2, size: 16)
         images.architecture = .maxPoolCNN(filters: 8, ways: 3, side: 16)
         images.inner = InnerLoop(steps: 2, evaluationSteps: 2, learningRate: 0.1)
-        return [sine, images, RegisteredLearnerTests.relationNet, RegisteredLearnerTests.mann]
+        var perturbed = sine  // ES-MAML needs its perturbation scale
+        perturbed.perturbationScale = 0.1
+        return [sine, images, RegisteredLearnerTests.relationNet, RegisteredLearnerTests.mann, perturbed]
     }()
 
     static func configuration(for learner: any Learner) -> RunConfiguration? {
