@@ -78,6 +78,25 @@ public protocol Learner: Sendable {
     /// Its named presets (`--preset NAME`), each with its paper's settings (see
     /// ``RunConfiguration/source``); ``RunConfiguration/presets`` collects them.
     var presets: [RunConfiguration] { get }
+
+    /// What one meta-iteration is, as a state machine of rounds (``IterationProgram``) started
+    /// from `state`; by default one meta-gradient round (``MetaGradientProgram``).
+    func iterationProgram<S: TensorScalar>(trainer: MetaTrainer<S>, state: MetaTrainer<S>.State) -> any IterationProgram<S>
+
+    /// The answer for `items` (consecutive indices, starting at a reduction-block boundary) of a
+    /// round with this work code and payload, on `parameters`: block sums or scalars, as the
+    /// learner's request said. A pure function of its arguments (what a worker runs). nil for
+    /// a work code the learner does not know. By default work 0 is the meta-gradient step
+    /// (``shardResult(model:parameters:tasks:inner:traced:)`` over the items' tasks).
+    func workResult<S: TensorScalar>(trainer: MetaTrainer<S>, work: UInt16, payload: [Double], iteration: Int, items: [Int],
+                                     parameters: Parameters<Tensor<S>>) -> ShardResult<S>?
+
+    /// The longest payload its requests carry in a run of `configuration` for a model of
+    /// `parameterCount` scalars (the job's message limit is derived from it); 0 by default.
+    func maxPayloadValues(configuration: RunConfiguration, parameterCount: Int) -> Int
+
+    /// The most scalars per item its requests ask for; 0 by default.
+    var maxScalarsPerItem: Int { get }
 }
 
 extension Learner {
@@ -121,6 +140,22 @@ extension Learner {
 
     public var presets: [RunConfiguration] { [] }
 
+    public func iterationProgram<S: TensorScalar>(trainer: MetaTrainer<S>, state: MetaTrainer<S>.State) -> any IterationProgram<S> {
+        MetaGradientProgram(trainer: trainer, state: state)
+    }
+
+    public func workResult<S: TensorScalar>(trainer: MetaTrainer<S>, work: UInt16, payload: [Double], iteration: Int, items: [Int],
+                                            parameters: Parameters<Tensor<S>>) -> ShardResult<S>? {
+        guard work == 0 else { return nil }
+        let tasks = items.map { trainer.task(iteration: iteration, index: $0) }
+        return shardResult(model: trainer.model, parameters: parameters, tasks: tasks, inner: trainer.configuration.inner,
+                           traced: trainer.tracedShards)
+    }
+
+    public func maxPayloadValues(configuration: RunConfiguration, parameterCount: Int) -> Int { 0 }
+
+    public var maxScalarsPerItem: Int { 0 }
+
     /// The problem of a learner that adapts by gradient steps with none configured.
     func innerStepsProblem(_ c: RunConfiguration) -> String? {
         c.inner.steps < 1 ? "config key 'inner.steps': \(id.rawValue) needs at least one inner step" : nil
@@ -142,6 +177,7 @@ public enum Learners {
         MANNLearner(),
         MAMLTRPOLearner(),
         MAMLTRPOLearner(id: .randomPolicy, updates: false),
+        ESMAMLLearner(),
     ]
 
     /// The learner registered under `name`.

@@ -88,26 +88,45 @@ public struct MetaTrainer<S: TensorScalar> {
     /// losses and metrics, all in task-index order: what the coordinator applies, and
     /// bit-identical to ``apply(_:to:)`` on the same tasks.
     public func apply(blockSums: [Parameters<Tensor<S>>], losses: [Double], metrics: [Double], to state: State) -> (State, IterationMetrics) {
-        let gradient = MetaGradient.mean(blockSums: blockSums, taskCount: losses.count)
+        apply(gradient: MetaGradient.mean(blockSums: blockSums, taskCount: losses.count), losses: losses, metrics: metrics, to: state)
+    }
+
+    /// The outer optimizer's step on `gradient`, with the iteration's figures as the means of
+    /// `losses` and `metrics` (item order): the end of every ``IterationProgram``.
+    public func apply(gradient: Parameters<Tensor<S>>, losses: [Double], metrics: [Double], to state: State) -> (State, IterationMetrics) {
         let (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
         let n = Double(losses.count)
         let m = IterationMetrics(iteration: state.iteration, metaLoss: losses.reduce(0, +) / n, metric: metrics.reduce(0, +) / n)
         return (State(parameters: p, optimizer: o, iteration: state.iteration + 1), m)
     }
 
-    /// One meta-iteration in this process. A learner with its own outer update
-    /// (``OuterStepLearner``, such as TRPO) takes the step; the optimizer state is kept as it is.
+    /// One meta-iteration in this process: the learner's ``IterationProgram`` with every round's
+    /// items computed here, in index order (a coordinator runs the same program with the items
+    /// computed by its workers). A learner with its own outer update (``OuterStepLearner``, such
+    /// as TRPO) takes the step in this process instead; the optimizer state is kept as it is.
     public func step(_ state: State) -> (State, IterationMetrics) {
-        let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
         if let learner = configuration.algorithm.learner as? any OuterStepLearner {
+            let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
             let (p, loss, metric) = learner.outerStep(model: model, parameters: state.parameters, tasks: tasks,
                                                       iteration: state.iteration, configuration: configuration)
             return (State(parameters: p, optimizer: state.optimizer, iteration: state.iteration + 1),
                     IterationMetrics(iteration: state.iteration, metaLoss: loss, metric: metric))
         }
-        let shard = configuration.algorithm.shardResult(model: model, parameters: state.parameters, tasks: tasks,
-                                                        inner: configuration.inner, traced: tracedShards)
-        return apply(shard, to: state)
+        var program = configuration.algorithm.learner.iterationProgram(trainer: self, state: state)
+        while true {
+            let request = program.request
+            let result = workResult(request, iteration: state.iteration, items: Array(0..<request.items), parameters: state.parameters)
+            if case .update(let next, let metrics) = program.next(result) { return (next, metrics) }
+        }
+    }
+
+    /// The answer for `items` of `request` (what a worker runs for its shard of a round).
+    /// Stops when the learner does not know the request's work code: its own program asked.
+    public func workResult(_ request: WorkRequest, iteration: Int, items: [Int], parameters: Parameters<Tensor<S>>) -> ShardResult<S> {
+        guard let result = configuration.algorithm.learner.workResult(trainer: self, work: request.work, payload: request.payload,
+                                                                       iteration: iteration, items: items, parameters: parameters)
+        else { fatalError("\(configuration.algorithm) asked for work \(request.work), which it does not compute") }
+        return result
     }
 
     /// Why this run cannot go through the cluster runtime, as one line; nil when it can. A

@@ -25,17 +25,26 @@ public struct RunConfiguration: Sendable, Equatable {
     public var evaluationTasks: Int
     /// Evaluation tasks are drawn from this seed, independent of the training seed.
     public var evaluationSeed: UInt64
+    /// The standard deviation σ of evolution-strategy perturbations θ + σε (`es.sigma`), for
+    /// learners that perturb (``ESMAMLLearner``); nil for the others.
+    public var perturbationScale: Double?
+    /// Whether the workers form the evolution-strategy estimate Σ_j w_j ε_j (`es.reduce:
+    /// workers`, a second round per iteration) instead of the coordinator (`coordinator`, the
+    /// default).
+    public var perturbationSumOnWorkers: Bool
 
     public init(name: String, source: String, algorithm: Algorithm, family: Family, evaluationFamily: Family? = nil,
                 architecture: Architecture, inner: InnerLoop, batchNorm: BatchNormMode = .batchStatistics,
                 metaBatchSize: Int, outerOptimizer: OuterOptimizer, iterations: Int, seed: UInt64 = 1,
                 validationInterval: Int = 1_000, validationTasks: Int = 100, evaluationTasks: Int = 600,
-                evaluationSeed: UInt64 = 20_170_000) {
+                evaluationSeed: UInt64 = 20_170_000, perturbationScale: Double? = nil, perturbationSumOnWorkers: Bool = false) {
         self.name = name; self.source = source; self.algorithm = algorithm; self.family = family
         self.evaluationFamily = evaluationFamily; self.architecture = architecture; self.inner = inner
         self.batchNorm = batchNorm; self.metaBatchSize = metaBatchSize; self.outerOptimizer = outerOptimizer
         self.iterations = iterations; self.seed = seed; self.validationInterval = validationInterval
         self.validationTasks = validationTasks; self.evaluationTasks = evaluationTasks; self.evaluationSeed = evaluationSeed
+        self.perturbationScale = perturbationScale
+        self.perturbationSumOnWorkers = perturbationSumOnWorkers
     }
 
     /// Builds a task family; loading Omniglot can fail (missing or damaged archives).

@@ -33,6 +33,10 @@ public struct TrainingBenchmark {
         /// Episodes sampled per second (reinforcement-learning workloads: before and after each
         /// task's adaptation).
         public var rolloutsPerSecond: Double?
+        /// Through the runtime: the coordinator's own seconds per iteration (median of windows),
+        /// in wall time and in its thread's CPU time.
+        public var coordinatorSecondsPerIteration: Double?
+        public var coordinatorCPUSecondsPerIteration: Double?
         enum CodingKeys: String, CodingKey {
             case workload, algorithm, threads, parameters, metaBatch = "meta_batch"
             case metaIterationsPerSecond = "meta_iterations_per_second", tasksPerSecond = "tasks_per_second"
@@ -40,6 +44,8 @@ public struct TrainingBenchmark {
             case windowResidentBytes = "window_rss_bytes", workers, staleness, tracing
             case coordinatorFraction = "coordinator_fraction", wireBytesPerIteration = "wire_bytes_per_iteration"
             case rolloutsPerSecond = "rollouts_per_second"
+            case coordinatorSecondsPerIteration = "coordinator_seconds_per_iteration"
+            case coordinatorCPUSecondsPerIteration = "coordinator_cpu_seconds_per_iteration"
         }
 
         /// One line of text for `bench` without `--json`.
@@ -49,14 +55,21 @@ public struct TrainingBenchmark {
                 + "peak RSS \(mib(peakRssBytes)) MiB, \(threads) thread(s), OpenBLAS \(blasCore); windows: "
                 + windows.map { String(format: "%.3f", $0) }.joined(separator: " ")
                 + "; RSS after each window (MiB): " + windowResidentBytes.map(mib).joined(separator: " ")
-                + (workers > 0 ? String(format: "; %d workers, coordinator %.2f%% of the iteration, %.0f KiB on the wire per iteration",
-                                        workers, 100 * (coordinatorFraction ?? 0), (wireBytesPerIteration ?? 0) / 1024) : "")
+                + (workers > 0 ? String(format: "; %d workers, coordinator %.2f%% of the iteration (%.2f ms), %.1f KiB on the wire per iteration",
+                                        workers, 100 * (coordinatorFraction ?? 0), 1000 * (coordinatorSecondsPerIteration ?? 0),
+                                        (wireBytesPerIteration ?? 0) / 1024) : "")
                 + (rolloutsPerSecond.map { String(format: "; %.1f rollouts/s", $0) } ?? "")
         }
     }
 
     /// The training workloads by name.
     public static let workloads = ["sine", "omniglot-cnn", "omniglot-cnn-20way"] + learnerWorkloads.map(\.workload)
+        + esWorkloads.map(\.workload)
+    /// ES-MAML on the sine model (`sine-es-maml`) at populations of 2N perturbations (N pairs =
+    /// the meta-batch), with the estimate formed on the coordinator or (`-workers-sum`) by the
+    /// workers: the coordinator's time per iteration as the population grows.
+    public static let esWorkloads: [(workload: String, population: Int, sumOnWorkers: Bool)] =
+        [128, 256, 1024, 4096].flatMap { [("es-maml-\($0)", $0, false), ("es-maml-\($0)-workers-sum", $0, true)] }
     /// The workloads of one learner each: its preset (``preset``) on synthetic tasks of the same
     /// shapes (images for Omniglot, sequence episodes for Omniglot sequences; navigation reads no
     /// data set and runs its preset's own tasks); the algorithm is the preset's, so `--algorithm`
@@ -71,6 +84,13 @@ public struct TrainingBenchmark {
 
     /// The workload's configuration, exactly as the benchmark definition states it.
     public static func configuration(_ workload: String, algorithm: String) -> RunConfiguration {
+        if let es = esWorkloads.first(where: { $0.workload == workload }) {
+            var c = RunConfiguration.presets["sine-es-maml"]!
+            c.metaBatchSize = es.population / 2
+            c.perturbationSumOnWorkers = es.sumOnWorkers
+            c.name = workload
+            return c
+        }
         if let preset = learnerWorkloads.first(where: { $0.workload == workload })?.preset {
             var c = RunConfiguration.presets[preset]!
             if let o = c.family.as(OmniglotFamily.self) {
@@ -112,7 +132,8 @@ public struct TrainingBenchmark {
 
     /// The algorithm a report names: the preset's learner for ``learnerWorkloads``.
     static func algorithmName(_ workload: String, _ algorithm: String) -> String {
-        learnerWorkloads.contains { $0.workload == workload } ? configuration(workload, algorithm: algorithm).algorithm.rawValue : algorithm
+        learnerWorkloads.contains { $0.workload == workload } || esWorkloads.contains { $0.workload == workload }
+            ? configuration(workload, algorithm: algorithm).algorithm.rawValue : algorithm
     }
     /// OpenBLAS threads (of this process, or of each worker).
     public let threads: Int
@@ -153,7 +174,7 @@ public struct TrainingBenchmark {
             cluster?.wait()
             channel?.remove()
         }
-        var busy = 0.0, wall = 0.0, bytes = 0
+        var busy = 0.0, wall = 0.0, bytes = 0, cpu = 0.0
         var step: (MetaTrainer<Float>.State) throws -> MetaTrainer<Float>.State = { trainer.step($0).0 }
         if workers > 0 {
             let private_ = try PrivateEndpoint()
@@ -169,7 +190,7 @@ public struct TrainingBenchmark {
             coordinator = c
             step = { s in
                 guard let (next, report) = try c.iterate(s) else { throw RunError("interrupted") }
-                busy += report.coordinatorSeconds; wall += report.seconds
+                busy += report.coordinatorSeconds; wall += report.seconds; cpu += report.coordinatorCPUSeconds
                 bytes += report.bytesReceived + report.bytesSent
                 return next
             }
@@ -179,14 +200,16 @@ public struct TrainingBenchmark {
         let perWindow = iterations ?? max(1, Int(2.0 / max(warm, 1e-6)))
         progress?("\(workload) \(Self.algorithmName(workload, algorithm)): \(windows) windows of \(perWindow) meta-iterations after a warm-up"
                   + (workers > 0 ? ", through \(workers) worker process(es)…" : "…"))
-        var rates: [Double] = [], resident: [Int] = [], fractions: [Double] = []
+        var rates: [Double] = [], resident: [Int] = [], fractions: [Double] = [], coordinatorSeconds: [Double] = [], cpuSeconds: [Double] = []
         var totalBytes = 0, totalIterations = 0
         for _ in 0..<windows {
-            busy = 0; wall = 0; bytes = 0
+            busy = 0; wall = 0; bytes = 0; cpu = 0
             let t = try Stopwatch.seconds { for _ in 0..<perWindow { state = try step(state) } }
             rates.append(Double(perWindow) / t)
             resident.append(ProcessMemory.residentBytes)
             fractions.append(busy / max(wall, 1e-9))
+            coordinatorSeconds.append(busy / Double(perWindow))
+            cpuSeconds.append(cpu / Double(perWindow))
             totalBytes += bytes; totalIterations += perWindow
         }
         let median = Stopwatch.median(rates)
@@ -198,6 +221,8 @@ public struct TrainingBenchmark {
                       wireBytesPerIteration: workers > 0 ? Double(totalBytes) / Double(max(totalIterations, 1)) : nil,
                       rolloutsPerSecond: config.family.as(NavigationFamily.self).map {
                           median * Double(config.metaBatchSize * $0.episodes * (config.inner.steps + 1))
-                      })
+                      },
+                      coordinatorSecondsPerIteration: workers > 0 ? Stopwatch.median(coordinatorSeconds) : nil,
+                      coordinatorCPUSecondsPerIteration: workers > 0 ? Stopwatch.median(cpuSeconds) : nil)
     }
 }

@@ -73,6 +73,9 @@ public final class Coordinator {
         /// Seconds the coordinator itself worked (decode, reduce, update, encode, send),
         /// excluding the time it waited for workers.
         public var coordinatorSeconds: Double
+        /// CPU seconds of the coordinator's thread over the iteration (the same work, counted
+        /// in CPU time: robust to a loaded machine; ZeroMQ's I/O thread not included).
+        public var coordinatorCPUSeconds: Double
         public var bytesReceived: Int
         public var bytesSent: Int
         /// Workers that took part (computed at least one accepted shard).
@@ -108,7 +111,10 @@ public final class Coordinator {
         let initial = trainer.initialState().parameters
         let parameterBytes = ParameterCoding.encode(initial).count
         let c = trainer.configuration
-        maxMessageBytes = WireCodec.maxMessageBytes(parameterBytes: parameterBytes, tasks: c.metaBatchSize)
+        let learner = c.algorithm.learner
+        maxMessageBytes = WireCodec.maxMessageBytes(parameterBytes: parameterBytes, tasks: c.metaBatchSize,
+                                                    payloadValues: learner.maxPayloadValues(configuration: c, parameterCount: initial.scalarCount),
+                                                    scalarsPerTask: learner.maxScalarsPerItem)
         let job = JobMessage(configurationYAML: ConfigFile.yaml(c), maxMessageBytes: UInt64(maxMessageBytes))
         let settings = Scheduler.Settings(heartbeat: options.heartbeat, minWorkers: options.minWorkers, staleness: options.staleness,
                                           deadlines: options.deadlines, identity: options.identity,
@@ -141,8 +147,8 @@ public final class Coordinator {
     /// Live workers that have the job built.
     public var readyWorkers: Int { scheduler.readyWorkers }
 
-    /// Runs iteration `state.iteration` to its update: shards, collects, reduces in task
-    /// order, updates. In bounded-staleness mode idle workers also compute the next
+    /// Runs iteration `state.iteration` to its update: the learner's ``MetaAlgorithms/IterationProgram``
+    /// round by round (each round sharded, collected and reduced in item order), then the update. In bounded-staleness mode idle workers also compute the next
     /// iterations (at most `staleness` ahead), which later calls then complete. Returns nil
     /// when a stop signal arrived first (the state is then unchanged). Throws when training
     /// cannot go on (every worker answered non-finite values, or an update diverged with no
@@ -151,19 +157,42 @@ public final class Coordinator {
         let start = MonotonicClock.seconds
         let t = UInt64(state.iteration)
         bytesIn = 0; bytesOut = 0; busySeconds = 0
+        let cpuStart = MonotonicClock.threadCPUSeconds
         var t0 = MonotonicClock.seconds
         let reassignedBefore = scheduler.counters.reassignedShards
-        perform(try scheduler.begin(iteration: t, parameters: ParameterCoding.encode(state.parameters), now: t0))
+        var program = trainer.configuration.algorithm.learner.iterationProgram(trainer: trainer, state: state)
+        if options.staleness > 0, !(program is MetaGradientProgram<Float>) {
+            throw RunFailure("--staleness \(options.staleness): \(trainer.configuration.algorithm) iterations are not one meta-gradient "
+                             + "round, so they cannot run ahead on older parameters; use --staleness 0")
+        }
+        var round: UInt32 = 0
+        let encoded = ParameterCoding.encode(state.parameters)
+        perform(try scheduler.begin(iteration: t, round: round, request: program.request.roundRequest, parameters: encoded, now: t0))
         busySeconds += MonotonicClock.seconds - t0
         while true {
             if let failure { throw failure }
             if let done = scheduler.takeCompleted(t) {
                 t0 = MonotonicClock.seconds
-                let (next, metrics) = trainer.apply(blockSums: done.blockSums, losses: done.outcomes.map(\.loss),
-                                                    metrics: done.outcomes.map(\.metric), to: state)
+                let before = program
+                let reduced = done.request.output == .blockSums
+                    ? ShardResult(blockSums: done.blockSums, losses: done.outcomes.map(\.loss), metrics: done.outcomes.map(\.metric))
+                    : ShardResult<Float>(scalars: done.outcomes.map(\.scalars), losses: done.outcomes.map(\.loss),
+                                         metrics: done.outcomes.map(\.metric))
+                let step = program.next(reduced)
+                guard case .update(let next, let metrics) = step else {
+                    if case .request(let request) = step {
+                        round += 1
+                        perform(try scheduler.begin(iteration: t, round: round, request: request.roundRequest, parameters: encoded,
+                                                    now: MonotonicClock.seconds))
+                    }
+                    busySeconds += MonotonicClock.seconds - t0
+                    continue
+                }
                 guard next.parameters.values.allSatisfy({ $0.withUnsafeBufferPointer { p in p.allSatisfy(\.isFinite) } }) else {
-                    // Rolled back: `state` is kept; the scheduler has every block computed
-                    // again by another worker (or stops the run).
+                    // Rolled back: `state` is kept and the program returns to before this
+                    // round; the scheduler has every block of the round computed again by
+                    // another worker (or stops the run).
+                    program = before
                     perform(try scheduler.rejectUpdate(done, now: MonotonicClock.seconds))
                     busySeconds += MonotonicClock.seconds - t0
                     continue
@@ -172,6 +201,7 @@ public final class Coordinator {
                 let now = MonotonicClock.seconds
                 busySeconds += now - t0
                 let report = IterationReport(metrics: metrics, seconds: now - start, coordinatorSeconds: busySeconds,
+                                             coordinatorCPUSeconds: MonotonicClock.threadCPUSeconds - cpuStart,
                                              bytesReceived: bytesIn, bytesSent: bytesOut, workers: done.contributors.count,
                                              reassignedShards: scheduler.counters.reassignedShards - reassignedBefore,
                                              liveWorkers: scheduler.readyWorkers, refusedMessagesTotal: scheduler.counters.refusedTotal)
@@ -258,5 +288,12 @@ public final class Coordinator {
                 }
             }
         }
+    }
+}
+
+extension WorkRequest {
+    /// The scheduler's view of the request (the same fields).
+    var roundRequest: RoundRequest {
+        RoundRequest(work: work, payload: payload, items: items, output: scalarsPerItem.map { .scalars($0) } ?? .blockSums)
     }
 }

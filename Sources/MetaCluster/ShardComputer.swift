@@ -89,11 +89,15 @@ final class ShardComputer: @unchecked Sendable {
         let config = trainer.configuration
         guard a.iteration <= UInt64(Int.max) else { return .failed("iteration \(a.iteration) is out of range") }
         let block = MetaGradient.blockSize, b = config.metaBatchSize
+        // Rounds of a learner's own work may have fewer items than the meta-batch, so only the
+        // meta-gradient round's last block is known to end at the meta-batch's end.
         guard let first = a.taskIndices.first, let last = a.taskIndices.last, Int(last) < b,
-              a.taskIndices == Array(first...last), Int(first) % block == 0, (Int(last) + 1) % block == 0 || Int(last) + 1 == b
+              a.taskIndices == Array(first...last), Int(first) % block == 0,
+              (Int(last) + 1) % block == 0 || Int(last) + 1 == b || a.work != 0
         else {
             return .failed("task indices \(a.taskIndices) are not whole reduction blocks of \(block) within the meta-batch of \(b)")
         }
+        if a.work != 0 { return computeWork(a, parameters: parameters, trainer: trainer) }
         let start = MonotonicClock.seconds
         let tasks = a.taskIndices.map { trainer.task(iteration: Int(a.iteration), index: Int($0)) }
         let shard = config.algorithm.shardResult(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner,
@@ -111,7 +115,26 @@ final class ShardComputer: @unchecked Sendable {
                                       metaGradient: k % block == 0 ? ParameterCoding.encode(sums[k / block]) : [],
                                       computeSeconds: seconds)
         }
-        return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, tasks: outcomes))
+        return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, round: a.round, tasks: outcomes))
+    }
+
+    /// A round of the learner's own work (``MetaAlgorithms/Learner/workResult(trainer:work:payload:iteration:items:parameters:)``):
+    /// block sums carried by each block's first item, or each item's scalars.
+    private func computeWork(_ a: AssignmentMessage, parameters: Parameters<Tensor<Float>>, trainer: MetaTrainer<Float>) -> Outcome {
+        let block = MetaGradient.blockSize
+        let start = MonotonicClock.seconds
+        guard let shard = trainer.configuration.algorithm.learner.workResult(
+            trainer: trainer, work: a.work, payload: a.payload, iteration: Int(a.iteration), items: a.taskIndices.map { Int($0) },
+            parameters: parameters)
+        else { return .failed("\(trainer.configuration.algorithm) computes no work \(a.work)") }
+        let seconds = (MonotonicClock.seconds - start) / Double(max(1, a.taskIndices.count))
+        let faulty = faults.nanAtIteration == a.iteration
+        let outcomes = a.taskIndices.enumerated().map { k, index in
+            ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : shard.losses[k], metric: shard.metrics[k],
+                                      metaGradient: !shard.blockSums.isEmpty && k % block == 0 ? ParameterCoding.encode(shard.blockSums[k / block]) : [],
+                                      computeSeconds: seconds, scalars: shard.scalars.isEmpty ? [] : shard.scalars[k])
+        }
+        return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, round: a.round, tasks: outcomes))
     }
 }
 

@@ -17,6 +17,10 @@ extension ConfigFile {
                   "outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
                   "validation:", "  interval: \(c.validationInterval)", "  tasks: \(c.validationTasks)",
                   "evaluation:", "  tasks: \(c.evaluationTasks)", "  seed: \(c.evaluationSeed)"]
+        if c.perturbationScale != nil || c.perturbationSumOnWorkers {
+            lines += ["es:"] + (c.perturbationScale.map { ["  sigma: \($0)"] } ?? [])
+                + (c.perturbationSumOnWorkers ? ["  reduce: workers"] : [])
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

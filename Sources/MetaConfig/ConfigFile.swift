@@ -54,7 +54,7 @@ public enum ConfigFile {
         guard let root = node else { throw ConfigError("the configuration is empty") }
         let top = try Mapping(root, path: "", allowed: [
             "preset", "name", "algorithm", "seed", "iterations", "meta_batch", "tasks", "evaluation_tasks", "model",
-            "inner", "outer", "validation", "evaluation", "source",
+            "inner", "outer", "validation", "evaluation", "source", "es",
         ])
         var c: RunConfiguration
         if let preset = try top.string("preset") {
@@ -123,6 +123,15 @@ public enum ConfigFile {
         if let e = try top.mapping("evaluation", allowed: ["tasks", "seed"]) {
             if let x = try e.integer("tasks", in: ConfigLimits.evaluationTasks) { c.evaluationTasks = x }
             if let x = try e.integer("seed", in: ConfigLimits.seed) { c.evaluationSeed = UInt64(x) }
+        }
+        if let e = try top.mapping("es", allowed: ["sigma", "reduce"]) {
+            if let x = try e.number("sigma", in: ConfigLimits.perturbationScale, exclusiveMinimum: true) { c.perturbationScale = x }
+            switch try e.string("reduce") {
+            case nil: break
+            case "coordinator": c.perturbationSumOnWorkers = false
+            case "workers": c.perturbationSumOnWorkers = true
+            case let other?: throw ConfigError("config key 'es.reduce': unknown place '\(other)'; expected coordinator or workers")
+            }
         }
         try validate(c)
         return c

@@ -44,6 +44,8 @@ public enum ConfigLimits {
     public static let innerLearningRate: ClosedRange<Double> = 0...1_000
     /// `outer.learning_rate`: must be greater than 0.
     public static let outerLearningRate: ClosedRange<Double> = 0...1_000
+    /// `es.sigma`: the evolution-strategy perturbation scale (exclusive of 0).
+    public static let perturbationScale: ClosedRange<Double> = 0...100
 
     /// Scalars in one task's inputs (support and query): 2²⁴, 64 MB of `Float`.
     public static let taskScalarBudget = TaskLimits.taskScalarBudget

@@ -32,16 +32,19 @@ public struct CoordinatorPeer: Sendable {
     public struct Shard: Sendable, Equatable {
         public var iteration: UInt64
         public var parameterVersion: UInt64
+        /// The round of the iteration (see ``AssignmentMessage/round``).
+        public var round: UInt32
         public var taskIndices: [UInt32]
 
-        public init(iteration: UInt64, parameterVersion: UInt64, taskIndices: [UInt32]) {
+        public init(iteration: UInt64, parameterVersion: UInt64, round: UInt32 = 0, taskIndices: [UInt32]) {
             self.iteration = iteration
             self.parameterVersion = parameterVersion
+            self.round = round
             self.taskIndices = taskIndices
         }
 
         public init(_ assignment: AssignmentMessage) {
-            self.init(iteration: assignment.iteration, parameterVersion: assignment.parameterVersion,
+            self.init(iteration: assignment.iteration, parameterVersion: assignment.parameterVersion, round: assignment.round,
                       taskIndices: assignment.taskIndices)
         }
     }
@@ -152,7 +155,7 @@ public struct CoordinatorPeer: Sendable {
         case .undecodable(let error):
             guard isLive else { return drop("undecodable frame while \(state.name)") }
             if error.kind == .unsupportedVersion {
-                return reject(.protocolVersion, "cannot decode the frame: \(error.description)")
+                return reject(.protocolVersion, error.description)
             }
             if error.kind == .nonFinite, case .busy(let shard) = state {
                 // The worker's answer to its shard, with NaN or infinite values: never applied.
@@ -208,8 +211,8 @@ public struct CoordinatorPeer: Sendable {
         case (.hello(let h), .unknown), (.hello(let h), .lost), (.hello(let h), .jobSent), (.hello(let h), .idle),
              (.hello(let h), .busy):
             guard h.protocolVersion == WireCodec.protocolVersion else {
-                return reject(.protocolVersion, "worker speaks protocol version \(h.protocolVersion); "
-                                + "this coordinator speaks \(WireCodec.protocolVersion)")
+                return reject(.protocolVersion, "the worker speaks protocol version \(h.protocolVersion) and this coordinator speaks "
+                                + "\(WireCodec.protocolVersion): run the same metatrain release on both (upgrade the older one)")
             }
             if let required = requiredIdentity, let difference = h.identity.difference(from: required) {
                 return reject(.jobMismatch, "\(difference); a synchronous run is bit-identical only across identical builds "
@@ -236,7 +239,7 @@ public struct CoordinatorPeer: Sendable {
             return [.available]
 
         case (.result(let result), .busy(let shard)):
-            guard result.iteration == shard.iteration, result.parameterVersion == shard.parameterVersion else {
+            guard result.iteration == shard.iteration, result.parameterVersion == shard.parameterVersion, result.round == shard.round else {
                 return drop("stale result while busy", detail: "iteration \(result.iteration) version \(result.parameterVersion), "
                                 + "assigned iteration \(shard.iteration) version \(shard.parameterVersion)")
             }

@@ -1,7 +1,7 @@
 import MetaTensor
 import MetaNN
 
-/// One message of the coordinator–worker protocol (``WireCodec/protocolVersion`` 2).
+/// One message of the coordinator–worker protocol (``WireCodec/protocolVersion`` 3).
 ///
 /// The coordinator binds a ROUTER socket; each worker connects a DEALER. A session is:
 /// ```
@@ -9,9 +9,9 @@ import MetaNN
 ///   hello  ───────────────────────▶            version and build checked
 ///          ◀─────────────────────── job        (or reject)
 ///   ready  ───────────────────────▶            job hash checked
-///          ◀─────────────────────── assignment (iteration, task indices, parameters)
-///   result ───────────────────────▶            reduced in task-index order
-///          … assignment / result …
+///          ◀─────────────────────── assignment (iteration, round, work, payload, item indices, parameters)
+///   result ───────────────────────▶            reduced in item-index order
+///          … assignment / result …             (one or more rounds per iteration)
 ///   heartbeat ◀──────────────────▶ heartbeat   both ways, periodically, once the job is sent
 ///          ◀─────────────────────── shutdown   (or reject, either direction)
 /// ```
@@ -134,46 +134,61 @@ public struct ReadyMessage: Sendable, Equatable {
     public init(jobHash: JobHash) { self.jobHash = jobHash }
 }
 
-/// Coordinator → an idle worker: a shard of one meta-batch.
+/// Coordinator → an idle worker: a shard of one round of an iteration.
 ///
-/// The worker rebuilds each task from (seed, iteration, task index), runs the per-task step
-/// on the parameters of `parameterVersion` and answers one ``ResultMessage`` with the tasks
-/// in the order of `taskIndices`.
+/// An iteration is one or more rounds, each a request of the learner's iteration program
+/// (MetaAlgorithms' `IterationProgram`): `work` says what to compute for each item (0: the
+/// per-task meta-gradient step; other codes are the learner's, such as ES-MAML's fitness of a
+/// perturbation pair), `payload` carries the round's vector (a conjugate-gradient direction,
+/// the weights of a reduction; empty for most rounds). The worker rebuilds each item from
+/// (seed, iteration, index), runs the learner's work on the parameters of `parameterVersion`
+/// and answers one ``ResultMessage`` with the items in the order of `taskIndices`.
 public struct AssignmentMessage: Sendable, Equatable {
     /// The meta-iteration the tasks belong to.
     public var iteration: UInt64
     /// The version of the parameters to use (it increases with every meta-update).
     public var parameterVersion: UInt64
+    /// The round within the iteration (0 for the first request).
+    public var round: UInt32
+    /// What to compute per item: 0 is the meta-gradient step, other codes the learner's.
+    public var work: UInt16
+    /// The round's vector, finite values (empty when the work needs none).
+    public var payload: [Double]
     /// The indices of the tasks within the meta-batch, in the order results must come back.
     public var taskIndices: [UInt32]
     /// The ``ParameterCoding`` bytes of the parameters of `parameterVersion`, or empty when
     /// the worker already holds that version.
     public var parameters: [UInt8]
 
-    public init(iteration: UInt64, parameterVersion: UInt64, taskIndices: [UInt32], parameters: [UInt8]) {
+    public init(iteration: UInt64, parameterVersion: UInt64, round: UInt32 = 0, work: UInt16 = 0, payload: [Double] = [],
+                taskIndices: [UInt32], parameters: [UInt8]) {
         self.iteration = iteration
         self.parameterVersion = parameterVersion
+        self.round = round
+        self.work = work
+        self.payload = payload
         self.taskIndices = taskIndices
         self.parameters = parameters
     }
 
     /// An assignment carrying `parameters` in ``ParameterCoding``.
-    public init<S: TensorScalar>(iteration: UInt64, parameterVersion: UInt64, taskIndices: [UInt32],
-                                 parameters: Parameters<Tensor<S>>) {
-        self.init(iteration: iteration, parameterVersion: parameterVersion, taskIndices: taskIndices,
-                  parameters: ParameterCoding.encode(parameters))
+    public init<S: TensorScalar>(iteration: UInt64, parameterVersion: UInt64, round: UInt32 = 0, work: UInt16 = 0,
+                                 payload: [Double] = [], taskIndices: [UInt32], parameters: Parameters<Tensor<S>>) {
+        self.init(iteration: iteration, parameterVersion: parameterVersion, round: round, work: work, payload: payload,
+                  taskIndices: taskIndices, parameters: ParameterCoding.encode(parameters))
     }
 
     /// Whether the parameters are included (false: the worker uses the version it holds).
     public var carriesParameters: Bool { !parameters.isEmpty }
 }
 
-/// Worker → coordinator, the answer to an assignment: one outcome per assigned task.
+/// Worker → coordinator, the answer to an assignment: one outcome per assigned item.
 ///
 /// The coordinator accepts it only from the worker it assigned the shard to, for the same
-/// iteration, parameter version and task indices; it then reduces the meta-gradients of the
-/// whole meta-batch in task-index order, so the sum does not depend on which worker ran what.
-/// A result with a non-finite loss or metric does not decode (``WireError/Kind/nonFinite``).
+/// iteration, round, parameter version and item indices; it then reduces the round's results
+/// in item-index order (block sums of meta-gradients, or each item's scalars), so the reduction
+/// does not depend on which worker ran what. A result with a non-finite loss, metric or scalar
+/// does not decode (``WireError/Kind/nonFinite``).
 public struct ResultMessage: Sendable, Equatable {
     /// The outcome of one task.
     public struct TaskOutcome: Sendable, Equatable {
@@ -183,17 +198,23 @@ public struct ResultMessage: Sendable, Equatable {
         public var loss: Double
         /// Query metric after adaptation (MSE or accuracy); finite.
         public var metric: Double
-        /// The meta-gradient in ``ParameterCoding``.
+        /// The meta-gradient (or the round's block sum) in ``ParameterCoding``: for rounds
+        /// that reduce block sums, carried by each block's first item; empty otherwise.
         public var metaGradient: [UInt8]
         /// Wall-clock seconds spent on the task; finite and not negative.
         public var computeSeconds: Double
+        /// The item's scalars, for rounds whose result is a vector per item (ES-MAML's fitness
+        /// of each perturbation of a pair); finite; empty for rounds that reduce block sums.
+        public var scalars: [Double]
 
-        public init(index: UInt32, loss: Double, metric: Double, metaGradient: [UInt8], computeSeconds: Double) {
+        public init(index: UInt32, loss: Double, metric: Double, metaGradient: [UInt8], computeSeconds: Double,
+                    scalars: [Double] = []) {
             self.index = index
             self.loss = loss
             self.metric = metric
             self.metaGradient = metaGradient
             self.computeSeconds = computeSeconds
+            self.scalars = scalars
         }
 
         /// An outcome whose meta-gradient is encoded with ``ParameterCoding``.
@@ -211,12 +232,15 @@ public struct ResultMessage: Sendable, Equatable {
 
     public var iteration: UInt64
     public var parameterVersion: UInt64
+    /// The assignment's round.
+    public var round: UInt32
     /// In the order of the assignment's `taskIndices`.
     public var tasks: [TaskOutcome]
 
-    public init(iteration: UInt64, parameterVersion: UInt64, tasks: [TaskOutcome]) {
+    public init(iteration: UInt64, parameterVersion: UInt64, round: UInt32 = 0, tasks: [TaskOutcome]) {
         self.iteration = iteration
         self.parameterVersion = parameterVersion
+        self.round = round
         self.tasks = tasks
     }
 }

@@ -12,8 +12,13 @@ import MetaNN
 /// (`MetaCluster`'s `Coordinator`) only moves bytes and reduces; unit tests drive this type
 /// message by message and tick by tick, deterministically.
 ///
+/// **Rounds.** An iteration is one or more rounds (``RoundRequest``): the meta-gradient
+/// round of the gradient learners, or a learner's own requests such as ES-MAML's fitnesses or
+/// the Hessian-vector products of a conjugate-gradient solve. ``begin(iteration:round:request:parameters:now:)``
+/// starts each; answers for another round than the current one are dropped.
+///
 /// **Why the result does not depend on the workers.** A shard is a run of whole reduction
-/// blocks of one iteration; each task's outcome is kept once (the first valid one) and the
+/// blocks of one round of one iteration; each task's outcome is kept once (the first valid one) and the
 /// block sums are handed over by index, so the reduction (``takeCompleted(_:)``) sees the same
 /// values in the same order whoever computed them, whenever, and how often.
 ///
@@ -100,9 +105,13 @@ public struct Scheduler: Sendable {
     /// One iteration with an accepted outcome for every task, ready to reduce.
     public struct CompletedIteration: Sendable {
         public var iteration: UInt64
-        /// Outcomes in task order (meta-gradients removed: they are in `blockSums`).
+        /// The round completed, and its request.
+        public var round: UInt32
+        public var request: RoundRequest
+        /// Outcomes in item order (meta-gradients removed: they are in `blockSums`; each
+        /// item's scalars kept).
         public var outcomes: [ResultMessage.TaskOutcome]
-        /// Each reduction block's meta-gradient sum, in block order.
+        /// Each reduction block's sum, in block order (empty for a round of scalars).
         public var blockSums: [Parameters<Tensor<Float>>]
         /// The peers whose results were used.
         public var contributors: [PeerID]
@@ -136,6 +145,8 @@ public struct Scheduler: Sendable {
 
     /// The work of one iteration in flight: the answers so far and the shards still to give.
     struct IterationWork: Sendable {
+        var round: UInt32
+        var request: RoundRequest
         var outcomes: [ResultMessage.TaskOutcome?]
         var blockSums: [Parameters<Tensor<Float>>?]
         var pending: [CoordinatorPeer.Shard] = []
@@ -145,16 +156,21 @@ public struct Scheduler: Sendable {
         var previous: CompletedIteration.Previous?
         var planned = false
         var reassigned = 0
-        var complete: Bool { !outcomes.contains { $0 == nil } }
+        var complete: Bool {
+            !outcomes.contains { $0 == nil } && (request.output != .blockSums || !blockSums.contains { $0 == nil })
+        }
 
-        init(tasks: Int, blockSize: Int) {
-            outcomes = Array(repeating: nil, count: tasks)
-            blockSums = Array(repeating: nil, count: (tasks + blockSize - 1) / blockSize)
-            blockContributors = Array(repeating: nil, count: blockSums.count)
+        init(round: UInt32, request: RoundRequest, blockSize: Int) {
+            self.round = round
+            self.request = request
+            outcomes = Array(repeating: nil, count: request.items)
+            let blocks = request.output == .blockSums ? (request.items + blockSize - 1) / blockSize : 0
+            blockSums = Array(repeating: nil, count: blocks)
+            blockContributors = Array(repeating: nil, count: blocks)
         }
 
         func unanswered(_ shard: CoordinatorPeer.Shard) -> Bool {
-            shard.taskIndices.contains { Int($0) < outcomes.count && outcomes[Int($0)] == nil }
+            shard.round == round && shard.taskIndices.contains { Int($0) < outcomes.count && outcomes[Int($0)] == nil }
         }
     }
 
@@ -206,10 +222,25 @@ public struct Scheduler: Sendable {
     /// bytes): later assignments carry them. Work on earlier iterations is dropped; work
     /// already planned on this one (bounded staleness) is kept.
     public mutating func begin(iteration t: UInt64, parameters: [UInt8], now: Double) throws(RunFailure) -> [Output] {
+        try begin(iteration: t, round: 0, request: .metaGradient(items: settings.metaBatch), parameters: parameters, now: now)
+    }
+
+    /// Starts round `round` of iteration `t` with `request`, on the parameters of version `t`.
+    /// Round 0 is ``begin(iteration:parameters:now:)`` with a request; a later round replaces
+    /// the iteration's previous (completed) round, whose late answers are then dropped.
+    /// `request.items` must be at most ``Settings/metaBatch`` (the job's message limit is
+    /// derived from it).
+    public mutating func begin(iteration t: UInt64, round: UInt32, request: RoundRequest, parameters: [UInt8],
+                               now: Double) throws(RunFailure) -> [Output] {
+        guard request.items >= 1, request.items <= settings.metaBatch else {
+            throw RunFailure("round \(round) of iteration \(t) asks for \(request.items) items; the job allows 1…\(settings.metaBatch)")
+        }
         currentVersion = t
         encodedParameters = parameters
         work = work.filter { $0.key >= t }
-        if work[t] == nil { work[t] = IterationWork(tasks: settings.metaBatch, blockSize: settings.blockSize) }
+        if round > 0 || work[t] == nil || work[t]!.request != request {
+            work[t] = IterationWork(round: round, request: request, blockSize: settings.blockSize)
+        }
         return try tick(now: now)
     }
 
@@ -386,16 +417,18 @@ public struct Scheduler: Sendable {
         var out: [Output] = []
         if idle.isEmpty {
             // All busy (with later iterations, or a shard past its deadline): queue equal shards.
-            let ranges = ShardPlanner.plan(taskCount: settings.metaBatch, speeds: Array(repeating: 1, count: max(1, readyWorkers)),
+            let ranges = ShardPlanner.plan(taskCount: w.request.items, speeds: Array(repeating: 1, count: max(1, readyWorkers)),
                                            blockSize: settings.blockSize).filter { !$0.isEmpty }
-            w.pending = ranges.map { CoordinatorPeer.Shard(iteration: t, parameterVersion: t, taskIndices: $0.map { UInt32($0) }) }
+            w.pending = ranges.map {
+                CoordinatorPeer.Shard(iteration: t, parameterVersion: t, round: w.round, taskIndices: $0.map { UInt32($0) })
+            }
             work[t] = w
         } else {
             work[t] = w
-            let shards = ShardPlanner.plan(taskCount: settings.metaBatch, speeds: idle.map { peers[$0]?.speed ?? 0 },
+            let shards = ShardPlanner.plan(taskCount: w.request.items, speeds: idle.map { peers[$0]?.speed ?? 0 },
                                            blockSize: settings.blockSize)
             for (id, range) in zip(idle, shards) where !range.isEmpty {
-                out += assign(CoordinatorPeer.Shard(iteration: t, parameterVersion: t, taskIndices: range.map { UInt32($0) }),
+                out += assign(CoordinatorPeer.Shard(iteration: t, parameterVersion: t, round: w.round, taskIndices: range.map { UInt32($0) }),
                               to: id, now: now)
             }
         }
@@ -410,7 +443,7 @@ public struct Scheduler: Sendable {
         var out: [Output] = []
         while !idlePeers().isEmpty, !work.values.contains(where: { !$0.pending.isEmpty }) {
             guard let u = (t...last).first(where: { work[$0]?.planned != true }), u < UInt64(settings.iterations) else { break }
-            var w = work[u] ?? IterationWork(tasks: settings.metaBatch, blockSize: settings.blockSize)
+            var w = work[u] ?? IterationWork(round: 0, request: .metaGradient(items: settings.metaBatch), blockSize: settings.blockSize)
             w.planned = true
             let ranges = ShardPlanner.plan(taskCount: settings.metaBatch, speeds: Array(repeating: 1, count: max(1, readyWorkers)),
                                            blockSize: settings.blockSize)
@@ -454,16 +487,20 @@ public struct Scheduler: Sendable {
     }
 
     private func computing(_ shard: CoordinatorPeer.Shard, _ id: PeerID) -> Bool {
-        if case .busy(let s) = peers[id]?.peer.state { return s.iteration == shard.iteration && s.taskIndices == shard.taskIndices }
+        if case .busy(let s) = peers[id]?.peer.state {
+            return s.iteration == shard.iteration && s.round == shard.round && s.taskIndices == shard.taskIndices
+        }
         return false
     }
 
     /// Sends `shard` to `id` with the current parameters (a requeued shard of an older
-    /// version is recomputed from the current ones).
+    /// version is recomputed from the current ones) and its round's work and payload.
     private mutating func assign(_ shard: CoordinatorPeer.Shard, to id: PeerID, now: Double) -> [Output] {
+        guard let w = work[shard.iteration], w.round == shard.round else { return [] }
         peers[id]?.assignedAt = now
         peers[id]?.expiredPeriods = 0
-        return handle(id, .assign(AssignmentMessage(iteration: shard.iteration, parameterVersion: currentVersion,
+        return handle(id, .assign(AssignmentMessage(iteration: shard.iteration, parameterVersion: currentVersion, round: shard.round,
+                                                     work: w.request.work, payload: w.request.payload,
                                                      taskIndices: shard.taskIndices, parameters: encodedParameters)), now: now)
     }
 
@@ -486,7 +523,8 @@ public struct Scheduler: Sendable {
     public mutating func takeCompleted(_ t: UInt64) -> CompletedIteration? {
         guard let w = work[t], w.complete else { return nil }
         work[t] = nil
-        return CompletedIteration(iteration: t, outcomes: w.outcomes.map { $0! }, blockSums: w.blockSums.map { $0! },
+        return CompletedIteration(iteration: t, round: w.round, request: w.request, outcomes: w.outcomes.map { $0! },
+                                  blockSums: w.blockSums.map { $0! },
                                   contributors: w.contributors.sorted(by: precedes), reassignedShards: w.reassigned,
                                   blockContributors: w.blockContributors.map { $0! }, previous: w.previous)
     }
@@ -504,13 +542,18 @@ public struct Scheduler: Sendable {
                              + "every block is computed by another worker; it was not applied; resume from an earlier checkpoint "
                              + "with a lower learning rate")
         }
-        var w = IterationWork(tasks: settings.metaBatch, blockSize: settings.blockSize)
+        guard completed.request.output == .blockSums else {
+            throw RunFailure("training diverged at iteration \(t): the outer update from round \(completed.round)'s finite answers "
+                             + "makes the parameters non-finite; it was not applied; resume from an earlier checkpoint "
+                             + "with a lower learning rate")
+        }
+        var w = IterationWork(round: completed.round, request: completed.request, blockSize: settings.blockSize)
         w.planned = true
         w.previous = .init(blockSums: completed.blockSums, blockContributors: completed.blockContributors)
         let b = settings.blockSize
         for (block, contributor) in completed.blockContributors.enumerated() {
-            let tasks = (block * b..<min((block + 1) * b, settings.metaBatch)).map { UInt32($0) }
-            w.pending.append(CoordinatorPeer.Shard(iteration: t, parameterVersion: t, taskIndices: tasks))
+            let tasks = (block * b..<min((block + 1) * b, completed.request.items)).map { UInt32($0) }
+            w.pending.append(CoordinatorPeer.Shard(iteration: t, parameterVersion: t, round: completed.round, taskIndices: tasks))
             w.refusedBy[tasks] = [contributor]
         }
         work[t] = w
@@ -551,9 +594,10 @@ public struct Scheduler: Sendable {
             peers[id]!.assignedAt = nil
             peers[id]!.expiredPeriods = 0
         }
-        guard let w = work[result.iteration] else { return [] }  // an iteration already applied
+        // An iteration already applied, or a round already reduced.
+        guard let w = work[result.iteration], w.round == result.round else { return [] }
         let shard = CoordinatorPeer.Shard(iteration: result.iteration, parameterVersion: result.parameterVersion,
-                                          taskIndices: result.tasks.map(\.index))
+                                          round: result.round, taskIndices: result.tasks.map(\.index))
         // Each reduction block's first task carries the block's gradient sum, the others none
         // (MetaGradient); every sum must decode to the model's layout with finite values, or
         // nothing of the result is used.
@@ -563,6 +607,11 @@ public struct Scheduler: Sendable {
             let i = Int(task.index)
             let valid: Bool
             if i >= w.outcomes.count {
+                valid = false
+            } else if case .scalars(let n) = w.request.output {
+                // Finite already (the codec refuses others); no block sums in such a round.
+                valid = task.metaGradient.isEmpty && task.scalars.count == n
+            } else if !task.scalars.isEmpty {
                 valid = false
             } else if i % b != 0 {
                 valid = task.metaGradient.isEmpty
@@ -577,8 +626,9 @@ public struct Scheduler: Sendable {
             guard valid else {
                 counters.rejectedResults += 1
                 work[result.iteration]!.refusedBy[shard.taskIndices, default: []].insert(id)
-                return [.log("rejected the result of \(name(of: id)) for iteration \(result.iteration): a meta-gradient with "
-                             + "non-finite values or the wrong layout; recomputing elsewhere", about: id)] + requeue(shard)
+                return [.log("rejected the result of \(name(of: id)) for iteration \(result.iteration) round \(result.round): "
+                             + "a block sum with non-finite values or the wrong layout, or scalars of the wrong count; "
+                             + "recomputing elsewhere", about: id)] + requeue(shard)
             }
         }
         let k = result.iteration

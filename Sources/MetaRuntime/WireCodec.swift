@@ -14,7 +14,7 @@ import MetaTensor
 /// Frame layout (all integers little-endian):
 /// ```
 /// "MTW1"  magic, 4 bytes
-/// u16     protocol version (1)
+/// u16     protocol version (3)
 /// u8      message type (``MessageKind``)
 /// u8      flags (0; reserved)
 /// u32     body length
@@ -29,9 +29,10 @@ import MetaTensor
 ///             string workerName, u16 threads
 /// job         32 bytes jobHash, string configurationYAML, u64 maxMessageBytes
 /// ready       32 bytes jobHash
-/// assignment  u64 iteration, u64 parameterVersion, [u32] taskIndices, blob parameters
-/// result      u64 iteration, u64 parameterVersion,
-///             [u32 index, f64 loss, f64 metric, blob metaGradient, f64 computeSeconds]
+/// assignment  u64 iteration, u64 parameterVersion, u32 round, u16 work, [f64] payload,
+///             [u32] taskIndices, blob parameters
+/// result      u64 iteration, u64 parameterVersion, u32 round,
+///             [u32 index, f64 loss, f64 metric, blob metaGradient, f64 computeSeconds, [f64] scalars]
 /// heartbeat   u64 sentAt, optional u64 iteration
 /// reject      u8 reason (``RejectReason``), string text
 /// shutdown    string reason, u8 finished (0 or 1)
@@ -45,7 +46,9 @@ import MetaTensor
 /// an untrusted frame costs at most memory proportional to its own size.
 public enum WireCodec {
     /// The protocol version this build speaks.
-    public static let protocolVersion: UInt16 = 2
+    /// 3: assignments carry a round, a work code and a payload vector; results a round and
+    /// per-item scalars (iterations of several rounds, results other than gradients).
+    public static let protocolVersion: UInt16 = 3
     /// The largest ZeroMQ part a sender makes (``parts(of:)``).
     public static let partBytes = 64 << 10
     /// The largest part a receiver accepts (`ZMQ_MAXMSGSIZE`): a part, plus room for a
@@ -82,15 +85,19 @@ public enum WireCodec {
         case .ready(let m):
             w.bytes(m.jobHash.bytes)
         case .assignment(let m):
-            w.u64(m.iteration); w.u64(m.parameterVersion)
+            w.u64(m.iteration); w.u64(m.parameterVersion); w.u32(m.round); w.u16(m.work)
+            w.count(m.payload.count)
+            for v in m.payload { w.f64(v) }
             w.count(m.taskIndices.count)
             for index in m.taskIndices { w.u32(index) }
             w.blob(m.parameters)
         case .result(let m):
-            w.u64(m.iteration); w.u64(m.parameterVersion)
+            w.u64(m.iteration); w.u64(m.parameterVersion); w.u32(m.round)
             w.count(m.tasks.count)
             for t in m.tasks {
                 w.u32(t.index); w.f64(t.loss); w.f64(t.metric); w.blob(t.metaGradient); w.f64(t.computeSeconds)
+                w.count(t.scalars.count)
+                for v in t.scalars { w.f64(v) }
             }
         case .heartbeat(let m):
             w.u64(m.sentAt)
@@ -110,8 +117,8 @@ public enum WireCodec {
     /// The body size of `message`, exact for fixed fields, to reserve the frame once.
     private static func bodySizeEstimate(_ message: Message) -> Int {
         switch message {
-        case .assignment(let m): 32 + 4 * m.taskIndices.count + m.parameters.count
-        case .result(let m): 24 + m.tasks.reduce(0) { $0 + 32 + $1.metaGradient.count }
+        case .assignment(let m): 42 + 8 * m.payload.count + 4 * m.taskIndices.count + m.parameters.count
+        case .result(let m): 28 + m.tasks.reduce(0) { $0 + 36 + $1.metaGradient.count + 8 * $1.scalars.count }
         case .job(let m): 48 + m.configurationYAML.utf8.count
         default: 64
         }
@@ -135,7 +142,8 @@ public enum WireCodec {
         }
         let version = UInt16(bytes[4]) | UInt16(bytes[5]) << 8
         guard version == protocolVersion else {
-            throw WireError(.unsupportedVersion, "frame of protocol version \(version); this build speaks \(protocolVersion)",
+            throw WireError(.unsupportedVersion, "the peer speaks protocol version \(version) and this build speaks \(protocolVersion): "
+                            + "run the same metatrain release on the coordinator and every worker (upgrade the older one)",
                             foundVersion: version)
         }
         guard bytes.count >= headerBytes + trailerBytes else {
@@ -178,16 +186,17 @@ public enum WireCodec {
         case .ready:
             message = .ready(ReadyMessage(jobHash: try r.jobHash()))
         case .assignment:
-            let iteration = try r.u64(), version = try r.u64()
+            let iteration = try r.u64(), version = try r.u64(), round = try r.u32(), work = try r.u16()
+            let payload = try r.finiteDoubles("payload")
             let count = try r.count(elementBytes: 4, "taskIndices")
             var indices: [UInt32] = []
             indices.reserveCapacity(count)
             for _ in 0..<count { indices.append(try r.u32()) }
-            message = .assignment(AssignmentMessage(iteration: iteration, parameterVersion: version, taskIndices: indices,
-                                                    parameters: try r.blob("parameters")))
+            message = .assignment(AssignmentMessage(iteration: iteration, parameterVersion: version, round: round, work: work,
+                                                    payload: payload, taskIndices: indices, parameters: try r.blob("parameters")))
         case .result:
-            let iteration = try r.u64(), version = try r.u64()
-            let count = try r.count(elementBytes: 32, "tasks")
+            let iteration = try r.u64(), version = try r.u64(), round = try r.u32()
+            let count = try r.count(elementBytes: 36, "tasks")
             var tasks: [ResultMessage.TaskOutcome] = []
             tasks.reserveCapacity(count)
             for _ in 0..<count {
@@ -201,10 +210,11 @@ public enum WireCodec {
                 guard seconds.isFinite, seconds >= 0 else {
                     throw WireError(.invalidValue, "task \(index) reports a compute time of \(seconds) s")
                 }
+                let scalars = try r.finiteDoubles("scalars of task \(index)")
                 tasks.append(ResultMessage.TaskOutcome(index: index, loss: loss, metric: metric, metaGradient: gradient,
-                                                       computeSeconds: seconds))
+                                                       computeSeconds: seconds, scalars: scalars))
             }
-            message = .result(ResultMessage(iteration: iteration, parameterVersion: version, tasks: tasks))
+            message = .result(ResultMessage(iteration: iteration, parameterVersion: version, round: round, tasks: tasks))
         case .heartbeat:
             let sentAt = try r.u64()
             message = .heartbeat(HeartbeatMessage(sentAt: sentAt, iteration: try r.optionalU64("iteration")))
@@ -238,17 +248,19 @@ public enum WireCodec {
     // MARK: Limits
 
     /// A safe maximum frame size (ZMQ_MAXMSGSIZE) for a model whose ``ParameterCoding``
-    /// encoding takes `parameterBytes` bytes, with at most `tasks` tasks per shard.
+    /// encoding takes `parameterBytes` bytes, with at most `tasks` items per shard, payloads
+    /// of at most `payloadValues` values and at most `scalarsPerTask` scalars per item (the
+    /// job's learner states both bounds).
     ///
-    /// The larger of an assignment carrying the full parameters and a result carrying `tasks`
-    /// meta-gradients (each as large as the parameters), plus a margin of 1 MiB for the
-    /// small messages (a job's configuration, reject texts) and for names in the encodings.
-    /// Saturates at `Int.max` instead of overflowing.
-    public static func maxMessageBytes(parameterBytes: Int, tasks: Int) -> Int {
-        let p = max(0, parameterBytes), n = max(0, tasks)
+    /// The larger of an assignment carrying the full parameters and the largest payload, and a
+    /// result carrying `tasks` meta-gradients (each as large as the parameters) and their
+    /// scalars, plus a margin of 1 MiB for the small messages (a job's configuration, reject
+    /// texts) and for names in the encodings. Saturates at `Int.max` instead of overflowing.
+    public static func maxMessageBytes(parameterBytes: Int, tasks: Int, payloadValues: Int = 0, scalarsPerTask: Int = 0) -> Int {
+        let p = max(0, parameterBytes), n = max(0, tasks), v = max(0, payloadValues), k = max(0, scalarsPerTask)
         let frame = headerBytes + trailerBytes
-        let assignment = add(frame + 8 + 8 + 4 + 4, add(mul(4, n), p))
-        let result = add(frame + 8 + 8 + 4, mul(n, add(4 + 8 + 8 + 4 + 8, p)))
+        let assignment = add(frame + 8 + 8 + 4 + 2 + 4 + 4 + 4, add(mul(8, v), add(mul(4, n), p)))
+        let result = add(frame + 8 + 8 + 4 + 4, mul(n, add(4 + 8 + 8 + 4 + 8 + 4, add(p, mul(8, k)))))
         return add(max(assignment, result), 1 << 20)
     }
 
@@ -346,6 +358,19 @@ private struct Reader {
 
     mutating func jobHash() throws(WireError) -> JobHash {
         JobHash(bytes: Array(try slice(JobHash.byteCount, "jobHash")))!
+    }
+
+    /// A u32 count of doubles, each finite (``WireError/Kind/nonFinite`` otherwise).
+    mutating func finiteDoubles(_ field: String) throws(WireError) -> [Double] {
+        let n = try count(elementBytes: 8, field)
+        var values: [Double] = []
+        values.reserveCapacity(n)
+        for _ in 0..<n {
+            let v = try f64()
+            guard v.isFinite else { throw WireError(.nonFinite, "\(field) holds the non-finite value \(v)") }
+            values.append(v)
+        }
+        return values
     }
 
     mutating func optionalU64(_ field: String) throws(WireError) -> UInt64? {

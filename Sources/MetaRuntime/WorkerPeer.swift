@@ -157,7 +157,7 @@ public struct WorkerPeer: Sendable {
 
         case .computed(let result):
             guard case .working(let assignment) = state, result.iteration == assignment.iteration,
-                  result.parameterVersion == assignment.parameterVersion,
+                  result.parameterVersion == assignment.parameterVersion, result.round == assignment.round,
                   result.tasks.map(\.index) == assignment.taskIndices
             else { return ignore("a computed result that is not the current assignment's (\(state.name))") }
             var log: [Action] = []

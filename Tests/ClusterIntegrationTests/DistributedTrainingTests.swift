@@ -6,10 +6,16 @@ import CZeroMQ
 
 /// Real processes, real sockets: coordinator and workers are `metatrain` processes talking
 /// ZeroMQ over 127.0.0.1. The job is the real `sine-maml` MAML preset, shortened; every run's
-/// final parameters are compared bit for bit with the same run trained in one process.
+/// final parameters are compared bit for bit with the same run trained in one process. The
+/// fault tests also run `sine-es-maml`, whose iterations are rounds of fitnesses (scalars per
+/// perturbation pair) instead of meta-gradients.
 @Suite(.serialized) struct DistributedTrainingTests {
-    static let job = ["--preset", "sine-maml", "--iterations", "60", "--eval-tasks", "4"]
-    static let longJob = ["--preset", "sine-maml", "--iterations", "400", "--eval-tasks", "4"]
+    static let job = job("sine-maml")
+    static let longJob = longJob("sine-maml")
+    static let presets = ["sine-maml", "sine-es-maml"]
+
+    static func job(_ preset: String) -> [String] { ["--preset", preset, "--iterations", "60", "--eval-tasks", "4"] }
+    static func longJob(_ preset: String) -> [String] { ["--preset", preset, "--iterations", "400", "--eval-tasks", "4"] }
 
     @Test func finalParametersAreBitIdenticalForZeroToFourWorkers() throws {
         let reference = try Cluster.reference(Self.job)
@@ -37,11 +43,13 @@ import CZeroMQ
         try Cluster.Child(["worker", "--connect", endpoint, "--name", name] + Cluster.fastHeartbeat + extra, directory: dir, label: name)
     }
 
-    @Test func aWorkerKilledMidIterationHasItsShardReassignedAndTheResultIsUnchanged() throws {
-        let reference = try Cluster.reference(Self.job)
-        let dir = Cluster.temporaryDirectory("kill")
+    @Test(arguments: presets)
+    func aWorkerKilledMidIterationHasItsShardReassignedAndTheResultIsUnchanged(_ preset: String) throws {
+        let job = Self.job(preset)
+        let reference = try Cluster.reference(job)
+        let dir = Cluster.temporaryDirectory("kill-\(preset)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (c, endpoint) = try coordinator(Self.job, dir: dir, extra: ["--min-workers", "2"])
+        let (c, endpoint) = try coordinator(job, dir: dir, extra: ["--min-workers", "2"])
         let doomed = try worker(endpoint, dir: dir, name: "doomed", extra: ["--fault-kill-iteration", "20"])
         let survivor = try worker(endpoint, dir: dir, name: "survivor")
         #expect(c.wait() == 0, "\(c.log)")
@@ -51,11 +59,13 @@ import CZeroMQ
         #expect(try Cluster.finalParameters(dir) == reference)
     }
 
-    @Test func aHungWorkerIsTimedOutAndANonFiniteResultIsRecomputedElsewhere() throws {
-        let reference = try Cluster.reference(Self.job)
-        let dir = Cluster.temporaryDirectory("hang")
+    @Test(arguments: presets)
+    func aHungWorkerIsTimedOutAndANonFiniteResultIsRecomputedElsewhere(_ preset: String) throws {
+        let job = Self.job(preset)
+        let reference = try Cluster.reference(job)
+        let dir = Cluster.temporaryDirectory("hang-\(preset)")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let (c, endpoint) = try coordinator(Self.job, dir: dir, extra: ["--min-workers", "3"])
+        let (c, endpoint) = try coordinator(job, dir: dir, extra: ["--min-workers", "3"])
         let hung = try worker(endpoint, dir: dir, name: "hung", extra: ["--fault-hang-iteration", "10"])
         let faulty = try worker(endpoint, dir: dir, name: "faulty", extra: ["--fault-nan-iteration", "30"])
         let healthy = try worker(endpoint, dir: dir, name: "healthy")
@@ -68,19 +78,21 @@ import CZeroMQ
         #expect(try Cluster.finalParameters(dir) == reference)
     }
 
-    @Test func aKilledCoordinatorResumesFromItsCheckpointAndWorkersReconnectByThemselves() throws {
-        let reference = try Cluster.reference(Self.longJob)
-        let dir = Cluster.temporaryDirectory("resume")
+    @Test(arguments: presets)
+    func aKilledCoordinatorResumesFromItsCheckpointAndWorkersReconnectByThemselves(_ preset: String) throws {
+        let longJob = Self.longJob(preset)
+        let reference = try Cluster.reference(longJob)
+        let dir = Cluster.temporaryDirectory("resume-\(preset)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bind = "tcp://127.0.0.1:\(Cluster.freePort())"
-        let (first, endpoint) = try coordinator(Self.longJob, dir: dir, bind: bind, extra: ["--checkpoint-every", "50", "--min-workers", "2"],
+        let (first, endpoint) = try coordinator(longJob, dir: dir, bind: bind, extra: ["--checkpoint-every", "50", "--min-workers", "2"],
                                                 label: "first")
         let a = try worker(endpoint, dir: dir, name: "a"), b = try worker(endpoint, dir: dir, name: "b")
         #expect(Cluster.waitFor(seconds: 60) {
             FileManager.default.fileExists(atPath: dir.appendingPathComponent("iteration-100.ckpt").path)
         }, "no checkpoint: \(first.log)")
         first.kill9()
-        let (second, _) = try coordinator(Self.longJob, dir: dir, bind: bind, extra: ["--checkpoint-every", "50", "--resume"],
+        let (second, _) = try coordinator(longJob, dir: dir, bind: bind, extra: ["--checkpoint-every", "50", "--resume"],
                                           label: "second")
         #expect(second.wait() == 0, "\(second.log)")
         #expect(second.log.contains("resuming from iteration-"), "\(second.log)")
@@ -121,8 +133,29 @@ import CZeroMQ
         }
         guard case .reject(let r) = answer else { Issue.record("expected a reject, got \(String(describing: answer))"); return }
         #expect(r.reason == .protocolVersion)
-        #expect(r.text.contains("99"))
+        #expect(r.text.contains("99") && r.text.contains("upgrade"), "\(r.text)")
         #expect(Cluster.waitFor(seconds: 5) { c.log.contains("protocol version") }, "\(c.log)")
+
+        // A worker of the previous protocol: its frames carry version 2 in the header. The
+        // reject names both versions and says to upgrade.
+        var old = WireCodec.encode(.hello(HelloMessage(protocolVersion: 2, buildID: "old", workerName: "v2-worker", threads: 1)))
+        old[4] = 2
+        let crc = CRC32.checksum(Array(old[0..<(old.count - 4)]))
+        for i in 0..<4 { old[old.count - 4 + i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i))) }
+        let second = try ZMQSocket(context: context, kind: .dealer)
+        try second.connect(endpoint)
+        try second.send([old])
+        var reply: Message?
+        _ = Cluster.waitFor(seconds: 10) {
+            if ZMQSocket.poll([second], timeoutMilliseconds: 50)[0], let frames = try? second.receive(), frames.count == 1 {
+                reply = try? WireCodec.decode(frames[0], maxBytes: 1 << 20)
+            }
+            return reply != nil
+        }
+        guard case .reject(let v2) = reply else { Issue.record("expected a reject, got \(String(describing: reply))"); return }
+        #expect(v2.reason == .protocolVersion)
+        #expect(v2.text.contains("protocol version 2") && v2.text.contains("speaks \(WireCodec.protocolVersion)")
+                && v2.text.contains("upgrade"), "\(v2.text)")
     }
 
     @Test func curveAdmitsAListedWorkerAndAnUnlistedOneNeverReceivesTheJob() throws {

@@ -18,6 +18,15 @@ import Testing
             + "model: {architecture: mann, units: 16}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
         ("mann-lstm", "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 4}\n"
             + "model: {architecture: lstm, units: 16}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
+        // Rounds of fitnesses (two scalars per perturbation pair) instead of meta-gradients.
+        ("es-maml", "algorithm: es-maml\ntasks: {family: sinusoid, shots: 10, queries: 10}\n"
+            + "model: {architecture: sine-mlp, hidden: [40, 40]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.01}\n"
+            + "es: {sigma: 0.02}\n"),
+        // Two rounds per iteration: fitnesses, then the workers' block sums of weighted
+        // perturbations with the weights as the round's payload.
+        ("es-maml-workers", "algorithm: es-maml\ntasks: {family: sinusoid, shots: 10, queries: 10}\n"
+            + "model: {architecture: sine-mlp, hidden: [40, 40]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.01}\n"
+            + "es: {sigma: 0.02, reduce: workers}\n"),
     ]
 
     /// The configurations as files, written once.

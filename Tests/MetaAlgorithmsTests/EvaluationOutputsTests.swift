@@ -8,7 +8,8 @@ import MetaAlgorithms
 /// every evaluation metric, for every registered support/query learner.
 @Suite struct EvaluationOutputsTests {
     /// A configuration each learner can run: sinusoids for the gradient learners, small
-    /// synthetic images for the rest, sequences for MANN, short navigation episodes for MAML-TRPO.
+    /// synthetic images for the rest, sequences for MANN, short navigation episodes for MAML-TRPO,
+    /// sinusoids with a perturbation scale for ES-MAML.
     static let candidates: [RunConfiguration] = {
         var sine = RunConfiguration.presets["sine-maml"]!
         sine.inner = InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.01)
@@ -21,7 +22,9 @@ import MetaAlgorithms
         navigation.architecture = .policyMLP(hidden: [8])
         navigation.inner = InnerLoop(steps: 1, evaluationSteps: 2, learningRate: 0.1)
         navigation.metaBatchSize = 2
-        return [sine, images, RegisteredLearnerTests.relationNet, RegisteredLearnerTests.mann, navigation]
+        var perturbed = sine  // ES-MAML needs its perturbation scale
+        perturbed.perturbationScale = 0.1
+        return [sine, images, RegisteredLearnerTests.relationNet, RegisteredLearnerTests.mann, navigation, perturbed]
     }()
 
     static func configuration(for learner: any Learner) -> RunConfiguration? {

@@ -59,10 +59,17 @@ import MetaAlgorithms
     }
 
     @Test func everyWorkloadHasAConfigurationOfItsOwn() {
+        let es = [128, 256, 1024, 4096].flatMap { ["es-maml-\($0)", "es-maml-\($0)-workers-sum"] }
         #expect(Benchmark.workloads == ["sine", "omniglot-cnn", "omniglot-cnn-20way", "relationnet", "metalstm", "mann", "mann-lstm",
-                                        "navigation", "ops", "memory"])
+                                        "navigation"] + es + ["ops", "memory"])
         let batches = TrainingBenchmark.workloads.map { TrainingBenchmark.configuration($0, algorithm: "maml").metaBatchSize }
-        #expect(batches == [25, 32, 16, 1, 1, 16, 16, 20])
+        #expect(batches == [25, 32, 16, 1, 1, 16, 16, 20, 64, 64, 128, 128, 512, 512, 2048, 2048])
+        // ES-MAML's population is twice its pairs (the meta-batch); the sine model of `sine`.
+        for name in es {
+            let c = TrainingBenchmark.configuration(name, algorithm: "maml")
+            #expect(c.algorithm == .esMAML && c.architecture == TrainingBenchmark.configuration("sine", algorithm: "maml").architecture)
+            #expect(c.perturbationSumOnWorkers == name.hasSuffix("workers-sum"), "\(name)")
+        }
         #expect(TrainingBenchmark.configuration("sine", algorithm: "fomaml").inner.firstOrder)
         #expect(!TrainingBenchmark.configuration("sine", algorithm: "maml").inner.firstOrder)
     }

@@ -10,6 +10,24 @@ import MetaConfig
         #expect(try ConfigFile.parse(ConfigFile.yaml(preset)) == preset)
     }
 
+    @Test func theEvolutionStrategySectionIsReadWrittenOnlyWhenSetAndChecked() throws {
+        let c = try ConfigFile.parse("preset: sine-es-maml\nes: {sigma: 0.05, reduce: workers}\n")
+        #expect(c.perturbationScale == 0.05 && c.perturbationSumOnWorkers)
+        #expect(try ConfigFile.parse(ConfigFile.yaml(c)) == c)
+        // Learners that do not perturb write no such section (their files and job hashes are unchanged).
+        #expect(!ConfigFile.yaml(RunConfiguration.presets["sine-maml"]!).contains("\nes:"))
+        #expect(ConfigFile.yaml(c).contains("\nes:\n  sigma: 0.05\n  reduce: workers\n"))
+        for (text, key) in [("es: {sigma: 0}", "es.sigma"), ("es: {reduce: somewhere}", "es.reduce"), ("es: {rate: 1}", "rate")] {
+            let error = #expect(throws: ConfigError.self) { try ConfigFile.parse("preset: sine-es-maml\n" + text) }
+            #expect(error?.description.contains(key) == true, "\(String(describing: error))")
+        }
+        // ES-MAML without a scale is refused, naming the key.
+        let missing = #expect(throws: ConfigError.self) {
+            try ConfigFile.parse("preset: sine-maml\nalgorithm: es-maml\n")
+        }
+        #expect(missing?.description.contains("es.sigma") == true, "\(String(describing: missing))")
+    }
+
     @Test func writingIsDeterministic() {
         let c = RunConfiguration.presets["omniglot-5w1s-maml"]!
         #expect(ConfigFile.yaml(c) == ConfigFile.yaml(c))

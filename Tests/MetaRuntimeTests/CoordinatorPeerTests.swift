@@ -64,8 +64,12 @@ import MetaRuntime
 
     @Test func helloWithAnotherProtocolVersionIsRejected() {
         var p = CoordinatorPeer(job: job)
-        let old = HelloMessage(protocolVersion: 3, buildID: "b1", workerName: "w", threads: 1)
-        #expect(isSendReject(p.handle(.received(.hello(old))), .protocolVersion))
+        let old = HelloMessage(protocolVersion: 2, buildID: "b1", workerName: "w", threads: 1)
+        let actions = p.handle(.received(.hello(old)))
+        #expect(isSendReject(actions, .protocolVersion))
+        let text = actions.compactMap { if case .send(.reject(let r)) = $0 { r.text } else { nil } }.first ?? ""
+        #expect(text.contains("protocol version 2") && text.contains("speaks \(WireCodec.protocolVersion)") && text.contains("upgrade"),
+                "\(text)")
         #expect(p.state == .rejected(.protocolVersion))
         // Everything after is dropped and counted.
         _ = p.handle(.received(.hello(Fixtures.hello)))

@@ -294,6 +294,61 @@ import MetaRuntime
         #expect(again.map(\.0) == [b])
     }
 
+    /// Answers `m` with `scalars` for every item (a round of scalars), echoing its round.
+    func answerScalars(_ s: inout Scheduler, _ id: PeerID, _ m: AssignmentMessage, round: UInt32? = nil,
+                       scalars: (UInt32) -> [Double], now: Double) -> [Scheduler.Output] {
+        let tasks = m.taskIndices.map {
+            ResultMessage.TaskOutcome(index: $0, loss: 1, metric: 2, metaGradient: [], computeSeconds: 0.01, scalars: scalars($0))
+        }
+        let result = ResultMessage(iteration: m.iteration, parameterVersion: m.parameterVersion, round: round ?? m.round, tasks: tasks)
+        return s.received(.message(from: id, frame: frame(.result(result))), now: now)
+    }
+
+    @Test func anIterationOfSeveralRoundsCarriesEachRoundsWorkAndPayloadAndAcceptsOnlyThatRoundsAnswers() throws {
+        var s = scheduler()
+        _ = join(&s, a, now: 0)
+        _ = join(&s, b, now: 0)
+        // Round 0: the meta-gradient round, as every iteration had.
+        let first = assignments(try s.begin(iteration: 0, parameters: [9], now: 0))
+        #expect(first.allSatisfy { $0.1.round == 0 && $0.1.work == 0 && $0.1.payload.isEmpty })
+        for (id, m) in first { _ = answer(&s, id, m, now: 0.1) }
+        let taken0 = s.takeCompleted(0)
+        let round0 = try #require(taken0)
+        #expect(round0.round == 0 && round0.blockSums.count == 2)
+
+        // Round 1 of the same iteration: a learner's work with a payload, answered by scalars.
+        let request = RoundRequest(work: 7, payload: [1.5, -2], items: 6, output: .scalars(2))
+        let second = assignments(try s.begin(iteration: 0, round: 1, request: request, parameters: [9], now: 0.2))
+        #expect(second.map(\.0) == [a, b])
+        #expect(second.allSatisfy { $0.1.round == 1 && $0.1.work == 7 && $0.1.payload == [1.5, -2] && $0.1.iteration == 0 })
+        #expect(second.flatMap(\.1.taskIndices) == Array(0..<6))
+        #expect(second.allSatisfy { $0.1.parameters.isEmpty })  // both hold version 0 already
+        // An answer echoing another round is stale: dropped, nothing kept, the shard still out.
+        _ = answerScalars(&s, a, second[0].1, round: 0, scalars: { [Double($0), 0] }, now: 0.3)
+        #expect(s.state(of: a) == .busy(CoordinatorPeer.Shard(second[0].1)))
+        // The wrong number of scalars is rejected and the shard given to the other worker.
+        _ = answerScalars(&s, b, second[1].1, scalars: { [Double($0)] }, now: 0.3)
+        #expect(s.counters.rejectedResults == 1)
+        let incomplete = s.takeCompleted(0)
+        #expect(incomplete == nil)
+        _ = answerScalars(&s, a, second[0].1, scalars: { [Double($0), -Double($0)] }, now: 0.4)
+        let again = assignments(try s.tick(now: 0.5))
+        #expect(again.map(\.0) == [a] && again.first?.1.taskIndices == second[1].1.taskIndices && again.first?.1.round == 1)
+        _ = answerScalars(&s, a, again[0].1, scalars: { [Double($0), -Double($0)] }, now: 0.6)
+        let taken1 = s.takeCompleted(0)
+        let round1 = try #require(taken1)
+        #expect(round1.round == 1 && round1.request == request && round1.blockSums.isEmpty)
+        #expect(round1.outcomes.map(\.scalars) == (0..<6).map { [Double($0), -Double($0)] })
+    }
+
+    @Test func aRoundAskingForMoreItemsThanTheJobAllowsStopsTraining() throws {
+        var s = scheduler(metaBatch: 8)
+        _ = join(&s, a, now: 0)
+        #expect(throws: RunFailure.self) {
+            _ = try s.begin(iteration: 0, round: 0, request: RoundRequest(work: 1, items: 9, output: .scalars(1)), parameters: [9], now: 0)
+        }
+    }
+
     @Test func aMalformedMessageIsCountedAndChangesNothing() throws {
         var s = scheduler()
         _ = join(&s, a, now: 0)

@@ -19,20 +19,20 @@ import MetaRuntime
     @Test func helloHasThePinnedByteLayout() {
         // Changing this is a protocol change: bump WireCodec.protocolVersion.
         let identity = BuildIdentity(buildID: "b1", blasKernel: "k", fingerprint: "f")
-        let frame = WireCodec.encode(.hello(HelloMessage(protocolVersion: 2, identity: identity, workerName: "w", threads: 2)))
+        let frame = WireCodec.encode(.hello(HelloMessage(protocolVersion: 3, identity: identity, workerName: "w", threads: 2)))
         #expect(frame == [
             0x4D, 0x54, 0x57, 0x31,  // "MTW1"
-            0x02, 0x00,  // protocol version 2
+            0x03, 0x00,  // protocol version 3
             0x01,  // hello
             0x00,  // flags
             0x19, 0x00, 0x00, 0x00,  // body length 25
-            0x02, 0x00,  // protocolVersion
+            0x03, 0x00,  // protocolVersion
             0x02, 0x00, 0x00, 0x00, 0x62, 0x31,  // buildID "b1"
             0x01, 0x00, 0x00, 0x00, 0x6B,  // blasKernel "k"
             0x01, 0x00, 0x00, 0x00, 0x66,  // fingerprint "f"
             0x01, 0x00, 0x00, 0x00, 0x77,  // workerName "w"
             0x02, 0x00,  // threads
-            0x72, 0x22, 0xFD, 0xBD,  // CRC-32 (zlib.crc32 of the bytes above)
+            0x8F, 0x22, 0x84, 0x2E,  // CRC-32 (zlib.crc32 of the bytes above)
         ])
     }
 
@@ -54,7 +54,7 @@ import MetaRuntime
         let assignment = Message.assignment(AssignmentMessage(iteration: 5, parameterVersion: 9,
                                                               taskIndices: Array(0..<1000), parameters: parameters))
         let frame = WireCodec.encode(assignment)
-        #expect(frame.count == 16 + 8 + 8 + 4 + 4000 + 4 + parameters.count)
+        #expect(frame.count == 16 + 8 + 8 + 4 + 2 + 4 + 4 + 4000 + 4 + parameters.count)
         #expect(try WireCodec.decode(frame, maxBytes: frame.count) == assignment)
 
         let result = Message.result(ResultMessage(iteration: 5, parameterVersion: 9, tasks: (0..<3).map {
@@ -92,14 +92,17 @@ import MetaRuntime
 
     @Test func anotherProtocolVersionGivesTheDistinctError() throws {
         var frame = WireCodec.encode(.hello(Fixtures.hello))
-        frame[4] = 3
+        frame[4] = 2
         for candidate in [frame, Fixtures.resealed(frame), Array(frame[0..<6])] {
             do {
                 _ = try WireCodec.decode(candidate, maxBytes: Fixtures.limit)
-                Issue.record("a version 3 frame decoded")
+                Issue.record("a version 2 frame decoded")
             } catch {
                 #expect(error.kind == .unsupportedVersion)
-                #expect(error.foundVersion == 3)
+                #expect(error.foundVersion == 2)
+                // One line naming both versions and what to do.
+                #expect(error.description.contains("protocol version 2") && error.description.contains("speaks 3")
+                        && error.description.contains("upgrade") && !error.description.contains("\n"))
                 #expect(error.rejectReason == .protocolVersion)
             }
         }
@@ -121,11 +124,19 @@ import MetaRuntime
                                    maxBytes: .max) == .invalidValue)
         let frames: [[UInt8]] = [
             Fixtures.frame(type: MessageKind.job.rawValue, body: [UInt8](repeating: 0, count: 32) + huge),  // string length
-            Fixtures.frame(type: MessageKind.assignment.rawValue, body: Fixtures.le64(1) + Fixtures.le64(1) + huge),  // count
             Fixtures.frame(type: MessageKind.assignment.rawValue,
-                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + huge),  // blob length
+                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + [0, 0] + huge),  // payload count
+            Fixtures.frame(type: MessageKind.assignment.rawValue,
+                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + [0, 0] + Fixtures.le32(0) + huge),  // count
+            Fixtures.frame(type: MessageKind.assignment.rawValue,
+                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + [0, 0] + Fixtures.le32(0)
+                               + Fixtures.le32(0) + huge),  // blob length
             Fixtures.frame(type: MessageKind.result.rawValue,
-                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(1 << 30) + [UInt8](repeating: 0, count: 64)),
+                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + Fixtures.le32(1 << 30)
+                               + [UInt8](repeating: 0, count: 64)),
+            Fixtures.frame(type: MessageKind.result.rawValue,  // an item's scalar count
+                           body: Fixtures.le64(1) + Fixtures.le64(1) + Fixtures.le32(0) + Fixtures.le32(1) + Fixtures.le32(0)
+                               + Fixtures.le64(0) + Fixtures.le64(0) + Fixtures.le32(0) + Fixtures.le64(0) + huge),
         ]
         for frame in frames {
             #expect(Fixtures.errorKind(frame, maxBytes: .max) == .truncated)
@@ -148,6 +159,16 @@ import MetaRuntime
             let frame = WireCodec.encode(.result(ResultMessage(iteration: 1, parameterVersion: 1, tasks: [good, bad])))
             #expect(Fixtures.errorKind(frame) == .nonFinite)
         }
+    }
+
+    @Test(arguments: [Double.nan, .infinity, -.infinity])
+    func payloadsAndScalarsWithNonFiniteValuesAreRejected(_ bad: Double) {
+        let assignment = AssignmentMessage(iteration: 1, parameterVersion: 1, round: 1, work: 1, payload: [0.5, bad],
+                                           taskIndices: [0], parameters: [])
+        #expect(Fixtures.errorKind(WireCodec.encode(.assignment(assignment))) == .nonFinite)
+        let outcome = ResultMessage.TaskOutcome(index: 0, loss: 1, metric: 1, metaGradient: [], computeSeconds: 0, scalars: [1, bad])
+        #expect(Fixtures.errorKind(WireCodec.encode(.result(ResultMessage(iteration: 1, parameterVersion: 1, tasks: [outcome]))))
+                == .nonFinite)
     }
 
     @Test func resultsWithANegativeOrNonFiniteComputeTimeAreRejected() {
@@ -200,6 +221,21 @@ import MetaRuntime
         #expect(result.count + (1 << 20) <= limit)
         #expect(Fixtures.errorKind(result, maxBytes: limit) == nil)
         #expect(WireCodec.maxMessageBytes(parameterBytes: .max, tasks: 100) == .max)
+
+        // With a payload and scalars per item (the learner's bounds), both still fit, and
+        // the limit is no larger than they need plus the margin.
+        let values = 3_000, scalars = 2
+        let wide = WireCodec.maxMessageBytes(parameterBytes: parameterBytes, tasks: tasks, payloadValues: values, scalarsPerTask: scalars)
+        let carrying = WireCodec.encode(.assignment(AssignmentMessage(
+            iteration: 1, parameterVersion: 1, round: 2, work: 3, payload: [Double](repeating: 1, count: values),
+            taskIndices: (0..<UInt32(tasks)).map { $0 }, parameters: parameters)))
+        let scored = WireCodec.encode(.result(ResultMessage(iteration: 1, parameterVersion: 1, round: 2, tasks: (0..<UInt32(tasks)).map {
+            ResultMessage.TaskOutcome(index: $0, loss: 0, metric: 0, metaGradient: parameters, computeSeconds: 0,
+                                      scalars: [Double](repeating: 1, count: scalars))
+        })))
+        #expect(carrying.count <= wide && scored.count <= wide)
+        #expect(max(carrying.count, scored.count) + (1 << 20) == wide)
+        #expect(wide == limit + tasks * 8 * scalars)
         #expect(WireCodec.maxMessageBytes(parameterBytes: 0, tasks: 0) > 1 << 20)
     }
 
