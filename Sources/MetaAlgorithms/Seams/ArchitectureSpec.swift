@@ -53,6 +53,7 @@ public enum Architectures {
         RelationNetworkArchitecture.self,
         MANNArchitecture.self,
         LSTMArchitecture.self,
+        ConvEncoderArchitecture.self,
     ]
 
     /// The architecture registered under `name`.
