@@ -154,12 +154,3 @@ public struct SearchRun {
         return t >= 3600 ? "\(t / 3600)h \(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m \(t % 60)s" : "\(t)s"
     }
 }
-
-extension JSONEncoder {
-    /// Keys sorted, so that a record's line is the same bytes in every process.
-    static var sorted: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        return e
-    }
-}
