@@ -5,6 +5,7 @@ import PackageDescription
 /// the lines below its own, and declares exactly the targets it imports (PackageTests checks).
 ///
 ///     metatrain        the command line: parses arguments, calls the libraries
+///     MetaSearch       search of learners by evolution ─────── MetaConfig, MetaCheckpoint, MetaAlgorithms, Yams, …
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
 ///     MetaReport       a run as one HTML page ──────────────── MetaCheckpoint, MetaAlgorithms, CPNG, …
 ///     MetaFetch        data set downloads, verified ─────────── MetaTasks, CCurl
@@ -128,12 +129,19 @@ let package = Package(
         .target(name: "MetaBench", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaAlgorithms", "MetaRuntime", "MetaCluster", "MetaTelemetry", "MetaTraining",
         ]),
+        // Searches of learners (encoder architecture, learner, inner loop, rates) by regularized evolution
+        // and random search: the space, genomes, mutation, the per-method state machine, a candidate's
+        // short training and scoring, the search run in its directory.
+        .target(name: "MetaSearch", dependencies: [
+            "MetaTensor", "MetaRandom", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         // Gradient checks and approximate comparison, shared by the test targets.
         .target(name: "MetaTestKit", dependencies: ["CPNG", "CJPEG", "MetaTensor", "MetaAutodiff", "MetaRuntime"]),
         // The command-line tool.
         .executableTarget(name: "metatrain", dependencies: [
             "MetaTensor", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaTransport", "MetaCluster",
-            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaAdapt", "MetaBench", "MetaFetch",
+            "MetaTelemetry", "MetaTraining", "MetaReport", "MetaAdapt", "MetaBench", "MetaFetch", "MetaSearch",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -177,6 +185,10 @@ let package = Package(
         ]),
         .testTarget(name: "MetaReportTests", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaReport", "MetaTestKit",
+        ]),
+        // The search's pure parts, and `metatrain search` killed and resumed.
+        .testTarget(name: "MetaSearchTests", dependencies: [
+            "MetaRandom", "MetaAlgorithms", "MetaConfig", "MetaSearch", "MetaTestKit", "metatrain",
         ]),
         .testTarget(name: "MetaBenchTests", dependencies: ["MetaNN", "MetaAlgorithms", "MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),

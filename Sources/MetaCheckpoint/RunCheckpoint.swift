@@ -391,7 +391,7 @@ public struct RunCheckpoint: Sendable {
     }
 
     /// Writes `bytes` to `url` atomically (see ``write(to:)``); throws ``CheckpointError``.
-    static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
         let dir = url.deletingLastPathComponent()
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

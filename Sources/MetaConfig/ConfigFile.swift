@@ -26,9 +26,11 @@ import MetaAlgorithms
 ///   size: 28                      # synthetic images, sequences (downscaled side)
 /// evaluation_tasks: { ... }       # optional, same keys as tasks
 /// model:
-///   architecture: omniglot-cnn    # a registered architecture: sine-mlp | omniglot-cnn | protonet-encoder | maxpool-cnn | relation-network | mann | lstm
+///   architecture: omniglot-cnn    # a registered architecture: sine-mlp | omniglot-cnn | protonet-encoder | maxpool-cnn | relation-network | mann | lstm | conv-encoder
 ///   hidden: [40, 40]              # sine-mlp only
-///   filters: 32                   # maxpool-cnn only
+///   filters: 32                   # maxpool-cnn, conv-encoder
+///   blocks: 4                     # conv-encoder (also kernel: 3, downsampling: strided | max-pool,
+///                                 #   normalization: batch-statistics | none)
 ///   units: 200                    # mann, lstm
 /// inner:
 ///   steps: 1

@@ -9,26 +9,38 @@ import MetaAutodiff
 ///   output averaged over the remaining 2×2 positions: 112,261 parameters at 5 ways.
 /// - ``miniImageNet(ways:)``: 32 filters, stride-1 convolutions followed by 2×2 max-pooling
 ///   on 84×84×3 inputs, flattened (32·5·5) into the head.
+///
+/// The architecture search varies the blocks (`blocks`), the kernel side (`kernelSize`, padded
+/// to keep the map's size before downsampling) and whether blocks normalise (`batchNorm`;
+/// without it a block is convolution and ReLU). A max-pooling block pools only while its map
+/// is at least 2×2, so five blocks fit 28×28 inputs (28 → 14 → 7 → 3 → 1 → 1).
 public struct ConvNet: Model {
     public enum Downsampling: String, Sendable { case strided, maxPool = "max-pool" }
     public enum Pooling: String, Sendable { case spatialMean = "spatial-mean", flatten }
 
     public let inChannels: Int, imageSize: Int, filters: Int, ways: Int
     public let downsampling: Downsampling, pooling: Pooling
+    public let blocks: Int, kernelSize: Int, batchNorm: Bool
     public let layers: [any Layer]
 
     public init(inChannels: Int, imageSize: Int, filters: Int, ways: Int, downsampling: Downsampling, pooling: Pooling,
-                blocks: Int = 4) {
+                blocks: Int = 4, kernelSize: Int = 3, batchNorm: Bool = true) {
+        require(kernelSize % 2 == 1, "ConvNet needs an odd kernel side, got \(kernelSize)")
         self.inChannels = inChannels; self.imageSize = imageSize; self.filters = filters; self.ways = ways
         self.downsampling = downsampling; self.pooling = pooling
+        self.blocks = blocks; self.kernelSize = kernelSize; self.batchNorm = batchNorm
         var layers: [any Layer] = []
         var size = imageSize
+        let padding = kernelSize / 2
         for b in 1...blocks {
             let stride = downsampling == .strided ? 2 : 1
             layers.append(Conv2D("block\(b).conv", inChannels: b == 1 ? inChannels : filters, outChannels: filters,
-                                 kernelSize: 3, stride: stride, padding: 1))
-            layers.append(BatchNorm("block\(b).norm", channels: filters))
-            size = downsampling == .strided ? (size + 2 - 3) / 2 + 1 : size / 2
+                                 kernelSize: kernelSize, stride: stride, padding: padding))
+            if batchNorm { layers.append(BatchNorm("block\(b).norm", channels: filters)) }
+            switch downsampling {
+            case .strided: size = (size + 2 * padding - kernelSize) / 2 + 1
+            case .maxPool: size = size >= 2 ? size / 2 : size
+            }
         }
         let features = pooling == .spatialMean ? filters : filters * size * size
         layers.append(Dense("head", inputs: features, outputs: ways))
@@ -54,9 +66,13 @@ public struct ConvNet: Model {
         require(x.rank == 4 && x.shape[1] == inChannels,
                      "shape error in ConvNet: input \(x.shape), expected [n, \(inChannels), h, w]")
         var h = x
-        for i in stride(from: 0, to: layers.count - 1, by: 2) {
-            h = layers[i + 1].apply(p, layers[i].apply(p, h)).relu()
-            if downsampling == .maxPool { h = h.maxPool2d(window: 2, stride: 2) }
+        let perBlock = batchNorm ? 2 : 1
+        for b in 0..<blocks {
+            let i = b * perBlock
+            h = layers[i].apply(p, h)
+            if batchNorm { h = layers[i + 1].apply(p, h) }
+            h = h.relu()
+            if downsampling == .maxPool && h.shape[2] >= 2 { h = h.maxPool2d(window: 2, stride: 2) }
         }
         switch pooling {
         case .spatialMean: return h.mean(alongAxes: [2, 3])

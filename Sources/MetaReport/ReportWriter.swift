@@ -3,7 +3,8 @@ import MetaCheckpoint
 
 /// `metatrain report`'s file I/O: reads a run directory's `config.yaml`, `metrics.jsonl` and
 /// `evaluation.json`, predicts held-out tasks with its newest checkpoint (``HeldOutExamples``),
-/// and writes the ``ReportPage`` of it all.
+/// and writes the ``ReportPage`` of it all; for a search directory (`candidates.jsonl`, no
+/// `metrics.jsonl`), the ``SearchReportPage``.
 public enum ReportWriter {
     /// What was written.
     public struct Written: Sendable {
@@ -39,6 +40,10 @@ public enum ReportWriter {
             throw ReportError("no such run directory: \(directory.path)")
         }
         let metricsURL = directory.appendingPathComponent("metrics.jsonl")
+        let candidatesURL = directory.appendingPathComponent("candidates.jsonl")
+        if !files.fileExists(atPath: metricsURL.path) && files.fileExists(atPath: candidatesURL.path) {
+            return try writeSearch(directory, candidates: candidatesURL, output: output)
+        }
         guard files.fileExists(atPath: metricsURL.path) else {
             throw ReportError("no metrics.jsonl in \(directory.path): run metatrain train --run-dir \(runDirectory) first")
         }
@@ -54,6 +59,22 @@ public enum ReportWriter {
         let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("report.html")
         let pictures = examples > 0 ? heldOutExamples(directory, tasks: examples) : nil
         let html = ReportPage(report: report, runDirectory: directory.standardizedFileURL.path, examples: pictures).html
+        do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
+            throw ReportError("cannot write \(url.path): \(error.localizedDescription)")
+        }
+        return Written(url: url, skippedLines: report.skippedLines)
+    }
+
+    /// The report of a search directory (`metatrain search`): ``SearchReportPage``.
+    static func writeSearch(_ directory: URL, candidates: URL, output: String?) throws -> Written {
+        let text: Data
+        do { text = try Data(contentsOf: candidates) } catch {
+            throw ReportError("cannot read \(candidates.path): \(error.localizedDescription)")
+        }
+        let config = (try? Data(contentsOf: directory.appendingPathComponent("search.yaml"))).map { String(decoding: $0, as: UTF8.self) }
+        let report = SearchReport(candidates: String(decoding: text, as: UTF8.self), config: config)
+        let url = output.map { URL(fileURLWithPath: $0) } ?? directory.appendingPathComponent("report.html")
+        let html = SearchReportPage(report: report, directory: directory.standardizedFileURL.path).html
         do { try Data(html.utf8).write(to: url, options: .atomic) } catch {
             throw ReportError("cannot write \(url.path): \(error.localizedDescription)")
         }

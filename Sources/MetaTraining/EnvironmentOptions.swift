@@ -1,8 +1,8 @@
 import Foundation
 
 /// Options from environment variables, for containers and cluster managers (deploy/): each
-/// `METATRAIN_*` variable stands for one command-line option of `coordinator`, `worker` or
-/// `train`, and is used only when that option is not on the command line.
+/// `METATRAIN_*` variable stands for one command-line option of `coordinator`, `worker`,
+/// `train` or `search`, and is used only when that option is not on the command line.
 ///
 /// Every option of those three commands has a variable (``mappings``) or is exempt for a stated
 /// reason (``exemptions``); `Tests/MetaTrainingTests/EnvironmentOptionsTests` checks the built
@@ -40,24 +40,24 @@ public enum EnvironmentOptions {
     }
 
     /// The commands whose options variables stand for.
-    public static let commands: Set<String> = ["coordinator", "worker", "train"]
+    public static let commands: Set<String> = ["coordinator", "worker", "train", "search"]
 
     /// Every variable, in the order `--help` and README.md list them.
     public static let mappings: [Mapping] = [
         Mapping("METATRAIN_CONFIG", "--config", ["coordinator", "train"]),
         Mapping("METATRAIN_PRESET", "--preset", ["coordinator", "train"]),
         Mapping("METATRAIN_ITERATIONS", "--iterations", ["coordinator", "train"]),
-        Mapping("METATRAIN_RUN_DIR", "--run-dir", ["coordinator", "train"]),
-        Mapping("METATRAIN_SEED", "--seed", ["coordinator", "train"]),
+        Mapping("METATRAIN_RUN_DIR", "--run-dir", ["coordinator", "train", "search"]),
+        Mapping("METATRAIN_SEED", "--seed", ["coordinator", "train", "search"]),
         Mapping("METATRAIN_EVAL_TASKS", "--eval-tasks", ["coordinator", "train"]),
         Mapping("METATRAIN_CHECKPOINT_EVERY", "--checkpoint-every", ["coordinator", "train"]),
         Mapping("METATRAIN_KEEP", "--keep", ["coordinator", "train"]),
-        Mapping("METATRAIN_RESUME", "--resume", ["coordinator", "train"], flag: true),
+        Mapping("METATRAIN_RESUME", "--resume", ["coordinator", "train", "search"], flag: true),
         Mapping("METATRAIN_METRICS_BIND", "--metrics-bind", ["coordinator", "train"]),
         Mapping("METATRAIN_LOG_FORMAT", "--log-format", ["coordinator", "worker", "train"]),
         Mapping("METATRAIN_STALENESS", "--staleness", ["coordinator", "train"]),
         Mapping("METATRAIN_WORKERS", "--workers", ["train"]),
-        Mapping("METATRAIN_THREADS", "--threads", ["worker", "train"]),
+        Mapping("METATRAIN_THREADS", "--threads", ["worker", "train", "search"]),
         Mapping("METATRAIN_BIND", "--bind", ["coordinator"]),
         Mapping("METATRAIN_MIN_WORKERS", "--min-workers", ["coordinator"]),
         Mapping("METATRAIN_COORDINATOR", "--connect", ["worker"]),
@@ -72,6 +72,7 @@ public enum EnvironmentOptions {
         Mapping("METATRAIN_SERVER_KEY", "--server-key", ["worker"]),
         Mapping("METATRAIN_INSECURE", "--insecure", ["coordinator"], flag: true),
         Mapping("METATRAIN_GIVE_UP_AFTER", "--give-up-after", ["worker"]),
+        Mapping("METATRAIN_SEARCH_CONFIG", "--config", ["search"]),
     ]
 
     /// The options without a variable, each with its reason.
@@ -83,8 +84,9 @@ public enum EnvironmentOptions {
         Exemption(option: "--fault-kill-iteration", commands: ["worker"], reason: "internal: fault injection for the tests"),
         Exemption(option: "--fault-hang-iteration", commands: ["worker"], reason: "internal: fault injection for the tests"),
         Exemption(option: "--fault-huge-iteration", commands: ["worker"], reason: "internal: fault injection for the tests"),
-        Exemption(option: "--help", commands: ["coordinator", "worker", "train"], reason: "not a setting"),
-        Exemption(option: "--version", commands: ["coordinator", "worker", "train"], reason: "not a setting"),
+        Exemption(option: "--fault-kill-candidate", commands: ["search"], reason: "internal: fault injection for the tests"),
+        Exemption(option: "--help", commands: ["coordinator", "worker", "train", "search"], reason: "not a setting"),
+        Exemption(option: "--version", commands: ["coordinator", "worker", "train", "search"], reason: "not a setting"),
     ]
 
     /// `arguments` (without the program name) with the options the environment supplies,

@@ -1,7 +1,7 @@
 import ArgumentParser
 import MetaReport
 
-/// `metatrain report --run-dir DIR [--out FILE]`: one self-contained HTML page for a run.
+/// `metatrain report --run-dir DIR [--out FILE]`: one self-contained HTML page for a run or a search.
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
@@ -12,10 +12,12 @@ struct ReportCommand: ParsableCommand {
             can be mailed or archived as it is. Malformed lines of metrics.jsonl are skipped and counted on \
             the page; for iterations a resumed run repeated, the last record wins. The first test tasks of the \
             evaluation are drawn with the predictions of the run's newest checkpoint: curves for sinusoid \
-            regression, image grids (images embedded as PNG) for image classification.
+            regression, image grids (images embedded as PNG) for image classification. For a search directory \
+            (metatrain search: candidates.jsonl and no metrics.jsonl), the page shows validation fitness against \
+            candidates for evolution and random search, each method's best, and the best genome.
             """)
 
-    @Option(name: .long, help: "The run directory (the --run-dir of 'metatrain train').")
+    @Option(name: .long, help: "The run directory (the --run-dir of 'metatrain train' or 'metatrain search').")
     var runDir: String
 
     @Option(name: .long, help: "The HTML file to write (default: RUN_DIR/report.html).")

@@ -63,6 +63,26 @@ import MetaTestKit
         #expect(GradientCheck.relativeError(analytic, numeric) < 1e-5)
     }
 
+    /// The search's encoder paths: 5×5 kernels, no batch norm, max-pooling that stops at a
+    /// 1×1 map (4 → 2 → 1 → 1), through two inner steps.
+    @Test func secondOrderMetaGradientOfUnnormalisedFiveByFiveMaxPoolCNNMatchesFiniteDifferences() {
+        let model = ConvNet(inChannels: 1, imageSize: 4, filters: 2, ways: 3, downsampling: .maxPool,
+                            pooling: .spatialMean, blocks: 3, kernelSize: 5, batchNorm: false)
+        #expect(!model.layers.contains { $0 is BatchNorm })
+        var parameters = model.initialParameters(seed: 6, as: Double.self)
+        // Biases off zero, so that no pre-activation sits on ReLU's kink.
+        var s = RandomStream(seed: 10, purpose: .testing)
+        for name in parameters.names where name.hasSuffix(".bias") {
+            parameters[name] = parameters[name] + s.uniformTensor(parameters[name].shape, low: -0.3, high: 0.3)
+        }
+        let task = Self.randomClassificationTask(ways: 3, channels: 1, size: 4, seed: 12)
+        let inner = InnerLoop(steps: 2, learningRate: 0.3)
+        let analytic = MAML.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+            .metaGradient.values.flatMap(\.scalars)
+        let numeric = Self.finiteDifferenceMetaGradient(model: model, parameters: parameters, task: task, inner: inner)
+        #expect(GradientCheck.relativeError(analytic, numeric) < 1e-5)
+    }
+
     @Test func firstOrderMetaGradientIsTheQueryGradientAtTheAdaptedParameters() {
         let model = SineMLP(hidden: [8, 8])
         let parameters = model.initialParameters(seed: 4, as: Double.self)

@@ -31,6 +31,8 @@ import MetaConfig
         "algorithm: protonet\ntasks: {family: synthetic-images, ways: 4, shots: 1, queries: 3, size: 16}\nmodel: {architecture: protonet-encoder}",
         "algorithm: metalstm\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\nmodel: {architecture: maxpool-cnn, filters: 8}",
         "algorithm: relationnet\ntasks: {family: synthetic-images, ways: 3, shots: 2, queries: 2, size: 16}\nmodel: {architecture: relation-network}",
+        "algorithm: anil\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
+            + "model: {architecture: conv-encoder, blocks: 5, filters: 8, kernel: 5, downsampling: max-pool, normalization: none}",
         "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 6}\nmodel: {architecture: mann, units: 16}",
         "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 6}\nmodel: {architecture: lstm, units: 16}",
         "algorithm: mann\ntasks: {family: omniglot-sequences, ways: 5, shots: 10, size: 20}\nmodel: {architecture: mann}",
@@ -63,6 +65,8 @@ import MetaConfig
         ("preset: sine-maml\ntasks: {ways: 5}", "'tasks.ways' does not apply to sinusoid tasks"),
         ("preset: omniglot-5w1s-maml\ntasks: {size: 20}", "'tasks.size' does not apply to omniglot tasks"),
         ("preset: sine-maml\nmodel: {filters: 8}", "'model.filters' applies only to architecture maxpool-cnn"),
+        ("preset: omniglot-5w1s-maml\nmodel: {architecture: conv-encoder, kernel: 4}", "'model.kernel': the kernel side must be odd"),
+        ("preset: omniglot-5w1s-maml\nmodel: {architecture: conv-encoder, normalization: layer}", "expected batch-statistics or none"),
         ("preset: sine-maml\nmodel: {architecture: transformer}", "unknown architecture 'transformer'; expected sine-mlp, omniglot-cnn"),
         ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences, synthetic-sequences or navigation"),
         ("preset: omniglot-5w1s-maml\nalgorithm: mann", "mann trains on sequence tasks; omniglot tasks are support/query"),

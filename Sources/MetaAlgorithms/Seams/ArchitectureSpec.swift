@@ -54,6 +54,7 @@ public enum Architectures {
         MANNArchitecture.self,
         LSTMArchitecture.self,
         PolicyMLPArchitecture.self,
+        ConvEncoderArchitecture.self,
     ]
 
     /// The architecture registered under `name`.

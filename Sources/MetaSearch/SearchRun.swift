@@ -1,0 +1,156 @@
+import Foundation
+import MetaAlgorithms
+import MetaConfig
+import MetaCheckpoint
+
+/// A search in one process, in its run directory: candidates trained one at a time
+/// (``CandidateTraining``), the methods interleaved (evolution's candidate i, then random
+/// search's candidate i, …), each result fed to its method's ``SearchState`` in index order.
+///
+/// Files in ``directory``:
+/// - `search.yaml`: the search configuration's text; `--resume` refuses another one.
+/// - `candidates.jsonl`: one ``CandidateRecord`` per line, in the order they were trained.
+/// - `search-state.json`: every record so far, written atomically after each candidate
+///   (``RunCheckpoint/writeAtomically(_:to:)``: a kill leaves the old file or the new one).
+/// - `best.yaml`: the fittest candidate's run configuration at the base's full budget, for
+///   `metatrain train --config best.yaml`; rewritten whenever the best changes.
+///
+/// Resuming: the records of `search-state.json` are accepted again (each genome re-derived and
+/// compared, so a state from another search is refused), `candidates.jsonl` is rewritten from
+/// them (a line appended after the last checkpoint is dropped), and the search goes on from
+/// the first candidate without a record. Every record but its wall time is a function of the
+/// configuration, so the history is the same as an uninterrupted run's.
+public struct SearchRun {
+    public let configuration: SearchConfiguration
+    /// The configuration file's text, kept as `search.yaml`.
+    public let configurationText: String
+    public let directory: URL
+    /// For the tests: after this many records in total (counting resumed ones), append the
+    /// record to `candidates.jsonl`, then SIGKILL this process before the state is checkpointed.
+    public var faultKillAfter: Int?
+    /// Receives each progress line.
+    public var output: (String) -> Void
+
+    public static let stateFile = "search-state.json", recordsFile = "candidates.jsonl", configFile = "search.yaml", bestFile = "best.yaml"
+
+    public init(configuration: SearchConfiguration, configurationText: String, directory: URL, faultKillAfter: Int? = nil,
+                output: @escaping (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) {
+        self.configuration = configuration; self.configurationText = configurationText; self.directory = directory
+        self.faultKillAfter = faultKillAfter; self.output = output
+    }
+
+    /// The saved state's JSON form.
+    struct Saved: Codable { var version = 1; var seed: UInt64; var records: [CandidateRecord] }
+
+    /// Runs (or, with `resume`, continues) the search to the end; the states of its methods.
+    /// - Throws: ``SearchError`` for a directory that holds another search, or a state file
+    ///   that does not decode or belongs to another search; I/O errors as ``SearchError``.
+    public func run(resume: Bool) throws -> [SearchState] {
+        let fm = FileManager.default
+        let stateURL = directory.appendingPathComponent(Self.stateFile)
+        let configURL = directory.appendingPathComponent(Self.configFile)
+        do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
+            throw SearchError("cannot create the search directory \(directory.path): \(error.localizedDescription)")
+        }
+        var states = configuration.methods.map(configuration.initialState)
+        if fm.fileExists(atPath: stateURL.path) || fm.fileExists(atPath: configURL.path) {
+            guard resume else {
+                throw SearchError("\(directory.path) holds a search already: pass --resume to continue it, or another --run-dir")
+            }
+            if let saved = try? String(contentsOf: configURL, encoding: .utf8), saved != configurationText {
+                throw SearchError("\(configURL.path) differs from --config: resume with the configuration the search started with, or use another --run-dir")
+            }
+            if fm.fileExists(atPath: stateURL.path) {
+                let saved: Saved
+                do { saved = try JSONDecoder().decode(Saved.self, from: Data(contentsOf: stateURL)) } catch {
+                    throw SearchError("\(stateURL.path) cannot be read (\(error)); start afresh in another --run-dir")
+                }
+                guard saved.seed == configuration.seed else {
+                    throw SearchError("\(directory.path) holds the search of seed \(saved.seed), not \(configuration.seed): resume with --seed \(saved.seed), or use another --run-dir")
+                }
+                let records = saved.records
+                for r in records {
+                    guard let k = states.firstIndex(where: { $0.method == r.method }) else {
+                        throw SearchError("\(stateURL.path) holds \(r.method.rawValue) candidates, which this configuration does not run")
+                    }
+                    try states[k].accept(r)
+                }
+                output("resuming \(configuration.name) after \(records.count) candidates")
+            }
+        }
+        try write(Array(configurationText.utf8), to: configURL)
+        var all = Self.interleaved(states)
+        try write(Array(all.map { Self.line($0) }.joined().utf8), to: directory.appendingPathComponent(Self.recordsFile))
+        let log: FileHandle
+        do {
+            log = try FileHandle(forWritingTo: directory.appendingPathComponent(Self.recordsFile))
+            try log.seekToEnd()
+        } catch { throw SearchError("cannot open \(Self.recordsFile) in \(directory.path): \(error.localizedDescription)") }
+        defer { try? log.close() }
+
+        let total = configuration.candidates * states.count
+        let startCount = all.count
+        let clock = ContinuousClock(), start = clock.now
+        var bestSoFar = Self.best(of: all)
+        if let b = bestSoFar { try writeBest(b) }
+        for index in 0..<configuration.candidates {
+            for k in states.indices where states[k].records.count == index {
+                guard let genome = states[k].proposal(index) else { continue }
+                let record = try CandidateTraining.run(configuration, method: states[k].method, index: index, genome: genome)
+                log.write(Data(Self.line(record).utf8))
+                if let faultKillAfter, all.count + 1 == faultKillAfter { kill(getpid(), SIGKILL) }
+                try states[k].accept(record)
+                all.append(record)
+                try write(Array(try JSONEncoder.sorted.encode(Saved(seed: configuration.seed, records: all))), to: stateURL)
+                if bestSoFar.map({ record.fitness > $0.fitness }) ?? true {
+                    bestSoFar = record
+                    try writeBest(record)
+                }
+                let elapsed = clock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                let done = all.count - startCount
+                let eta = seconds / Double(done) * Double(total - all.count)
+                let perMethod = states.map { "\($0.method.rawValue) \($0.records.count)/\(configuration.candidates)" }.joined(separator: ", ")
+                output("candidates \(all.count)/\(total) (\(perMethod))  last \(Self.format(record.fitness)) "
+                       + "(\(record.method.rawValue) \(record.index))  best \(Self.format(bestSoFar!.fitness)) "
+                       + "(\(bestSoFar!.method.rawValue) \(bestSoFar!.index))  ETA \(Self.duration(eta))")
+            }
+        }
+        return states
+    }
+
+    /// The fittest of `records`, the first among equals.
+    public static func best(of records: [CandidateRecord]) -> CandidateRecord? {
+        records.reduce(nil) { b, r in b.map { r.fitness > $0.fitness ? r : $0 } ?? r }
+    }
+
+    /// Writes `best.yaml` for `record`.
+    func writeBest(_ record: CandidateRecord) throws {
+        let best = try configuration.fullConfiguration(record.genome, name: "\(configuration.name)-best")
+        try write(Array(("# \(record.method.rawValue) candidate \(record.index), validation fitness \(record.fitness)\n"
+                         + ConfigFile.yaml(best)).utf8), to: directory.appendingPathComponent(Self.bestFile))
+    }
+
+    /// The records of `states` in the order a run trains them (index by index, method by method).
+    public static func interleaved(_ states: [SearchState]) -> [CandidateRecord] {
+        let n = states.map(\.records.count).max() ?? 0
+        return (0..<n).flatMap { i in states.compactMap { i < $0.records.count ? $0.records[i] : nil } }
+    }
+
+    /// A `candidates.jsonl` line.
+    static func line(_ r: CandidateRecord) -> String {
+        String(decoding: (try? JSONEncoder.sorted.encode(r)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    func write(_ bytes: [UInt8], to url: URL) throws {
+        do { try RunCheckpoint.writeAtomically(bytes, to: url) } catch { throw SearchError("\(error)") }
+    }
+
+    static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite else { return "?" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? "\(t / 3600)h \(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m \(t % 60)s" : "\(t)s"
+    }
+}
