@@ -140,6 +140,7 @@ public enum Learners {
         RelationNetworkLearner(),
         MetaLSTMLearner(),
         MANNLearner(),
+        ABMLLearner(),
     ]
 
     /// The learner registered under `name`.

@@ -18,6 +18,11 @@ import Testing
             + "model: {architecture: mann, units: 16}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
         ("mann-lstm", "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 4}\n"
             + "model: {architecture: lstm, units: 16}\ninner: {steps: 0, evaluation_steps: 0, learning_rate: 0}\n"),
+        ("abml", "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 10}\n"
+            + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
+            + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, kl_weight: 1}\n"),
+        ("abml-images", "algorithm: abml\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
+            + "model: {architecture: maxpool-cnn, filters: 8}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.4, samples: 2}\n"),
     ]
 
     /// The configurations as files, written once.

@@ -9,7 +9,7 @@ import MetaAlgorithms
     @Test func everyRegisteredLearnerHasAUniqueNameThatResolvesToItself() {
         let names = Learners.all.map(\.id.rawValue)
         #expect(Set(names).count == names.count)
-        #expect(names == ["maml", "reptile", "metasgd", "anil", "protonet", "pretrain", "relationnet", "metalstm", "mann"])
+        #expect(names == ["maml", "reptile", "metasgd", "anil", "protonet", "pretrain", "relationnet", "metalstm", "mann", "abml"])
         for learner in Learners.all {
             #expect(LearnerID(rawValue: learner.id.rawValue) == learner.id)
             #expect(Learners.named(learner.id.rawValue)?.id == learner.id)

@@ -72,6 +72,7 @@ public enum TaskFamilies {
         SyntheticImagesFamily.self,
         OmniglotSequencesFamily.self,
         SyntheticSequencesFamily.self,
+        AmbiguousFamily.self,
     ]
 
     /// The family registered under `name`.
