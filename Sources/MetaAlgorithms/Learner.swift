@@ -178,6 +178,7 @@ public enum Learners {
         MAMLTRPOLearner(),
         MAMLTRPOLearner(id: .randomPolicy, updates: false),
         ESMAMLLearner(),
+        ABMLLearner(),
     ]
 
     /// The learner registered under `name`.

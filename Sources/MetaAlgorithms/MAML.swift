@@ -131,7 +131,15 @@ public struct MAMLLearner: Learner {
                 + "(10 at evaluation), Adam 0.001, 60,000 iterations",
             algorithm: .maml, family: .omniglot(ways: 20, shots: 1, queries: 1),
             architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
-            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)]
+            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
+         RunConfiguration(
+            name: "ambiguous-maml",
+            source: "MAML (Finn et al. 2017) on probabilistic MAML's ambiguous regression (5 support, 100 query points), "
+                + "the point-estimate baseline of ambiguous-abml with its budget: 5 inner steps α=0.01 (on the MSE), "
+                + "meta-batch 10, Adam 0.001, 2,000 iterations (20,000 tasks)",
+            algorithm: .maml, family: .ambiguous(support: 5, query: 100), architecture: .sineMLP(hidden: [40, 40]),
+            inner: InnerLoop(steps: 5, evaluationSteps: 5, learningRate: 0.01),
+            metaBatchSize: 10, outerOptimizer: .adam(learningRate: 0.001), iterations: 2_000)]
     }
 }
 

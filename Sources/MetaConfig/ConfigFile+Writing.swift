@@ -13,8 +13,11 @@ extension ConfigFile {
         lines += ["model:", "  architecture: \(c.architecture.name)"] + entryLines(c.architecture.spec.entries)
         lines += ["inner:", "  steps: \(c.inner.steps)", "  evaluation_steps: \(c.inner.evaluationSteps)",
                   "  learning_rate: \(c.inner.learningRate)", "  first_order: \(c.inner.firstOrder)",
-                  "  batch_norm: \(c.batchNorm.rawValue)",
-                  "outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
+                  "  batch_norm: \(c.batchNorm.rawValue)"]
+        // Written only when set, so the YAML (and the job hash) of runs without them is unchanged.
+        if c.inner.samples != 1 { lines.append("  samples: \(c.inner.samples)") }
+        if c.inner.klWeight != 1 { lines.append("  kl_weight: \(c.inner.klWeight)") }
+        lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
                   "validation:", "  interval: \(c.validationInterval)", "  tasks: \(c.validationTasks)",
                   "evaluation:", "  tasks: \(c.evaluationTasks)", "  seed: \(c.evaluationSeed)"]
         if c.perturbationScale != nil || c.perturbationSumOnWorkers {

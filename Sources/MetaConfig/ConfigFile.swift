@@ -16,7 +16,7 @@ import MetaAlgorithms
 /// seed: 1
 /// iterations: 60000
 /// meta_batch: 32
-/// tasks:                          # a registered family: sinusoid | omniglot | synthetic-images | omniglot-sequences | synthetic-sequences
+/// tasks:                          # a registered family: sinusoid | omniglot | synthetic-images | omniglot-sequences | synthetic-sequences | ambiguous
 ///   family: omniglot
 ///   ways: 5                       # not for sinusoid
 ///   shots: 1                      # sinusoid: support points
@@ -38,6 +38,8 @@ import MetaAlgorithms
 ///   learning_rate: 0.4
 ///   first_order: false
 ///   batch_norm: batch-statistics
+///   samples: 5                    # Bayesian learners (abml): posterior samples per task; default 1
+///   kl_weight: 1                  # Bayesian learners: the KL term's weight; default 1
 /// outer:
 ///   optimizer: adam               # adam | sgd
 ///   learning_rate: 0.001
@@ -97,11 +99,14 @@ public enum ConfigFile {
         } else {
             c.architecture = c.architecture.fitted(to: c.family)
         }
-        if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm"]) {
+        if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm",
+                                                       "samples", "kl_weight"]) {
             if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
             if let v = try i.integer("evaluation_steps", in: ConfigLimits.innerSteps) { c.inner.evaluationSteps = v }
             if let v = try i.number("learning_rate", in: ConfigLimits.innerLearningRate) { c.inner.learningRate = v }
             if let v = try i.bool("first_order") { c.inner.firstOrder = v }
+            if let v = try i.integer("samples", in: ConfigLimits.posteriorSamples) { c.inner.samples = v }
+            if let v = try i.number("kl_weight", in: ConfigLimits.klWeight) { c.inner.klWeight = v }
             if let v = try i.string("batch_norm") {
                 guard let mode = BatchNormMode(rawValue: v) else {
                     throw ConfigError("config key 'inner.batch_norm': unknown mode '\(v)'; expected "

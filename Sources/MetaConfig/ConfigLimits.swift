@@ -42,6 +42,10 @@ public enum ConfigLimits {
     public static let evaluationTasks: ClosedRange<Int> = 1...100_000
     /// `inner.learning_rate`: 0 is allowed (ProtoNets and pretraining have no inner loop).
     public static let innerLearningRate: ClosedRange<Double> = 0...1_000
+    /// `inner.samples`: posterior samples per task (Bayesian learners).
+    public static let posteriorSamples: ClosedRange<Int> = 1...1_000
+    /// `inner.kl_weight`: the KL term's weight (Bayesian learners).
+    public static let klWeight: ClosedRange<Double> = 0...1_000_000
     /// `outer.learning_rate`: must be greater than 0.
     public static let outerLearningRate: ClosedRange<Double> = 0...1_000
     /// `es.sigma`: the evolution-strategy perturbation scale (exclusive of 0).

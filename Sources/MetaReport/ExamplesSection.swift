@@ -6,7 +6,9 @@
 ///
 /// Contract:
 /// - Regression charts have `data-chart="task-INDEX"`; the true function is the series
-///   `truth`, the support points `support` (points only), the predictions `step-K`.
+///   `truth`, the support points `support` (points only), the predictions `step-K`; for a
+///   Bayesian learner also the posterior draws `draw-J` (grey) and the central 95 % predictive
+///   interval `predictive-95` (a filled band, no curve), drawn first so the curves sit on top.
 /// - Images are `<img class="example">` with a `data:image/png` source (nothing outside the
 ///   page); each sits in a `<div class="example-image">` with `data-label`, and for a query
 ///   `data-predicted` and the class `right` or `wrong`.
@@ -41,7 +43,12 @@ struct ExamplesSection {
             out += "<p>The first \(tasks.count) test task\(tasks.count == 1 ? "" : "s") of the evaluation: the true function, "
                 + "the support points \(HTML.escape(examples.learner)) adapts on (checkpoint of iteration \(examples.iteration)), "
                 + "and its predictions before adaptation (step 0, dashed) and after inner steps "
-                + "\(Self.shownSteps(examples.steps).dropFirst().map(String.init).joined(separator: ", ")).</p>\n"
+                + "\(Self.shownSteps(examples.steps).dropFirst().map(String.init).joined(separator: ", "))."
+            if let first = tasks.first, !first.draws.isEmpty {
+                out += " In grey, \(first.draws.count) draws from the posterior after \(examples.steps) steps; shaded, the central 95% "
+                    + "interval of the posterior predictive distribution (the draws with the observation noise)."
+            }
+            out += "</p>\n"
             out += "<div class=\"charts examples\">\n"
             for chart in charts { out += "<figure class=\"example regression\">\n\(chart.render())</figure>\n" }
             return out + "</div>\n"
@@ -61,7 +68,18 @@ struct ExamplesSection {
         guard case .regression(let tasks) = examples.content else { return [] }
         let shown = Self.shownSteps(examples.steps)
         return tasks.map { task in
-            var series = [
+            var series: [SVGChart.Series] = []
+            if let band = task.interval {
+                series.append(SVGChart.Series(key: "predictive-95", name: "95% predictive interval",
+                                              points: zip(band.x, zip(band.lower, band.upper)).map { x, b in
+                                                  SVGChart.Point(x: x, y: (b.0 + b.1) / 2, error: (b.1 - b.0) / 2)
+                                              }, style: .area, color: "#1f6fb4"))
+            }
+            for (j, draw) in task.draws.enumerated() {
+                series.append(SVGChart.Series(key: "draw-\(j)", name: j == 0 ? "posterior draws" : "", points: Self.points(draw),
+                                              color: "#9aa7b4"))
+            }
+            series += [
                 SVGChart.Series(key: "truth", name: "true", points: Self.points(task.truth), color: "#222"),
                 SVGChart.Series(key: "support", name: "support", points: Self.points(task.support), style: .points, color: "#222"),
             ]

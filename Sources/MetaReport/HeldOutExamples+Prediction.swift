@@ -59,10 +59,23 @@ extension HeldOutExamples {
                     return result(.unavailable("\(learner.id) gives no per-query predictions."))
                 }
                 let x = gridTensor.converted(to: Double.self).scalars
+                var draws: [Curve] = [], interval: Interval?
+                if let bayes = learner as? any PredictiveLearner {
+                    // The draws behind the last prediction: the grid is the query set, so the
+                    // noise streams are keyed by it (ABML.sampleKey), not by the task's own queries.
+                    let samples = bayes.sampleOutputs(model: model, parameters: parameters, input: AdaptationInput(task),
+                                                      inner: c.inner, steps: steps).map { $0.converted(to: Double.self).scalars }
+                    draws = samples.map { Curve(x: x, y: $0) }
+                    let bands = x.indices.map { j in
+                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: bayes.observationNoise).centralInterval(0.95)
+                    }
+                    interval = Interval(x: x, lower: bands.map(\.lower), upper: bands.map(\.upper))
+                }
                 drawn.append(RegressionTask(
                     index: index, truth: Curve(x: x, y: truth.converted(to: Double.self).scalars),
                     support: Curve(x: task.supportInputs.converted(to: Double.self).scalars, y: supportY.converted(to: Double.self).scalars),
-                    predictions: predictions.map { Curve(x: x, y: $0.converted(to: Double.self).scalars) }))
+                    predictions: predictions.map { Curve(x: x, y: $0.converted(to: Double.self).scalars) },
+                    draws: draws, interval: interval))
             }
             return result(.regression(drawn))
         case .classification:

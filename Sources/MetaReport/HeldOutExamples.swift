@@ -26,10 +26,26 @@ public struct HeldOutExamples: Sendable, Equatable {
         /// The model's predictions on the grid of ``truth`` after step 0 (before adaptation),
         /// 1, …, K.
         public var predictions: [Curve]
+        /// A Bayesian learner's posterior draws on the grid after K steps (each draw's network,
+        /// without observation noise); empty for other learners.
+        public var draws: [Curve]
+        /// A Bayesian learner's central 95 % predictive interval on the grid after K steps (the
+        /// mixture over the draws with the observation noise, ``PredictiveMixture``).
+        public var interval: Interval?
 
-        public init(index: Int, truth: Curve, support: Curve, predictions: [Curve]) {
+        public init(index: Int, truth: Curve, support: Curve, predictions: [Curve], draws: [Curve] = [], interval: Interval? = nil) {
             self.index = index; self.truth = truth; self.support = support; self.predictions = predictions
+            self.draws = draws; self.interval = interval
         }
+    }
+
+    /// A band over a grid: its lower and upper ends at each x.
+    public struct Interval: Sendable, Equatable {
+        public var x: [Double]
+        public var lower: [Double]
+        public var upper: [Double]
+
+        public init(x: [Double], lower: [Double], upper: [Double]) { self.x = x; self.lower = lower; self.upper = upper }
     }
 
     /// An 8-bit gray image, row-major, 0 = black, 255 = white.

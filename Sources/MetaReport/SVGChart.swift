@@ -11,7 +11,9 @@ import Foundation
 ///   invisible zero-length path. A series drawn as points only (``Series/style``) has no
 ///   `.curve`: each point is a `<circle class="point">`.
 /// - A series whose points carry errors draws them as error bars, or as one filled
-///   `<path class="band">` from `y − error` to `y + error` (``Series/Style/band``).
+///   `<path class="band">` from `y − error` to `y + error` (``Series/Style/band``); an
+///   ``Series/Style/area`` series is that band alone, without a `.curve`.
+/// - A series with an empty name has no legend entry.
 /// - Points with a non-finite coordinate are left out.
 /// - No `xmlns` and no other URL: the SVG is meant to sit inline in an HTML page.
 public struct SVGChart: Sendable {
@@ -51,6 +53,8 @@ public struct SVGChart: Sendable {
             case band
             /// Filled circles at the points, no line.
             case points
+            /// Only the filled band of the points' errors around them, no line (an interval).
+            case area
         }
 
         public init(key: String, name: String, points: [Point], markers: Bool = false, style: Style = .line, color: String? = nil) {
@@ -148,7 +152,7 @@ public struct SVGChart: Sendable {
             let color = s.color ?? Self.palette[i % Self.palette.count]
             let pixels = s.points.map { (x: sx($0.x), y: sy($0.y)) }
             out += "<g class=\"series\" data-key=\"\(escape(s.key))\">\n"
-            if s.style == .band, pixels.count > 1 {
+            if s.style == .band || s.style == .area, pixels.count > 1 {
                 let upper = s.points.map { (x: sx($0.x), y: sy($0.y + ($0.error ?? 0))) }
                 let lower = s.points.map { (x: sx($0.x), y: sy($0.y - ($0.error ?? 0))) }.reversed()
                 let d = (upper + lower).enumerated().map { j, p in "\(j == 0 ? "M" : "L")\(n(p.x)) \(n(p.y))" }.joined() + "Z"
@@ -161,7 +165,9 @@ public struct SVGChart: Sendable {
                         + "stroke=\"\(color)\" stroke-opacity=\"0.6\" stroke-width=\"1.2\" fill=\"none\"/>\n"
                 }
             }
-            if s.style == .points {
+            if s.style == .area {
+                // The band alone.
+            } else if s.style == .points {
                 for (p, px) in zip(s.points, pixels) {
                     out += "<circle class=\"point\" cx=\"\(n(px.x))\" cy=\"\(n(px.y))\" r=\"4\" fill=\"\(color)\">"
                         + "<title>\(escape(describe(p, series: s)))</title></circle>\n"
@@ -192,10 +198,14 @@ public struct SVGChart: Sendable {
                 symbol = "<line x1=\"\(n(legendX))\" y1=\"33\" x2=\"\(n(legendX + 14))\" y2=\"33\" stroke=\"\(color)\" "
                     + "stroke-width=\"2.5\" stroke-dasharray=\"4 2\"/>"
             case .line, .band: symbol = "<rect x=\"\(n(legendX))\" y=\"31\" width=\"14\" height=\"4\" fill=\"\(color)\"/>"
+            case .area: symbol = "<rect x=\"\(n(legendX))\" y=\"27\" width=\"14\" height=\"12\" fill=\"\(color)\" fill-opacity=\"0.3\"/>"
             }
-            out += "<g class=\"legend\" font-size=\"12\">" + symbol
-                + text(s.name, x: legendX + 19, y: 37, attributes: "fill=\"#333\"", newline: false) + "</g>\n"
-            legendX += 19 + Double(s.name.count) * 7 + 18
+            // A series without a name has no legend entry (the second and later of a family of curves).
+            if !s.name.isEmpty {
+                out += "<g class=\"legend\" font-size=\"12\">" + symbol
+                    + text(s.name, x: legendX + 19, y: 37, attributes: "fill=\"#333\"", newline: false) + "</g>\n"
+                legendX += 19 + Double(s.name.count) * 7 + 18
+            }
         }
         return out + "</svg>\n"
     }

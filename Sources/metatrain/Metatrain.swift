@@ -11,7 +11,8 @@ struct Metatrain: ParsableCommand {
         version: BuildInfo.versionLine,
         subcommands: [TrainCommand.self, CoordinatorCommand.self, WorkerCommand.self, EvalCommand.self, BenchCommand.self,
                       KeysCommand.self, CheckpointCommand.self, ExportCommand.self, ImportCommand.self, ReportCommand.self,
-                      VersionCommand.self, DataCommand.self, AdaptCommand.self, SearchCommand.self]
+                      VersionCommand.self, DataCommand.self, AdaptCommand.self, SearchCommand.self,
+                      CalibrationCommand.self]
     )
 
     static func main() {

@@ -27,6 +27,11 @@ import Testing
         ("es-maml-workers", "algorithm: es-maml\ntasks: {family: sinusoid, shots: 10, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [40, 40]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.01}\n"
             + "es: {sigma: 0.02, reduce: workers}\n"),
+        ("abml", "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 10}\n"
+            + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
+            + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, kl_weight: 1}\n"),
+        ("abml-images", "algorithm: abml\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
+            + "model: {architecture: maxpool-cnn, filters: 8}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.4, samples: 2}\n"),
     ]
 
     /// The configurations as files, written once.

@@ -10,7 +10,7 @@ import MetaAlgorithms
         let names = Learners.all.map(\.id.rawValue)
         #expect(Set(names).count == names.count)
         #expect(names == ["maml", "reptile", "metasgd", "anil", "protonet", "pretrain", "relationnet", "metalstm", "mann",
-                          "maml-trpo", "random-policy", "es-maml"])
+                          "maml-trpo", "random-policy", "es-maml", "abml"])
         for learner in Learners.all {
             #expect(LearnerID(rawValue: learner.id.rawValue) == learner.id)
             #expect(Learners.named(learner.id.rawValue)?.id == learner.id)

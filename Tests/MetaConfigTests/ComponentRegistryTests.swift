@@ -27,6 +27,7 @@ import MetaConfig
     /// One file per family and architecture: each reads its own keys and writes them back.
     @Test(arguments: [
         "algorithm: maml\ntasks: {family: sinusoid, shots: 5, queries: 7}\nmodel: {architecture: sine-mlp, hidden: [8, 8]}",
+        "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 9}\nmodel: {architecture: sine-mlp, hidden: [8, 8]}",
         "algorithm: reptile\ntasks: {family: synthetic-images, ways: 3, shots: 2, queries: 2, size: 16}\nmodel: {architecture: omniglot-cnn}",
         "algorithm: protonet\ntasks: {family: synthetic-images, ways: 4, shots: 1, queries: 3, size: 16}\nmodel: {architecture: protonet-encoder}",
         "algorithm: metalstm\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\nmodel: {architecture: maxpool-cnn, filters: 8}",
@@ -68,7 +69,7 @@ import MetaConfig
         ("preset: omniglot-5w1s-maml\nmodel: {architecture: conv-encoder, kernel: 4}", "'model.kernel': the kernel side must be odd"),
         ("preset: omniglot-5w1s-maml\nmodel: {architecture: conv-encoder, normalization: layer}", "expected batch-statistics or none"),
         ("preset: sine-maml\nmodel: {architecture: transformer}", "unknown architecture 'transformer'; expected sine-mlp, omniglot-cnn"),
-        ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences, synthetic-sequences or navigation"),
+        ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences, synthetic-sequences, navigation or ambiguous"),
         ("preset: omniglot-5w1s-maml\nalgorithm: mann", "mann trains on sequence tasks; omniglot tasks are support/query"),
         ("preset: omniglot-5class-mann\nalgorithm: maml", "maml trains on support/query tasks; omniglot-sequences tasks are sequence"),
         ("preset: omniglot-5w1s-maml\nalgorithm: relationnet", "relationnet needs the relation-network architecture"),

@@ -28,6 +28,16 @@ import MetaConfig
         #expect(missing?.description.contains("es.sigma") == true, "\(String(describing: missing))")
     }
 
+    /// The Bayesian keys are written only when set, so other runs' YAML (and job hash) is unchanged.
+    @Test func samplesAndKLWeightAreReadAndWrittenOnlyWhenSet() throws {
+        let maml = ConfigFile.yaml(RunConfiguration.presets["sine-maml"]!)
+        #expect(!maml.contains("samples:") && !maml.contains("kl_weight:"))
+        let c = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  samples: 7\n  kl_weight: 0.25\n")
+        #expect(c.inner.samples == 7 && c.inner.klWeight == 0.25)
+        let yaml = ConfigFile.yaml(c)
+        #expect(yaml.contains("  samples: 7\n") && yaml.contains("  kl_weight: 0.25\n"))
+    }
+
     @Test func writingIsDeterministic() {
         let c = RunConfiguration.presets["omniglot-5w1s-maml"]!
         #expect(ConfigFile.yaml(c) == ConfigFile.yaml(c))
@@ -87,6 +97,8 @@ import MetaConfig
         ("preset: sine-maml\nmodel:\n  architecture: omniglot-cnn", "do not fit together"),
         ("algorithm: maml", "'tasks' is missing"),
         ("preset: sine-maml\ninner: 3", "'inner'"),
+        ("preset: ambiguous-abml\ninner:\n  samples: 0", "'inner.samples'"),
+        ("preset: ambiguous-abml\ninner:\n  kl_weight: -1", "'inner.kl_weight'"),
         ("[1, 2, 3]", "mapping"),
         ("preset: sine-maml\npreset: sine-maml", "YAML"),
     ])

@@ -18,12 +18,15 @@ public struct SineMLPArchitecture: ArchitectureSpec {
 
     public var entries: [(key: String, value: ConfigValue)] { [("hidden", .integers(hidden))] }
     public var model: any Model { SineMLP(hidden: hidden) }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.as(SinusoidFamily.self) != nil }
+    /// The 1-D regression families: sinusoids and ambiguous (sine or line) tasks.
+    public func accepts(_ tasks: RunConfiguration.Family) -> Bool {
+        tasks.as(SinusoidFamily.self) != nil || tasks.as(AmbiguousFamily.self) != nil
+    }
 
     public func problem(with c: RunConfiguration) -> String? {
-        // Batched MAML on sinusoids stacks the meta-batch: its activations are meta_batch × points × width.
-        if let s = c.family.as(SinusoidFamily.self) {
-            let activations = c.metaBatchSize * (s.support + s.query) * (hidden.max() ?? 1)
+        // Batched MAML on 1-D regression stacks the meta-batch: its activations are meta_batch × points × width.
+        if accepts(c.family) {
+            let activations = c.metaBatchSize * c.family.spec.taskScalars * (hidden.max() ?? 1)
             if activations > TaskLimits.iterationScalarBudget {
                 return "config keys 'meta_batch' × ('tasks.shots' + 'tasks.queries') × the widest 'model.hidden' layer = "
                     + "\(activations) activations per iteration, more than \(TaskLimits.iterationScalarBudget)"

@@ -73,6 +73,7 @@ public enum TaskFamilies {
         OmniglotSequencesFamily.self,
         SyntheticSequencesFamily.self,
         NavigationFamily.self,
+        AmbiguousFamily.self,
     ]
 
     /// The family registered under `name`.

@@ -1,0 +1,270 @@
+import Foundation
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaRandom
+import MetaTasks
+
+/// Amortised Bayesian meta-learning (ABML; Ravi & Beatson, ICLR 2019) as pure step functions.
+///
+/// The meta-parameters ψ = (μ, log σ) are a Gaussian prior N(μ, diag σ²) over the network's
+/// weights θ: the model's parameters hold μ under their own names, and log σ sits next to each
+/// under `logsigma.<parameter>` (as Meta-SGD's rates sit under `lr.`). For one task:
+///
+/// 1. The variational posterior q = N(m, diag s²), φ = (m, log s), starts at the prior (φ₀ = ψ)
+///    and takes `inner.steps` SGD steps of rate α = `inner.learningRate` on the support set's
+///    negative ELBO per point, F(φ; ψ) = E_q[−log p(y | x, θ)] averaged over the N support
+///    points + (β / N) · KL(q ‖ p_ψ), β = `inner.klWeight` (β = 1 is the ELBO divided by N).
+///    The expectation is a Monte Carlo average over `inner.samples` reparameterised draws
+///    θ = m + s ⊙ ε, ε ~ N(0, I).
+/// 2. The meta-objective is the same form on the query set under the adapted posterior,
+///    E_q[−log p(y_Q | x_Q, θ)] + (β / N_Q) · KL(q_φK ‖ p_ψ), differentiated with respect to ψ
+///    through the inner steps (second order; `inner.firstOrder` treats the inner gradients as
+///    constants). The KL term is the paper's (its Eq. 4, per task, against the prior).
+/// 3. Predictions average over `inner.samples` posterior draws: the mean prediction for
+///    regression, the mean class probabilities for classification.
+///
+/// Why ABML and not probabilistic MAML (PLATIPUS; Finn, Xu & Levine 2018): ABML's prior is
+/// exactly the pair (μ, σ) that the learner seam's parameters can hold, its posterior is
+/// obtained by the same inner SGD as MAML (``InnerUpdate``), and its meta-objective is one
+/// differentiable function of ψ per task, so it goes through `taskStep`, shards, the cluster
+/// and checkpoints unchanged. PLATIPUS needs a second, query-conditioned inference network at
+/// meta-training and learned per-step variances besides, for the same kind of prior.
+///
+/// Departures from the paper, and conventions:
+/// - no hyper-prior on ψ (the paper puts a Normal–Gamma hyper-prior on (μ, σ⁻²) to keep σ
+///   from collapsing); the KL weight β is the knob instead;
+/// - the inner loop updates m and log s with one rate α (the paper also uses plain SGD);
+/// - regression uses a Gaussian likelihood with a fixed, known noise of standard deviation
+///   ``noiseStandardDeviation`` (0.3, the ambiguous tasks' noise, as in the PLATIPUS setting);
+///   classification, the softmax likelihood (cross-entropy);
+/// - the reparameterisation noise comes from keyed streams, see ``noise(for:shapes:slot:samples:)``.
+public enum ABML {
+    /// The log σ entries' name prefix.
+    public static let logSigmaPrefix = "logsigma."
+    /// log σ of the prior before the first update, for every weight (σ ≈ 0.018): small enough
+    /// that the initial network's draws stay close to its mean.
+    public static let initialLogSigma = -4.0
+    /// The regression likelihood's noise standard deviation (known and fixed).
+    public static let noiseStandardDeviation = AmbiguousTasks.noiseStandardDeviation
+    /// The noise-stream slot of the query objective and of predictions (inner step k uses slot k).
+    public static let predictionSlot = UInt64(1) << 32
+
+    /// The model's initial parameters as μ, followed by log σ = ``initialLogSigma`` for each.
+    public static func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
+        let base = model.initialParameters(seed: seed, as: S.self)
+        let logSigma = zip(base.names, base.values).map { name, value in
+            (logSigmaPrefix + name, Tensor<S>(repeating: S(initialLogSigma), shape: value.shape))
+        }
+        return Parameters(Array(zip(base.names, base.values)) + logSigma)
+    }
+
+    /// The number of model parameters in an ABML parameter set (means first, then as many log σ).
+    static func half<V>(_ p: Parameters<V>) -> Int {
+        require(p.count % 2 == 0 && p.names.dropFirst(p.count / 2).allSatisfy { $0.hasPrefix(logSigmaPrefix) },
+                "ABML parameters must be the model's followed by '\(logSigmaPrefix)' entries")
+        return p.count / 2
+    }
+
+    /// KL(N(m, s²) ‖ N(μ, σ²)) summed over every coordinate, from means and log standard
+    /// deviations: Σ [λ − ρ + (e^{2(ρ−λ)} + (m − μ)² e^{−2λ}) / 2 − 1/2] with ρ = log s, λ = log σ.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func klDivergence<S: TensorScalar>(posterior q: Parameters<Variable<S>>, prior p: Parameters<Variable<S>>) -> Variable<S> {
+        let n = half(q)
+        var total = Variable<S>(S(0))
+        var count = 0
+        for i in 0..<n {
+            let (m, rho, mu, lambda) = (q.values[i], q.values[n + i], p.values[i], p.values[n + i])
+            let d = m - mu
+            let term = (lambda - rho) + (((rho - lambda) * S(2)).exp() + d * d * (lambda * S(-2)).exp()) * S(0.5)
+            total = total + term.sum()
+            count += m.value.count
+        }
+        return total - S(0.5) * S(count)
+    }
+
+    /// The negative log-likelihood per point of `targets` given the network's `prediction`:
+    /// Gaussian with ``noiseStandardDeviation`` for regression, cross-entropy for classification.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func negativeLogLikelihood<S: TensorScalar>(_ prediction: Variable<S>, _ targets: Targets<S>) -> Variable<S> {
+        switch targets {
+        case let .regression(y):
+            let sd = noiseStandardDeviation
+            let d = prediction - Variable(y)
+            return (d * d).mean() * S(1 / (2 * sd * sd)) + S(Foundation.log(sd) + 0.5 * Foundation.log(2 * Double.pi))
+        case let .classification(labels):
+            return Losses.crossEntropy(logits: prediction, labels: labels)
+        }
+    }
+
+    /// The weights of posterior draw θ = m + e^ρ ⊙ ε for each noise draw ε (one per sample), in
+    /// the full parameter layout (the draw in place of the means, log s unchanged), so the model
+    /// applies them as they are.
+    static func draws<S: TensorScalar>(_ q: Parameters<Variable<S>>, noise: [[Tensor<S>]]) -> [Parameters<Variable<S>>] {
+        let n = half(q)
+        return noise.map { eps in
+            let theta = (0..<n).map { i in q.values[i] + q.values[n + i].exp() * Variable(eps[i]) }
+            return Parameters(layout: q.layout, values: theta + Array(q.values[n...]))
+        }
+    }
+
+    /// The objective E_q[−log p(targets | inputs, θ)] + (β / N) · KL(q ‖ prior) with the
+    /// expectation over the draws of `noise`, and each draw's prediction.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func objective<S: TensorScalar>(model: any Model, posterior q: Parameters<Variable<S>>, prior: Parameters<Variable<S>>,
+                                                  inputs: Tensor<S>, targets: Targets<S>, noise: [[Tensor<S>]],
+                                                  klWeight: Double) -> (loss: Variable<S>, predictions: [Variable<S>]) {
+        let x = Variable(inputs)
+        let predictions = draws(q, noise: noise).map { model.apply($0, x) }
+        var likelihood = Variable<S>(S(0))
+        for p in predictions { likelihood = likelihood + negativeLogLikelihood(p, targets) }
+        likelihood = likelihood * S(1 / Double(predictions.count))
+        guard klWeight != 0 else { return (likelihood, predictions) }
+        let kl = klDivergence(posterior: q, prior: prior)
+        return (likelihood + kl * S(klWeight / Double(targets.count)), predictions)
+    }
+
+    /// The variational posterior after `steps` SGD steps on the support objective from the
+    /// prior (φ₀ = ψ); inner step k draws its noise from slot k.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func posterior<S: TensorScalar>(model: any Model, prior: Parameters<Variable<S>>, inputs: Tensor<S>,
+                                                  targets: Targets<S>, steps: Int, learningRate: Double, samples: Int,
+                                                  klWeight: Double, key: UInt64, createGraph: Bool) -> Parameters<Variable<S>> {
+        let shapes = prior.values.prefix(half(prior)).map(\.value.shape)
+        var step: UInt64 = 0
+        return InnerUpdate.descend(prior, moving: Array(prior.values.indices), steps: steps, learningRate: S(learningRate),
+                                   createGraph: createGraph) { q in
+            defer { step += 1 }
+            return objective(model: model, posterior: q, prior: prior, inputs: inputs, targets: targets,
+                             noise: noise(for: key, shapes: shapes, slot: step, samples: samples), klWeight: klWeight).loss
+        }
+    }
+
+    /// One task's meta-objective and its gradient with respect to ψ (see the type's comment);
+    /// the metric is the predictive mean's (MSE, or accuracy of the mean probabilities).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                                 inner: InnerLoop) -> TaskResult<S> {
+        let prior = parameters.map { Variable(differentiable: $0) }
+        let key = sampleKey(AdaptationInput(task))
+        let q = posterior(model: model, prior: prior, inputs: task.supportInputs, targets: task.supportTargets, steps: inner.steps,
+                          learningRate: inner.learningRate, samples: inner.samples, klWeight: inner.klWeight, key: key,
+                          createGraph: !inner.firstOrder)
+        let shapes = parameters.values.prefix(half(parameters)).map(\.shape)
+        let (loss, predictions) = objective(model: model, posterior: q, prior: prior, inputs: task.queryInputs,
+                                            targets: task.queryTargets,
+                                            noise: noise(for: key, shapes: shapes, slot: predictionSlot, samples: inner.samples),
+                                            klWeight: inner.klWeight)
+        let grads = gradients(of: loss, withRespectTo: prior.values)
+        let outputs = predictiveOutputs(predictions.map(\.value), targets: task.queryTargets)
+        return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(outputs, task.queryTargets),
+                          metaGradient: Parameters(layout: parameters.layout, values: grads.map(\.value)))
+    }
+
+    /// Each posterior draw's query outputs after 0, 1, …, `steps` inner steps (first order, no
+    /// graph kept): entry k holds `inner.samples` outputs (`[queries, 1]` predictions or
+    /// `[queries, classes]` logits), drawn with the prediction slot's noise.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func sampleOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                                      inner: InnerLoop, steps: Int) -> [[Tensor<S>]] {
+        let key = sampleKey(input)
+        let shapes = parameters.values.prefix(half(parameters)).map(\.shape)
+        let prediction: [[Tensor<S>]] = noise(for: key, shapes: shapes, slot: predictionSlot, samples: inner.samples)
+        let xq = Variable(input.queryInputs)
+        let prior = parameters.map { Variable($0) }
+        var q = parameters
+        var result: [[Tensor<S>]] = []
+        for step in 0...steps {
+            result.append(draws(q.map { Variable($0) }, noise: prediction).map { model.apply($0, xq).value })
+            if step == steps { break }
+            // One more inner step from the current posterior, with inner step `step`'s noise.
+            let current = q.map { Variable(differentiable: $0) }
+            let (loss, _) = objective(model: model, posterior: current, prior: prior, inputs: input.supportInputs,
+                                      targets: input.supportTargets,
+                                      noise: noise(for: key, shapes: shapes, slot: UInt64(step), samples: inner.samples),
+                                      klWeight: inner.klWeight)
+            let g = gradients(of: loss, withRespectTo: current.values)
+            q = Parameters(layout: q.layout, values: zip(q.values, g).map { $0 - $1.value * S(inner.learningRate) })
+        }
+        return result
+    }
+
+    /// The predictive outputs from each draw's outputs: the mean prediction for regression; for
+    /// classification, the log of the mean class probabilities (whose softmax is that mean).
+    public static func predictiveOutputs<S: TensorScalar>(_ samples: [Tensor<S>], targets: Targets<S>) -> Tensor<S> {
+        predictiveOutputs(samples, classification: { if case .classification = targets { true } else { false } }())
+    }
+
+    /// As ``predictiveOutputs(_:targets:)``, for outputs of a classifier or not.
+    public static func predictiveOutputs<S: TensorScalar>(_ samples: [Tensor<S>], classification: Bool) -> Tensor<S> {
+        require(!samples.isEmpty, "ABML: no posterior samples")
+        let scale = S(1 / Double(samples.count))
+        if !classification { return samples.dropFirst().reduce(samples[0], +) * scale }
+        let probabilities = samples.map { Variable($0).softmax(alongAxis: -1).value }
+        return (probabilities.dropFirst().reduce(probabilities[0], +) * scale).map(.log)
+    }
+}
+
+/// ABML as a registered learner: the prior's means and log standard deviations are its
+/// parameters; `inner.samples` and `inner.kl_weight` configure it.
+public struct ABMLLearner: PredictiveLearner {
+    public init() {}
+    public var id: LearnerID { .abml }
+
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>> {
+        ABML.initialParameters(model: model, seed: seed, as: S.self)
+    }
+
+    public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop) -> TaskResult<S> {
+        ABML.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+    }
+
+    /// The posterior predictive after each inner step (``ABML/predictiveOutputs(_:classification:)``).
+    public func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                              inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        let classification: Bool = { if case .classification = input.supportTargets { true } else { false } }()
+        return ABML.sampleOutputs(model: model, parameters: parameters, input: input, inner: inner, steps: steps)
+            .map { ABML.predictiveOutputs($0, classification: classification) }
+    }
+
+    public func sampleOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                               inner: InnerLoop, steps: Int) -> [Tensor<S>] {
+        ABML.sampleOutputs(model: model, parameters: parameters, input: input, inner: inner, steps: steps).last!
+    }
+
+    public var observationNoise: Double { ABML.noiseStandardDeviation }
+
+    public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+
+    public var presets: [RunConfiguration] {
+        [RunConfiguration(
+            name: "ambiguous-abml",
+            source: "Ravi & Beatson 2019 (ABML) on probabilistic MAML's ambiguous regression (Finn, Xu & Levine 2018 §5.1): "
+                + "5 support and 100 query points, noise 0.3 (the known noise of the likelihood); the MAML sine network; "
+                + "5 inner steps (the paper's 5) α=0.001 on the Gaussian NLL (0.01 diverges: the NLL's gradient is 1/(2·0.3²) "
+                + "times the MSE's), 5 posterior samples, KL weight 1, meta-batch 10, Adam 0.001, 2,000 iterations "
+                + "(20,000 tasks; no hyper-prior)",
+            algorithm: .abml, family: .ambiguous(support: 5, query: 100), architecture: .sineMLP(hidden: [40, 40]),
+            inner: InnerLoop(steps: 5, evaluationSteps: 5, learningRate: 0.001, samples: 5, klWeight: 1),
+            metaBatchSize: 10, outerOptimizer: .adam(learningRate: 0.001), iterations: 2_000),
+         {
+            var c = RunConfiguration.omniglot5w1s(.abml, name: "omniglot-5w1s-abml",
+                                                  source: "Ravi & Beatson 2019 (ABML) with MAML's Omniglot 5-way 1-shot network and "
+                                                      + "task setup (as omniglot-5w1s-maml), 1 inner step α=0.4 (3 at evaluation), "
+                                                      + "5 posterior samples, KL weight 1, Adam 0.001")
+            c.inner.samples = 5
+            return c
+         }()]
+    }
+}
+
+extension LearnerID {
+    public static let abml = LearnerID(registering: "abml")
+}

@@ -1,0 +1,18 @@
+import MetaTensor
+import MetaNN
+import MetaTasks
+
+/// A learner whose adaptation is a distribution over networks (``ABMLLearner``): its
+/// predictions are draws, and regression adds a known observation noise to each.
+///
+/// ``Calibration`` scores it by its own predictive distribution; other learners' regression
+/// predictions get a constant noise fitted on validation tasks instead.
+public protocol PredictiveLearner: Learner {
+    /// Each posterior draw's query outputs after `steps` adaptation steps (`[queries, 1]`
+    /// predictions or `[queries, classes]` scores), as many as `inner.samples`.
+    func sampleOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                        inner: InnerLoop, steps: Int) -> [Tensor<S>]
+
+    /// The regression likelihood's noise standard deviation.
+    var observationNoise: Double { get }
+}

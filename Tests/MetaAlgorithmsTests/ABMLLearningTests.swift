@@ -1,0 +1,47 @@
+import Testing
+import MetaTensor
+import MetaNN
+import MetaTasks
+import MetaAlgorithms
+
+/// ABML learns on ambiguous regression, and the calibration protocol's figures mean what they say.
+@Suite struct ABMLLearningTests {
+    static func configuration() -> RunConfiguration {
+        var c = RunConfiguration.presets["ambiguous-abml"]!
+        c.architecture = .sineMLP(hidden: [20, 20])
+        c.family = .ambiguous(support: 5, query: 20)
+        c.inner.steps = 2
+        c.inner.evaluationSteps = 2
+        c.inner.samples = 2
+        c.metaBatchSize = 8
+        c.outerOptimizer = .adam(learningRate: 0.01)
+        return c
+    }
+
+    static func calibration(_ trainer: MetaTrainer<Float>, _ p: Parameters<Tensor<Float>>) -> CalibrationReport {
+        let c = trainer.configuration
+        return Calibration.run(learner: c.algorithm.learner, model: trainer.model, parameters: p, family: trainer.family,
+                               split: .validation, seed: 77, tasks: 30, steps: c.inner.evaluationSteps, inner: c.inner)
+    }
+
+    @Test func aShortRunOnAmbiguousTasksLowersTheQueryNLL() throws {
+        let trainer = try MetaTrainer<Float>(configuration: Self.configuration())
+        var state = trainer.initialState()
+        let before = Self.calibration(trainer, state.parameters)
+        for _ in 0..<60 { state = trainer.step(state).0 }
+        let after = Self.calibration(trainer, state.parameters)
+        #expect(after.nll.mean < before.nll.mean - 3 * after.nll.ci95, "NLL \(before.nll.mean) → \(after.nll.mean)")
+    }
+
+    @Test func theExpectedCalibrationErrorIsTheGapBetweenConfidenceAndAccuracy() {
+        // Confidence 0.9 throughout, 9 of 10 right: calibrated.
+        #expect(abs(Calibration.expectedCalibrationError(confidences: Array(repeating: 0.9, count: 10),
+                                                         correct: (0..<10).map { $0 < 9 })) < 1e-12)
+        // Half at 0.95 with half of them right, half at 0.25 all wrong: (0.5 · 0.45 + 0.5 · 0.25).
+        let confidences = Array(repeating: 0.95, count: 4) + Array(repeating: 0.25, count: 4)
+        let correct = [true, true, false, false] + Array(repeating: false, count: 4)
+        #expect(abs(Calibration.expectedCalibrationError(confidences: confidences, correct: correct) - 0.35) < 1e-12)
+    }
+}
+
+import Foundation

@@ -1,0 +1,85 @@
+import Testing
+import MetaTensor
+import MetaAutodiff
+import MetaNN
+import MetaRandom
+import MetaTasks
+import MetaAlgorithms
+
+/// ABML as a learner: keyed sampling, shards, predictions.
+@Suite struct ABMLTests {
+    static let model = SineMLP(hidden: [8, 8])
+    static let inner = InnerLoop(steps: 2, learningRate: 0.01, samples: 3)
+    static let family = AmbiguousTasks(supportPoints: 5, queryPoints: 10)
+
+    static func tasks(_ n: Int, iteration: UInt64 = 0) -> [Task<Float>] {
+        (0..<n).map { family.task(seed: 2, iteration: iteration, index: UInt32($0), split: .train, as: Float.self) }
+    }
+
+    static func bits(_ shard: ShardResult<Float>) -> [[UInt32]] {
+        shard.blockSums.flatMap { $0.values.map { $0.scalars.map(\.bitPattern) } }
+    }
+
+    /// The reparameterisation noise is keyed by the task, the inner step and the sample, so a
+    /// task's contribution does not depend on which shard computes it or what else is in it.
+    @Test func shardResultsAreBitIdenticalHoweverTheMetaBatchIsSplit() {
+        let learner = ABMLLearner()
+        let p = learner.initialParameters(model: Self.model, seed: 1, as: Float.self)
+        let all = Self.tasks(8)
+        let whole = learner.shardResult(model: Self.model, parameters: p, tasks: all, inner: Self.inner, traced: nil)
+        let halves = [all[0..<4], all[4..<8]].map {
+            learner.shardResult(model: Self.model, parameters: p, tasks: Array($0), inner: Self.inner, traced: nil)
+        }
+        #expect(Self.bits(whole) == halves.flatMap(Self.bits))
+        #expect(whole.losses == halves.flatMap(\.losses))
+        // Computed in the other order, the first block is still the same.
+        let reversed = learner.shardResult(model: Self.model, parameters: p, tasks: Array(all[4..<8]) + Array(all[0..<4]),
+                                           inner: Self.inner, traced: nil)
+        #expect(reversed.losses == halves[1].losses + halves[0].losses)
+    }
+
+    @Test func eachTaskStepAndSampleHasItsOwnNoise() {
+        let shapes = [[3, 2], [4]]
+        let a: [[Tensor<Double>]] = ABML.noise(for: 7, shapes: shapes, slot: 0, samples: 2)
+        let again: [[Tensor<Double>]] = ABML.noise(for: 7, shapes: shapes, slot: 0, samples: 2)
+        let nextStep: [[Tensor<Double>]] = ABML.noise(for: 7, shapes: shapes, slot: 1, samples: 2)
+        let otherTask: [[Tensor<Double>]] = ABML.noise(for: 8, shapes: shapes, slot: 0, samples: 2)
+        #expect(a.map { $0.map(\.scalars) } == again.map { $0.map(\.scalars) })
+        #expect(a[0][0] != a[1][0], "two samples drew the same noise")
+        #expect(a[0][0] != nextStep[0][0] && a[0][0] != otherTask[0][0])
+        let t = Self.tasks(2)
+        #expect(ABML.sampleKey(AdaptationInput(t[0])) == ABML.sampleKey(AdaptationInput(t[0])))
+        #expect(ABML.sampleKey(AdaptationInput(t[0])) != ABML.sampleKey(AdaptationInput(t[1])))
+    }
+
+    /// Predictions are the mean over distinct posterior draws, after each inner step.
+    @Test func thePredictionIsTheMeanOfDistinctPosteriorDraws() {
+        let learner = ABMLLearner()
+        var p = learner.initialParameters(model: Self.model, seed: 1, as: Float.self)
+        // A wide prior, so that draws differ visibly.
+        for (i, name) in p.names.enumerated() where name.hasPrefix(ABML.logSigmaPrefix) { p.values[i] = p.values[i] * 0 + -1 }
+        let input = AdaptationInput(Self.tasks(1)[0])
+        let draws = ABML.sampleOutputs(model: Self.model, parameters: p, input: input, inner: Self.inner, steps: 2)
+        let outputs = learner.queryOutputs(model: Self.model, parameters: p, input: input, inner: Self.inner, steps: 2)
+        #expect(draws.count == 3 && outputs.count == 3 && draws.allSatisfy { $0.count == Self.inner.samples })
+        for (k, step) in draws.enumerated() {
+            #expect(step[0] != step[1], "step \(k): two draws predicted the same")
+            let mean = step.map { $0.scalars }.reduce([Float](repeating: 0, count: 10)) { zip($0, $1).map(+) }.map { $0 / 3 }
+            #expect(zip(mean, outputs[k].scalars).allSatisfy { abs($0 - $1) <= 1e-5 * max(1, abs($1)) })
+        }
+        // Adaptation moves the predictions.
+        #expect(outputs[0] != outputs[2])
+    }
+
+    /// Classification: the outputs are log mean probabilities, so the default softmax gives the mean.
+    @Test func classifierOutputsAreTheLogOfTheMeanProbabilities() {
+        let a = Tensor<Double>(shape: [1, 3], scalars: [0, 1, 2]), b = Tensor<Double>(shape: [1, 3], scalars: [2, 0, -1])
+        let outputs = ABML.predictiveOutputs([a, b], classification: true)
+        let probabilities = ABMLLearner().classProbabilities(scores: outputs.scalars)
+        func softmax(_ x: [Double]) -> [Double] { let e = x.map { Foundation.exp($0) }; return e.map { $0 / e.reduce(0, +) } }
+        let expected = zip(softmax(a.scalars), softmax(b.scalars)).map { ($0 + $1) / 2 }
+        #expect(zip(probabilities, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+}
+
+import Foundation
