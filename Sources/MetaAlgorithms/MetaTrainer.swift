@@ -129,15 +129,8 @@ public struct MetaTrainer<S: TensorScalar> {
         return result
     }
 
-    /// Why this run cannot go through the cluster runtime, as one line; nil when it can. A
-    /// learner with its own outer update (``OuterStepLearner``) asks for reductions that the
-    /// runtime's one gradient sum per iteration does not carry.
-    public var clusterProblem: String? {
-        configuration.algorithm.learner is any OuterStepLearner
-            ? "\(configuration.algorithm) trains in this process only (its outer step asks the tasks for several reductions per "
-                + "iteration, which the cluster runtime does not carry); run without workers"
-            : nil
-    }
+    /// Why this run cannot go through the cluster runtime (``RunConfiguration/clusterProblem``).
+    public var clusterProblem: String? { configuration.clusterProblem }
 
     /// The evaluation protocol on `split`.
     public func evaluate(_ parameters: Parameters<Tensor<S>>, split: TaskSplit, tasks: Int, steps: Int? = nil) -> EvaluationReport {

@@ -26,10 +26,11 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         StopSignal.install()
-        let driver = try runOptions.driver(threads: compute.threads)
+        // Refusals before the run directory is claimed, so they leave nothing behind.
         if runOptions.staleness > 0 && workers == 0 { throw RunError("--staleness needs workers (--workers N)") }
+        if workers > 0, let problem = try runOptions.configuration().clusterProblem { throw RunError(problem) }
+        let driver = try runOptions.driver(threads: compute.threads)
         guard workers > 0 else { return try driver.trainInProcess().exit() }
-        if let problem = driver.trainer.clusterProblem { throw RunError(problem) }
         try driver.trainOnLocalWorkers(workers, threads: compute.threads, heartbeat: heartbeat.settings, scheduling: scheduling.scheduling,
                                        logFormat: runOptions.logging.logFormat).exit()
     }

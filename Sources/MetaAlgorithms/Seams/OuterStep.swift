@@ -18,3 +18,15 @@ public protocol OuterStepLearner: Learner {
     func outerStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>], iteration: Int,
                                     configuration: RunConfiguration) -> (parameters: Parameters<Tensor<S>>, loss: Double, metric: Double)
 }
+
+extension RunConfiguration {
+    /// Why this configuration cannot train through the cluster runtime, as one line; nil when it
+    /// can. A learner with its own outer update (``OuterStepLearner``) answers its reductions in
+    /// the training process. Checked before a run directory is claimed.
+    public var clusterProblem: String? {
+        algorithm.learner is any OuterStepLearner
+            ? "\(algorithm) trains in this process only (its outer step asks the tasks for several reductions per "
+                + "iteration, which the cluster runtime does not carry); run without workers"
+            : nil
+    }
+}
