@@ -50,18 +50,24 @@ public struct ReportPage {
         } else {
             body += "<p class=\"empty\">No config.yaml in the run directory.</p>\n"
         }
-        return """
+        return Self.document(title: "metatrain report: \(esc(name))", skippedLines: report.skippedLines, body: body)
+    }
+
+    /// The whole page around `body`: the strict content policy, the shared style and script.
+    /// `title` is already escaped; `skippedLines` counts the records the page could not read.
+    static func document(title: String, skippedLines: Int, body: String) -> String {
+        """
             <!DOCTYPE html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-            <title>metatrain report: \(esc(name))</title>
-            <style>\(Self.css)</style>
+            <title>\(title)</title>
+            <style>\(css)</style>
             </head>
-            <body data-skipped-lines="\(report.skippedLines)">
-            \(body)\(Self.script)
+            <body data-skipped-lines="\(skippedLines)">
+            \(body)\(script)
             </body>
             </html>
 

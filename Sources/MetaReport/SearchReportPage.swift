@@ -54,21 +54,6 @@ public struct SearchReportPage {
         }
         body += "<h2>Configuration</h2>\n" + (report.config.map { "<pre class=\"config\">\(e($0))</pre>\n" }
                                               ?? "<p class=\"empty\">No search.yaml in the directory.</p>\n")
-        return """
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-            <title>metatrain search: \(e(name))</title>
-            <style>\(ReportPage.css)</style>
-            </head>
-            <body data-skipped-lines="\(report.skippedLines)">
-            \(body)\(ReportPage.script)
-            </body>
-            </html>
-
-            """
+        return ReportPage.document(title: "metatrain search: \(e(name))", skippedLines: report.skippedLines, body: body)
     }
 }
