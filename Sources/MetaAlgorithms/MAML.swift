@@ -116,7 +116,8 @@ public struct MAMLLearner: Learner {
     public var presets: [RunConfiguration] {
         [RunConfiguration(
             name: "sine-maml",
-            source: "Finn et al. 2017 (MAML) §5.1: K=10, meta-batch 25, 1 inner step α=0.01, Adam 0.001, 70,000 iterations",
+            source: "Finn et al. 2017 (MAML) §5.1: K=10, meta-batch 25, 1 inner step α=0.01, Adam 0.001, 70,000 iterations; "
+                + "departure: Glorot-uniform initialisation (the reference code: truncated normal, σ = 0.01, for the weights)",
             algorithm: .maml, family: .sinusoid(support: 10, query: 10), architecture: .sineMLP(hidden: [40, 40]),
             inner: InnerLoop(steps: 1, evaluationSteps: 10, learningRate: 0.01),
             metaBatchSize: 25, outerOptimizer: .adam(learningRate: 0.001), iterations: 70_000),
@@ -128,8 +129,22 @@ public struct MAMLLearner: Learner {
          RunConfiguration(
             name: "omniglot-20w1s-maml",
             source: "Finn et al. 2017 and its reference code: 20-way 1-shot, meta-batch 16, 5 inner steps α=0.1 "
-                + "(10 at evaluation), Adam 0.001, 60,000 iterations",
+                + "(10 at evaluation), Adam 0.001, 60,000 iterations" + "; " + RunConfiguration.omniglotCNNDepartures,
             algorithm: .maml, family: .omniglot(ways: 20, shots: 1, queries: 1),
+            architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
+            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
+         RunConfiguration(
+            name: "omniglot-5w5s-maml",
+            source: "Finn et al. 2017 and its reference code: 5-way 5-shot, five queries per class, meta-batch 32, "
+                + "1 inner step α=0.4 (3 at evaluation), Adam 0.001, 60,000 iterations" + "; " + RunConfiguration.omniglotCNNDepartures,
+            algorithm: .maml, family: .omniglot(ways: 5, shots: 5, queries: 5),
+            architecture: .omniglotCNN(ways: 5), inner: InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.4),
+            metaBatchSize: 32, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
+         RunConfiguration(
+            name: "omniglot-20w5s-maml",
+            source: "Finn et al. 2017 and its reference code: 20-way 5-shot, five queries per class, meta-batch 16, "
+                + "5 inner steps α=0.1 (10 at evaluation), Adam 0.001, 60,000 iterations" + "; " + RunConfiguration.omniglotCNNDepartures,
+            algorithm: .maml, family: .omniglot(ways: 20, shots: 5, queries: 5),
             architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
             metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
          RunConfiguration(

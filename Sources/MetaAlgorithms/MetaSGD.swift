@@ -74,7 +74,9 @@ public struct MetaSGDLearner: Learner {
     public var presets: [RunConfiguration] {
         [RunConfiguration.omniglot5w1s(.metaSGD, name: "omniglot-5w1s-metasgd",
                                        source: "Li et al. 2017 (Meta-SGD): the MAML network and task setup, rates drawn from [0.005, 0.1], "
-                                           + "one inner step, Adam 0.001, meta-batch 32, 60,000 iterations")]
+                                           + "one inner step, Adam 0.001, meta-batch 32, 60,000 iterations; the rates are learned "
+                                           + "for one step, so the one-step row of the evaluation (which also reports 2 and 3 steps) is the "
+                                           + "paper's figure")]
     }
 }
 

@@ -42,7 +42,9 @@ public struct ReptileLearner: Learner {
             name: "omniglot-5w1s-reptile",
             source: "Nichol et al. 2018 (Reptile) Omniglot 5-way 1-shot: 5 inner steps, meta-batch 5, outer step size 1.0, "
                 + "100,000 iterations, 50 steps at evaluation; departures: the inner loop is plain SGD α=0.4 on the whole "
-                + "support set (the paper: Adam β1=0, lr 0.001, mini-batches of 10) and the outer step is not annealed",
+                + "support set (the paper: Adam β1=0, lr 0.001, mini-batches of 10); meta-training uses 1-shot tasks (the "
+                + "paper's scripts: 10 shots per class, --train-shots 10); the outer step is not annealed (the paper: 1 → 0); "
+                + "evaluation is transductive (batch statistics), as the paper's 97.68 % is; " + RunConfiguration.omniglotCNNDepartures,
             algorithm: .reptile, family: .omniglot(ways: 5, shots: 1, queries: 1),
             architecture: .omniglotCNN(ways: 5), inner: InnerLoop(steps: 5, evaluationSteps: 50, learningRate: 0.4),
             metaBatchSize: 5, outerOptimizer: .sgd(learningRate: 1.0), iterations: 100_000, validationInterval: 1_000)]
