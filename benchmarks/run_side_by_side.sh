@@ -17,6 +17,9 @@
 #               when learn2learn does not import)
 #   WINDOWS     timed windows per run (default 5)
 #   OUT         directory for the raw JSON and logs (default: a new directory under /tmp)
+#   PIN         the CPU list every process is pinned to with `taskset -c` (default 0: one core,
+#               the comparison the README reports); PIN=none runs them unpinned (a JAX process
+#               then spreads its threads over every core)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,15 +45,23 @@ fi
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
+pin="${PIN:-0}"
+pinned=()
+if [[ "$pin" != none ]]; then
+    command -v taskset >/dev/null || { echo "taskset not found (apt-get install util-linux), or run with PIN=none" >&2; exit 1; }
+    pinned=(taskset -c "$pin")
+fi
+
 results="$out/results.jsonl"
 : > "$results"
 echo "metatrain: $metatrain (sha256 $(sha256sum "$metatrain" | cut -c1-12)); python: $python; raw results: $results" >&2
+echo "every process pinned to CPU(s): $pin" >&2
 
 run_one() {  # round, name, command...
     local round="$1" name="$2"; shift 2
     local log="$out/$name-$round.log" json
     echo "round $round: $name $workload $algorithm ..." >&2
-    if ! json="$("$@" 2>"$log")"; then
+    if ! json="$("${pinned[@]}" "$@" 2>"$log")"; then
         echo "  $name failed; see $log" >&2
         return 0
     fi
@@ -72,16 +83,17 @@ for ((r = 1; r <= rounds; r++)); do
     done
 done
 
-"$python" - "$results" "$workload" "$algorithm" <<'EOF'
+"$python" - "$results" "$workload" "$algorithm" "$pin" <<'EOF'
 import json, statistics, sys
-path, workload, algorithm = sys.argv[1:4]
+path, workload, algorithm, pin = sys.argv[1:5]
 rows = [json.loads(l) for l in open(path) if l.strip()]
 labels = list(dict.fromkeys(r["label"] for r in rows))
 by = {}  # label -> round -> result
 for r in rows:
     by.setdefault(r["label"], {})[r["round"]] = r["result"]
 swift = by.get("metatrain", {})
-print(f"\n{workload} {algorithm}: medians over rounds (meta-iterations/s, one thread)\n")
+where = "unpinned" if pin == "none" else f"every process pinned to CPU {pin} (taskset -c {pin})"
+print(f"\n{workload} {algorithm}: medians over rounds (meta-iterations/s, one thread; {where})\n")
 print(f"{'implementation':14s} {'rounds':>6s} {'median it/s':>12s} {'per round':>30s} {'peak RSS MiB':>13s} {'metatrain / it':>15s}")
 for label in labels:
     runs = by[label]
