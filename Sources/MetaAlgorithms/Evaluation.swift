@@ -1,3 +1,4 @@
+import Foundation
 import MetaTensor
 import MetaNN
 import MetaTasks
@@ -39,18 +40,18 @@ public struct EvaluationReport: Codable, Sendable {
     /// A plain-text table, one row per inner step.
     public var table: String {
         var lines = ["\(axis == "presentation" ? "pres." : "step")  \(metric) (mean ± 95% CI over \(tasks) tasks)"]
+        let percent = Metric.isFraction(named: metric)
         for (i, s) in steps.enumerated() {
-            let scale = Metric.isFraction(named: metric) ? 100.0 : 1.0
-            let unit = Metric.isFraction(named: metric) ? "%" : ""
             lines.append(String(label(i)).padding(toLength: 6, withPad: " ", startingAt: 0)
-                         + "\(format(s.mean * scale))\(unit) ± \(format(s.ci95 * scale))\(unit)")
+                         + "\(format(s.mean, percent: percent)) ± \(format(s.ci95, percent: percent))")
         }
         return lines.joined(separator: "\n")
     }
 
-    private func format(_ x: Double) -> String {
-        let r = (x * 10_000).rounded() / 10_000
-        return String(r)
+    /// A fraction as a percentage with two decimals (`98.97%`, as the report pages print it);
+    /// any other metric with four significant digits (`0.3521`, `-13.18`).
+    private func format(_ x: Double, percent: Bool) -> String {
+        percent ? String(format: "%.2f%%", x * 100) : String(format: "%.4g", x)
     }
 }
 

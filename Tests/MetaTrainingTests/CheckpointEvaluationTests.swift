@@ -55,6 +55,14 @@ import MetaTraining
         #expect(back.steps.map(\.mean) == [2, 1])
     }
 
+    @Test func theTablePrintsAccuracyAsPercentWithTwoDecimalsAndOtherMetricsWithFourDigits() {
+        let accuracy = EvaluationReport(metric: "accuracy", perTask: [[0.2, 0.9897], [0.2, 0.9897]])
+        #expect(accuracy.table.split(separator: "\n").map(String.init)
+                    == ["step  accuracy (mean ± 95% CI over 2 tasks)", "0     20.00% ± 0.00%", "1     98.97% ± 0.00%"])
+        let mse = EvaluationReport(metric: "mse", perTask: [[0.35212345], [0.35212345]])
+        #expect(mse.table.hasSuffix("\n0     0.3521 ± 0"))
+    }
+
     @Test func parametersThatDoNotFitTheModelAreRefusedNamingTheFile() throws {
         let dir = BuiltProducts.temporaryDirectory("evaluation-misfit")
         defer { try? FileManager.default.removeItem(at: dir) }
