@@ -84,12 +84,13 @@ public enum Calibration {
         let predictive: String
         let mixtures: [[PredictiveMixture]]
         if let bayes = learner as? any PredictiveLearner {
-            predictive = "posterior predictive (\(inner.samples) draws, noise \(bayes.observationNoise))"
+            let sd = bayes.observationNoise(parameters: parameters)
+            predictive = "posterior predictive (\(inner.samples) draws, noise \(String(format: "%.4f", sd)))"
             mixtures = drawn.map { task in
                 let draws = bayes.sampleOutputs(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)
                     .map { $0.converted(to: Double.self).scalars }
                 return (0..<task.queryTargets.count).map { j in
-                    PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: bayes.observationNoise)
+                    PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: sd)
                 }
             }
         } else {

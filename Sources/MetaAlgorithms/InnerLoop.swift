@@ -14,11 +14,27 @@ public struct InnerLoop: Sendable, Hashable {
     /// The weight of the KL term of Bayesian learners' evidence lower bound (1: the ELBO
     /// itself, see ``ABML``). Others ignore it.
     public var klWeight: Double
+    /// Bayesian learners: the prior's log σ for every weight before the first update
+    /// (`inner.prior_log_sigma`; default −4, σ ≈ 0.018). Others ignore it.
+    public var priorLogSigma: Double
+    /// Bayesian learners: meta-learn the regression predictive's observation noise, starting
+    /// from this standard deviation (`inner.learned_noise`; default nil: the tasks' known
+    /// noise, fixed). Others ignore it.
+    public var learnedNoise: Double?
+    /// Bayesian learners: the query meta-objective is the posterior-predictive log-likelihood
+    /// rather than the expected log-likelihood of the evidence lower bound
+    /// (`inner.objective: predictive | expected`; default expected). Others ignore it.
+    public var predictiveObjective: Bool
+
+    /// The default prior log σ (``priorLogSigma``).
+    public static let defaultPriorLogSigma = -4.0
 
     public init(steps: Int, evaluationSteps: Int? = nil, learningRate: Double, firstOrder: Bool = false,
-                samples: Int = 1, klWeight: Double = 1) {
+                samples: Int = 1, klWeight: Double = 1, priorLogSigma: Double = InnerLoop.defaultPriorLogSigma,
+                learnedNoise: Double? = nil, predictiveObjective: Bool = false) {
         self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
         self.learningRate = learningRate; self.firstOrder = firstOrder
         self.samples = samples; self.klWeight = klWeight
+        self.priorLogSigma = priorLogSigma; self.learnedNoise = learnedNoise; self.predictiveObjective = predictiveObjective
     }
 }

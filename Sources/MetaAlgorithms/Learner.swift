@@ -25,6 +25,10 @@ public protocol Learner: Sendable {
     /// learner learns besides, such as Meta-SGD's rates).
     func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>>
 
+    /// The same for a run with these inner-loop settings (ABML's prior log σ and learned
+    /// noise); by default ``initialParameters(model:seed:as:)``.
+    func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, inner: InnerLoop, as: S.Type) -> Parameters<Tensor<S>>
+
     /// One task's contribution to the meta-update: query loss, metric and meta-gradient.
     func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                    inner: InnerLoop) -> TaskResult<S>
@@ -102,6 +106,10 @@ public protocol Learner: Sendable {
 extension Learner {
     public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>> {
         model.initialParameters(seed: seed, as: S.self)
+    }
+
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, inner: InnerLoop, as: S.Type) -> Parameters<Tensor<S>> {
+        initialParameters(model: model, seed: seed, as: S.self)
     }
 
     public func shardResult<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>],
@@ -208,8 +216,11 @@ public struct LearnerID: RawRepresentable, Hashable, Sendable, CustomStringConve
     /// The learner.
     public var learner: any Learner { Learners.named(rawValue)! }
 
-    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type = S.self) -> Parameters<Tensor<S>> {
-        learner.initialParameters(model: model, seed: seed, as: S.self)
+    /// The learner's initial parameters; with `inner`, those of a run with these inner-loop settings.
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, inner: InnerLoop? = nil,
+                                                   as: S.Type = S.self) -> Parameters<Tensor<S>> {
+        guard let inner else { return learner.initialParameters(model: model, seed: seed, as: S.self) }
+        return learner.initialParameters(model: model, seed: seed, inner: inner, as: S.self)
     }
 
     public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,

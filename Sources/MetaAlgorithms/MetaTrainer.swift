@@ -59,7 +59,7 @@ public struct MetaTrainer<S: TensorScalar> {
     }
 
     public func initialState() -> State {
-        let p = configuration.algorithm.initialParameters(model: model, seed: configuration.seed, as: S.self)
+        let p = configuration.algorithm.initialParameters(model: model, seed: configuration.seed, inner: configuration.inner, as: S.self)
         return State(parameters: p, optimizer: optimizer.initialState(for: p), iteration: 0)
     }
 

@@ -125,7 +125,7 @@ public struct RunCheckpoint: Sendable {
     /// parameters that do not fit would stop evaluation with a shape error instead of a message.
     /// - Throws: a one-line ``CheckpointError`` naming the file and the first mismatch.
     public func checkParametersFit(_ configuration: RunConfiguration) throws {
-        let expected = configuration.algorithm.initialParameters(model: configuration.model, seed: 0, as: Float.self)
+        let expected = configuration.algorithm.initialParameters(model: configuration.model, seed: 0, inner: configuration.inner, as: Float.self)
         func fail(_ what: String) -> CheckpointError {
             CheckpointError("checkpoint \(source ?? "(in memory)"): its parameters do not fit its configuration's model: \(what)")
         }

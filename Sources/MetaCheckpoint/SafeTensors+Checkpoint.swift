@@ -81,7 +81,7 @@ extension SafeTensors {
     public static func importCheckpoint(from url: URL, configuration: RunConfiguration,
                                         iteration: Int?) throws -> (checkpoint: RunCheckpoint, warnings: [String]) {
         let file = try read(from: url)
-        let model = configuration.algorithm.initialParameters(model: configuration.model, seed: configuration.seed, as: Float.self)
+        let model = configuration.algorithm.initialParameters(model: configuration.model, seed: configuration.seed, inner: configuration.inner, as: Float.self)
         var imported = file.parameters, ordered = file.metadata[MetadataKey.parameterOrder] != nil
         if file.metadata[MetadataKey.names] == Naming.torch.rawValue {
             // Back to the checkpoint's names (batch norm's weight and bias are its scale and offset).

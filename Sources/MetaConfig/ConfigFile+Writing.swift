@@ -17,6 +17,9 @@ extension ConfigFile {
         // Written only when set, so the YAML (and the job hash) of runs without them is unchanged.
         if c.inner.samples != 1 { lines.append("  samples: \(c.inner.samples)") }
         if c.inner.klWeight != 1 { lines.append("  kl_weight: \(c.inner.klWeight)") }
+        if c.inner.priorLogSigma != InnerLoop.defaultPriorLogSigma { lines.append("  prior_log_sigma: \(c.inner.priorLogSigma)") }
+        if let v = c.inner.learnedNoise { lines.append("  learned_noise: \(v)") }
+        if c.inner.predictiveObjective { lines.append("  objective: predictive") }
         lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
                   "validation:", "  interval: \(c.validationInterval)", "  tasks: \(c.validationTasks)",
                   "evaluation:", "  tasks: \(c.evaluationTasks)", "  seed: \(c.evaluationSeed)"]

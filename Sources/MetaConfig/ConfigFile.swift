@@ -40,6 +40,9 @@ import MetaAlgorithms
 ///   batch_norm: batch-statistics
 ///   samples: 5                    # Bayesian learners (abml): posterior samples per task; default 1
 ///   kl_weight: 1                  # Bayesian learners: the KL term's weight; default 1
+///   prior_log_sigma: -4           # Bayesian learners: the prior's initial log σ; default -4
+///   learned_noise: 1.0            # Bayesian learners: meta-learn the regression noise from this σ; default: the known noise, fixed
+///   objective: expected           # Bayesian learners: the query term, expected | predictive; default expected
 /// outer:
 ///   optimizer: adam               # adam | sgd
 ///   learning_rate: 0.001
@@ -100,13 +103,21 @@ public enum ConfigFile {
             c.architecture = c.architecture.fitted(to: c.family)
         }
         if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm",
-                                                       "samples", "kl_weight"]) {
+                                                       "samples", "kl_weight", "prior_log_sigma", "learned_noise", "objective"]) {
             if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
             if let v = try i.integer("evaluation_steps", in: ConfigLimits.innerSteps) { c.inner.evaluationSteps = v }
             if let v = try i.number("learning_rate", in: ConfigLimits.innerLearningRate) { c.inner.learningRate = v }
             if let v = try i.bool("first_order") { c.inner.firstOrder = v }
             if let v = try i.integer("samples", in: ConfigLimits.posteriorSamples) { c.inner.samples = v }
             if let v = try i.number("kl_weight", in: ConfigLimits.klWeight) { c.inner.klWeight = v }
+            if let v = try i.number("prior_log_sigma", in: ConfigLimits.priorLogSigma) { c.inner.priorLogSigma = v }
+            if let v = try i.number("learned_noise", in: ConfigLimits.learnedNoise, exclusiveMinimum: true) { c.inner.learnedNoise = v }
+            switch try i.string("objective") {
+            case nil: break
+            case "expected": c.inner.predictiveObjective = false
+            case "predictive": c.inner.predictiveObjective = true
+            case let other?: throw ConfigError("config key 'inner.objective': unknown objective '\(other)'; expected expected or predictive")
+            }
             if let v = try i.string("batch_norm") {
                 guard let mode = BatchNormMode(rawValue: v) else {
                     throw ConfigError("config key 'inner.batch_norm': unknown mode '\(v)'; expected "

@@ -46,6 +46,10 @@ public enum ConfigLimits {
     public static let posteriorSamples: ClosedRange<Int> = 1...1_000
     /// `inner.kl_weight`: the KL term's weight (Bayesian learners).
     public static let klWeight: ClosedRange<Double> = 0...1_000_000
+    /// `inner.prior_log_sigma`: the prior's initial log σ (Bayesian learners; e⁻²⁰ to e⁵).
+    public static let priorLogSigma: ClosedRange<Double> = -20...5
+    /// `inner.learned_noise`: the learned observation noise's initial standard deviation (exclusive of 0).
+    public static let learnedNoise: ClosedRange<Double> = 0...1_000
     /// `outer.learning_rate`: must be greater than 0.
     public static let outerLearningRate: ClosedRange<Double> = 0...1_000
     /// `es.sigma`: the evolution-strategy perturbation scale (exclusive of 0).

@@ -67,7 +67,7 @@ extension HeldOutExamples {
                                                       inner: c.inner, steps: steps).map { $0.converted(to: Double.self).scalars }
                     draws = samples.map { Curve(x: x, y: $0) }
                     let bands = x.indices.map { j in
-                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: bayes.observationNoise).centralInterval(0.95)
+                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: bayes.observationNoise(parameters: parameters)).centralInterval(0.95)
                     }
                     interval = Interval(x: x, lower: bands.map(\.lower), upper: bands.map(\.upper))
                 }

@@ -13,8 +13,9 @@ import MetaTestKit
 
     /// A prior with every log σ moved off its initial value and its means perturbed, so that
     /// every term of the KL and of the reparameterisation is exercised.
-    static func prior(seed: UInt64) -> Parameters<Tensor<Double>> {
-        var p = ABML.initialParameters(model: model, seed: seed, as: Double.self)
+    static func prior(seed: UInt64, learnedNoise: Double? = nil) -> Parameters<Tensor<Double>> {
+        var p = ABML.initialParameters(model: model, seed: seed, inner: InnerLoop(steps: 1, learningRate: 0, learnedNoise: learnedNoise),
+                                       as: Double.self)
         var s = RandomStream(seed: seed, purpose: .testing)
         for (i, name) in p.names.enumerated() {
             let shape = p.values[i].shape
@@ -54,8 +55,67 @@ import MetaTestKit
 
     /// The meta-gradient differentiates through two inner steps of the posterior (second order).
     @Test func secondOrderMetaGradientThroughTwoInnerStepsMatchesFiniteDifferences() {
-        let p = Self.prior(seed: 9)
-        let inner = InnerLoop(steps: 2, learningRate: 0.05, samples: 2, klWeight: 1.5)
+        #expect(Self.metaGradientError(Self.prior(seed: 9), inner: InnerLoop(steps: 2, learningRate: 0.05, samples: 2, klWeight: 1.5)) < 1e-6)
+    }
+
+    /// The same with the posterior-predictive query objective and a learned observation noise
+    /// (whose meta-gradient comes from the query term only).
+    @Test func secondOrderMetaGradientOfThePredictiveObjectiveWithLearnedNoiseMatchesFiniteDifferences() {
+        let inner = InnerLoop(steps: 2, learningRate: 0.05, samples: 3, klWeight: 1.5, learnedNoise: 0.6, predictiveObjective: true)
+        let p = Self.prior(seed: 11, learnedNoise: 0.6)
+        #expect(p.names.last == ABML.logNoiseName)
+        #expect(Self.metaGradientError(p, inner: inner) < 1e-6)
+    }
+
+    /// The predictive objective (with the learned noise) against finite differences in the
+    /// posterior (means, log s) and, separately, in the prior and the noise.
+    @Test func predictiveObjectiveGradientWithRespectToPosteriorPriorAndNoiseMatchesFiniteDifferences() {
+        let p = Self.prior(seed: 12, learnedNoise: 0.5), q = Self.moved(p, seed: 13)
+        func objective(_ q: Parameters<Variable<Double>>, _ p: Parameters<Variable<Double>>) -> Variable<Double> {
+            ABML.objective(model: Self.model, posterior: q, prior: p, inputs: Self.task.queryInputs, targets: Self.task.queryTargets,
+                           noise: ABML.noise(for: 43, shapes: Self.shapes, slot: 0, samples: 3), klWeight: 2, predictive: true,
+                           logNoise: p.values.last!).loss
+        }
+        let posterior: GradientCheck.Function = { v in objective(Parameters(layout: q.layout, values: v), p.map { Variable($0) }) }
+        #expect(GradientCheck.firstOrderError(of: posterior, at: q.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: posterior, at: q.values, direction: Self.moved(p, seed: 14).values) < 1e-5)
+        let prior: GradientCheck.Function = { v in objective(q.map { Variable($0) }, Parameters(layout: p.layout, values: v)) }
+        #expect(GradientCheck.firstOrderError(of: prior, at: p.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: prior, at: p.values, direction: Self.moved(p, seed: 15).values) < 1e-5)
+    }
+
+    /// The predictive NLL is the mean negative log density of the mixture over draws, computed
+    /// independently by ``PredictiveMixture``; for classification, of the mean probability.
+    @Test func predictiveNegativeLogLikelihoodIsTheMixturesNegativeLogDensity() {
+        var s = RandomStream(seed: 16, purpose: .testing)
+        let draws = (0..<4).map { _ in s.uniformTensor([6, 1], low: -2, high: 2) as Tensor<Double> }
+        let y = s.uniformTensor([6, 1], low: -2, high: 2) as Tensor<Double>
+        let logNoise = Foundation.log(0.4)
+        let nll = ABML.predictiveNegativeLogLikelihood(draws.map { Variable($0) }, .regression(y),
+                                                       logNoise: Variable(Tensor<Double>(shape: [1], scalars: [logNoise]))).scalar
+        let expected = (0..<6).map { j in
+            -PredictiveMixture(means: draws.map { $0.scalars[j] }, standardDeviation: 0.4).logDensity(y.scalars[j])
+        }.reduce(0, +) / 6
+        #expect(abs(nll - expected) < 1e-12)
+        // Without a learned noise, the known one.
+        let known = ABML.predictiveNegativeLogLikelihood(draws.map { Variable($0) }, .regression(y)).scalar
+        let expectedKnown = (0..<6).map { j in
+            -PredictiveMixture(means: draws.map { $0.scalars[j] }, standardDeviation: ABML.noiseStandardDeviation).logDensity(y.scalars[j])
+        }.reduce(0, +) / 6
+        #expect(abs(known - expectedKnown) < 1e-10)
+        // Classification: −log of the draws' mean probability of the label.
+        let logits = (0..<3).map { _ in s.uniformTensor([2, 4], low: -3, high: 3) as Tensor<Double> }
+        let labels = [1, 3]
+        func softmax(_ x: ArraySlice<Double>) -> [Double] { let e = x.map { Foundation.exp($0) }; return e.map { $0 / e.reduce(0, +) } }
+        let expectedClass = labels.enumerated().map { j, label in
+            -Foundation.log(logits.map { softmax($0.scalars[(4 * j)..<(4 * j + 4)])[label] }.reduce(0, +) / 3)
+        }.reduce(0, +) / 2
+        let classNLL = ABML.predictiveNegativeLogLikelihood(logits.map { Variable($0) }, .classification(labels)).scalar
+        #expect(abs(classNLL - expectedClass) < 1e-12)
+    }
+
+    /// The largest relative error between `taskStep`'s meta-gradient and central differences of its loss.
+    static func metaGradientError(_ p: Parameters<Tensor<Double>>, inner: InnerLoop) -> Double {
         let analytic = ABML.taskStep(model: Self.model, parameters: p, task: Self.task, inner: inner).metaGradient.values.flatMap(\.scalars)
         var numeric: [Double] = []
         let epsilon = 1e-6
@@ -69,7 +129,7 @@ import MetaTestKit
                 numeric.append((loss(epsilon) - loss(-epsilon)) / (2 * epsilon))
             }
         }
-        #expect(GradientCheck.relativeError(analytic, numeric) < 1e-6)
+        return GradientCheck.relativeError(analytic, numeric)
     }
 
     /// First order drops the inner steps' Hessian terms: a different meta-gradient.

@@ -38,6 +38,17 @@ import MetaConfig
         #expect(yaml.contains("  samples: 7\n") && yaml.contains("  kl_weight: 0.25\n"))
     }
 
+    /// ABML's prior log σ, learned noise and objective: read, written back only when set.
+    @Test func priorLogSigmaLearnedNoiseAndObjectiveAreReadAndWrittenOnlyWhenSet() throws {
+        let maml = ConfigFile.yaml(RunConfiguration.presets["sine-maml"]!)
+        #expect(!maml.contains("prior_log_sigma:") && !maml.contains("learned_noise:") && !maml.contains("objective:"))
+        let c = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  prior_log_sigma: -3.5\n  learned_noise: 0.7\n  objective: expected\n")
+        #expect(c.inner.priorLogSigma == -3.5 && c.inner.learnedNoise == 0.7 && !c.inner.predictiveObjective)
+        #expect(try ConfigFile.parse(ConfigFile.yaml(c)) == c)
+        let d = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  objective: predictive\n")
+        #expect(d.inner.predictiveObjective && ConfigFile.yaml(d).contains("  objective: predictive\n"))
+    }
+
     @Test func writingIsDeterministic() {
         let c = RunConfiguration.presets["omniglot-5w1s-maml"]!
         #expect(ConfigFile.yaml(c) == ConfigFile.yaml(c))
@@ -99,6 +110,9 @@ import MetaConfig
         ("preset: sine-maml\ninner: 3", "'inner'"),
         ("preset: ambiguous-abml\ninner:\n  samples: 0", "'inner.samples'"),
         ("preset: ambiguous-abml\ninner:\n  kl_weight: -1", "'inner.kl_weight'"),
+        ("preset: ambiguous-abml\ninner:\n  prior_log_sigma: 9", "'inner.prior_log_sigma'"),
+        ("preset: ambiguous-abml\ninner:\n  learned_noise: 0", "'inner.learned_noise'"),
+        ("preset: ambiguous-abml\ninner:\n  objective: elbo", "'inner.objective'"),
         ("[1, 2, 3]", "mapping"),
         ("preset: sine-maml\npreset: sine-maml", "YAML"),
     ])

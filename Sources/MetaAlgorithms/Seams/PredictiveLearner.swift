@@ -3,7 +3,7 @@ import MetaNN
 import MetaTasks
 
 /// A learner whose adaptation is a distribution over networks (``ABMLLearner``): its
-/// predictions are draws, and regression adds a known observation noise to each.
+/// predictions are draws, and regression adds an observation noise to each.
 ///
 /// ``Calibration`` scores it by its own predictive distribution; other learners' regression
 /// predictions get a constant noise fitted on validation tasks instead.
@@ -13,6 +13,6 @@ public protocol PredictiveLearner: Learner {
     func sampleOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
                                         inner: InnerLoop, steps: Int) -> [Tensor<S>]
 
-    /// The regression likelihood's noise standard deviation.
-    var observationNoise: Double { get }
+    /// The regression predictive's noise standard deviation under these (meta-learned) parameters.
+    func observationNoise<S: TensorScalar>(parameters: Parameters<Tensor<S>>) -> Double
 }
