@@ -7,6 +7,11 @@ import MetaCheckpoint
 /// (``CandidateTraining``), the methods interleaved (evolution's candidate i, then random
 /// search's candidate i, …), each result fed to its method's ``SearchState`` in index order.
 ///
+/// The directory is locked for the whole run with the lock training runs take
+/// (``RunDirectory``: `flock(2)` on `.lock`, released by the kernel when the process dies), so
+/// a second search (or a training run) on the same directory is refused in one line while this
+/// one lives, and temporary files that a killed search's atomic writes left behind are removed.
+///
 /// Files in ``directory``:
 /// - `search.yaml`: the search configuration's text; `--resume` refuses another one.
 /// - `candidates.jsonl`: one ``CandidateRecord`` per line, in the order they were trained.
@@ -43,15 +48,19 @@ public struct SearchRun {
     struct Saved: Codable { var version = 1; var seed: UInt64; var records: [CandidateRecord] }
 
     /// Runs (or, with `resume`, continues) the search to the end; the states of its methods.
-    /// - Throws: ``SearchError`` for a directory that holds another search, or a state file
+    /// - Throws: ``SearchError`` for a directory locked by another process or that holds another search, or a state file
     ///   that does not decode or belongs to another search; I/O errors as ``SearchError``.
     public func run(resume: Bool) throws -> [SearchState] {
         let fm = FileManager.default
         let stateURL = directory.appendingPathComponent(Self.stateFile)
         let configURL = directory.appendingPathComponent(Self.configFile)
-        do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw SearchError("cannot create the search directory \(directory.path): \(error.localizedDescription)")
-        }
+        // Held until this function returns: the directory is this search's alone.
+        let lock: RunDirectory
+        do {
+            lock = try RunDirectory(directory)
+            try lock.removeLeftoverTemporaryFiles()
+        } catch let error as CheckpointError { throw SearchError(error.description) }
+        defer { withExtendedLifetime(lock) {} }
         var states = configuration.methods.map(configuration.initialState)
         if fm.fileExists(atPath: stateURL.path) || fm.fileExists(atPath: configURL.path) {
             guard resume else {
