@@ -4,8 +4,14 @@ import MetaConfig
 import MetaCheckpoint
 
 /// A search in one process, in its run directory: candidates trained one at a time
-/// (``CandidateTraining``), the methods interleaved (evolution's candidate i, then random
-/// search's candidate i, …), each result fed to its method's ``SearchState`` in index order.
+/// (``CandidateTraining``) as ``CandidateDispatcher`` hands them out, the methods interleaved
+/// (evolution's candidate i, then random search's candidate i, …), each result fed to its
+/// method's ``SearchState`` in index order.
+///
+/// The directory is locked for the whole run with the lock training runs take
+/// (``RunDirectory``: `flock(2)` on `.lock`, released by the kernel when the process dies), so
+/// a second search (or a training run) on the same directory is refused in one line while this
+/// one lives, and temporary files that a killed search's atomic writes left behind are removed.
 ///
 /// Files in ``directory``:
 /// - `search.yaml`: the search configuration's text; `--resume` refuses another one.
@@ -43,15 +49,19 @@ public struct SearchRun {
     struct Saved: Codable { var version = 1; var seed: UInt64; var records: [CandidateRecord] }
 
     /// Runs (or, with `resume`, continues) the search to the end; the states of its methods.
-    /// - Throws: ``SearchError`` for a directory that holds another search, or a state file
+    /// - Throws: ``SearchError`` for a directory locked by another process or that holds another search, or a state file
     ///   that does not decode or belongs to another search; I/O errors as ``SearchError``.
     public func run(resume: Bool) throws -> [SearchState] {
         let fm = FileManager.default
         let stateURL = directory.appendingPathComponent(Self.stateFile)
         let configURL = directory.appendingPathComponent(Self.configFile)
-        do { try fm.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw SearchError("cannot create the search directory \(directory.path): \(error.localizedDescription)")
-        }
+        // Held until this function returns: the directory is this search's alone.
+        let lock: RunDirectory
+        do {
+            lock = try RunDirectory(directory)
+            try lock.removeLeftoverTemporaryFiles()
+        } catch let error as CheckpointError { throw SearchError(error.description) }
+        defer { withExtendedLifetime(lock) {} }
         var states = configuration.methods.map(configuration.initialState)
         if fm.fileExists(atPath: stateURL.path) || fm.fileExists(atPath: configURL.path) {
             guard resume else {
@@ -93,13 +103,13 @@ public struct SearchRun {
         let clock = ContinuousClock(), start = clock.now
         var bestSoFar = Self.best(of: all)
         if let b = bestSoFar { try writeBest(b) }
-        for index in 0..<configuration.candidates {
-            for k in states.indices where states[k].records.count == index {
-                guard let genome = states[k].proposal(index) else { continue }
-                let record = try CandidateTraining.run(configuration, method: states[k].method, index: index, genome: genome)
+        // One candidate at a time, in this process; the dispatcher's fixed order is the index-by-index interleaving.
+        var dispatcher = CandidateDispatcher(states: states)
+        while let item = dispatcher.next() {
+            let trained = try CandidateTraining.run(configuration, method: item.method, index: item.index, genome: item.genome)
+            for record in try dispatcher.complete(trained) {
                 log.write(Data(Self.line(record).utf8))
                 if let faultKillAfter, all.count + 1 == faultKillAfter { kill(getpid(), SIGKILL) }
-                try states[k].accept(record)
                 all.append(record)
                 try write(Array(try JSONEncoder.sorted.encode(Saved(seed: configuration.seed, records: all))), to: stateURL)
                 if bestSoFar.map({ record.fitness > $0.fitness }) ?? true {
@@ -110,12 +120,14 @@ public struct SearchRun {
                 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
                 let done = all.count - startCount
                 let eta = seconds / Double(done) * Double(total - all.count)
-                let perMethod = states.map { "\($0.method.rawValue) \($0.records.count)/\(configuration.candidates)" }.joined(separator: ", ")
+                let perMethod = dispatcher.states.map { "\($0.method.rawValue) \($0.records.count)/\(configuration.candidates)" }
+                    .joined(separator: ", ")
                 output("candidates \(all.count)/\(total) (\(perMethod))  last \(Self.format(record.fitness)) "
                        + "(\(record.method.rawValue) \(record.index))  best \(Self.format(bestSoFar!.fitness)) "
                        + "(\(bestSoFar!.method.rawValue) \(bestSoFar!.index))  ETA \(Self.duration(eta))")
             }
         }
+        states = dispatcher.states
         return states
     }
 

@@ -93,6 +93,19 @@ import MetaTestKit
         return (process.terminationStatus, process.terminationReason)
     }
 
+    /// A `metatrain search` started and not waited for; its standard error goes to `stderr`.
+    static func start(_ arguments: [String], stderr: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = BuiltProducts.metatrain
+        process.arguments = ["search"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("METATRAIN_") }
+        process.standardOutput = FileHandle.nullDevice
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: stderr)
+        try process.run()
+        return process
+    }
+
     static func records(_ directory: URL) throws -> [CandidateRecord] {
         let text = try String(contentsOf: directory.appendingPathComponent(SearchRun.recordsFile), encoding: .utf8)
         return try text.split(separator: "\n").map { try JSONDecoder().decode(CandidateRecord.self, from: Data($0.utf8)) }
@@ -126,5 +139,41 @@ import MetaTestKit
         let parsed = try ConfigFile.parse(best)
         #expect(parsed.iterations == 50)
         #expect(best == (try String(contentsOf: whole.appendingPathComponent(SearchRun.bestFile), encoding: .utf8)))
+    }
+
+    @Test func aSecondSearchOnALiveSearchsDirectoryIsRefusedInOneLineNamingItsPid() throws {
+        let root = BuiltProducts.temporaryDirectory("search-lock")
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Long enough (60 candidates) that the first search is still training when it is stopped.
+        let config = root.appendingPathComponent("search.yaml")
+        try Self.yaml.replacingOccurrences(of: "candidates: 4", with: "candidates: 30").write(to: config, atomically: true, encoding: .utf8)
+        let directory = root.appendingPathComponent("run")
+        let first = try Self.start(["--config", config.path, "--run-dir", directory.path], stderr: root.appendingPathComponent("first.err"))
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL); first.waitUntilExit() } }
+        // search.yaml is written once the directory is locked; then the first search is frozen.
+        while first.isRunning && !FileManager.default.fileExists(atPath: directory.appendingPathComponent(SearchRun.configFile).path) {
+            usleep(2_000)
+        }
+        kill(first.processIdentifier, SIGSTOP)
+        #expect(first.isRunning, "the first search ended before the second started")
+
+        for extra in [[], ["--resume"]] {
+            let errors = root.appendingPathComponent("second.err")
+            let second = try Self.start(["--config", config.path, "--run-dir", directory.path] + extra, stderr: errors)
+            second.waitUntilExit()
+            #expect(second.terminationStatus == 1, "\(extra)")
+            let text = try String(contentsOf: errors, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(!text.contains("\n"), "\(text)")
+            #expect(text.contains("is in use by another metatrain process (pid \(first.processIdentifier))"), "\(text)")
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        // The kernel released the lock with the process: resuming is allowed again (refused only
+        // for want of --resume).
+        let after = root.appendingPathComponent("after.err")
+        let third = try Self.start(["--config", config.path, "--run-dir", directory.path], stderr: after)
+        third.waitUntilExit()
+        #expect(third.terminationStatus == 1)
+        #expect(try String(contentsOf: after, encoding: .utf8).contains("holds a search already"))
     }
 }
