@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "MetaOptimTests", dependencies: ["MetaTensor", "MetaNN", "MetaOptim"]),
         .testTarget(name: "MetaTasksTests", dependencies: ["CZlib", "MetaTensor", "MetaChecksum", "MetaTasks", "MetaTestKit"]),
         .testTarget(name: "MetaAlgorithmsTests", dependencies: [
-            "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaAlgorithms", "MetaTestKit",
+            "MetaTensor", "MetaRandom", "MetaAutodiff", "MetaNN", "MetaOptim", "MetaTasks", "MetaRL", "MetaAlgorithms", "MetaTestKit",
         ]),
         .testTarget(name: "MetaRLTests", dependencies: ["MetaTensor", "MetaAutodiff", "MetaNN", "MetaRL", "MetaTestKit"]),
         .testTarget(name: "MetaConfigTests", dependencies: ["MetaTasks", "MetaAlgorithms", "MetaConfig"]),

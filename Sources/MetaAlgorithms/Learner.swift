@@ -99,8 +99,13 @@ public protocol Learner: Sendable {
     /// `parameterCount` scalars (the job's message limit is derived from it); 0 by default.
     func maxPayloadValues(configuration: RunConfiguration, parameterCount: Int) -> Int
 
-    /// The most scalars per item its requests ask for; 0 by default.
+    /// The most scalars per item its requests ask for, whatever the configuration; 0 by default.
     var maxScalarsPerItem: Int { get }
+
+    /// The most scalars per item its requests ask for in a run of `configuration` for a model
+    /// of `parameterCount` scalars (the job's message limit is derived from it); by default
+    /// ``maxScalarsPerItem``.
+    func maxScalarsPerItem(configuration: RunConfiguration, parameterCount: Int) -> Int
 }
 
 extension Learner {
@@ -163,6 +168,8 @@ extension Learner {
     public func maxPayloadValues(configuration: RunConfiguration, parameterCount: Int) -> Int { 0 }
 
     public var maxScalarsPerItem: Int { 0 }
+
+    public func maxScalarsPerItem(configuration: RunConfiguration, parameterCount: Int) -> Int { maxScalarsPerItem }
 
     /// The problem of a learner that adapts by gradient steps with none configured.
     func innerStepsProblem(_ c: RunConfiguration) -> String? {

@@ -15,10 +15,10 @@ import MetaRL
 /// - `random-policy`: no outer update at all; the initial (random) policy, evaluated with the
 ///   same adaptation: the paper's "random initialization" baseline.
 ///
-/// The outer update goes through ``OuterStepLearner``; the configuration's `outer` optimizer is
+/// An iteration is the rounds of ``MAMLTRPOProgram``; the configuration's `outer` optimizer is
 /// not used. The evaluation reports the mean return of `tasks.episodes` episodes after
 /// 0…`inner.evaluation_steps` policy-gradient steps (``PolicyAdaptation``).
-public struct MAMLTRPOLearner: OuterStepLearner {
+public struct MAMLTRPOLearner: Learner {
     public let id: LearnerID
     /// Whether the outer step updates the parameters (false for the random-policy baseline).
     public let updates: Bool
@@ -38,20 +38,58 @@ public struct MAMLTRPOLearner: OuterStepLearner {
                    innerSteps: steps, firstOrder: inner.firstOrder)
     }
 
-    public func outerStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, tasks: [Task<S>], iteration: Int,
-                                           configuration: RunConfiguration) -> (parameters: Parameters<Tensor<S>>, loss: Double, metric: Double) {
-        let decoded = tasks.map { NavigationTasks.decode($0) }
-        let settings = Self.settings(configuration.inner, task: decoded[0], steps: configuration.inner.steps)
-        let goals = decoded.map(\.goal)
-        let (next, outcome) = MAMLTRPO.step(model: model, parameters: parameters, goals: goals, settings: settings,
-                                            trpo: updates ? .paper : TRPOSettings(maxBacktracks: 0),
-                                            seed: configuration.seed, iteration: UInt64(iteration))
-        return (updates ? next : parameters, outcome.lossBefore, outcome.metric)
+    public func iterationProgram<S: TensorScalar>(trainer: MetaTrainer<S>, state: MetaTrainer<S>.State) -> any IterationProgram<S> {
+        MAMLTRPOProgram(trainer: trainer, state: state, updates: updates)
     }
+
+    /// Item i of a round of ``MAMLTRPOProgram``: task i of the iteration (episodes from the
+    /// stream (seed, iteration, i)) answering the round's ``TRPORequest`` as scalars: ∇Lᵢ (with
+    /// Lᵢ and the return after adaptation as the item's loss and metric), ∇²KLᵢ·payload, or
+    /// (Lᵢ(θ′), KLᵢ(θ′)) at θ′ = payload. A non-finite candidate loss or KL is answered as
+    /// the largest finite `Double`: the line search rejects it just as it rejects a non-finite
+    /// one, and results stay finite on the wire. nil for another work code or a payload of
+    /// the wrong length. The tasks are kept between rounds (``MetaPolicyTaskCache``).
+    public func workResult<S: TensorScalar>(trainer: MetaTrainer<S>, work: UInt16, payload: [Double], iteration: Int, items: [Int],
+                                            parameters: Parameters<Tensor<S>>) -> ShardResult<S>? {
+        let d = parameters.scalarCount
+        let request: TRPORequest
+        switch work {
+        case MAMLTRPOProgram<S>.surrogateWork where payload.isEmpty: request = .surrogate
+        case MAMLTRPOProgram<S>.fisherProductWork where payload.count == d: request = .fisherProduct(payload)
+        case MAMLTRPOProgram<S>.candidateWork where payload.count == d: request = .candidate(payload)
+        default: return nil
+        }
+        let c = trainer.configuration
+        let answers = items.map { item -> (scalars: [Double], loss: Double, metric: Double) in
+            let goal = NavigationTasks.decode(trainer.task(iteration: iteration, index: item))
+            let settings = Self.settings(c.inner, task: goal, steps: c.inner.steps)
+            let reply = MetaPolicyTaskCache.shared.withTask(
+                seed: c.seed, iteration: UInt64(iteration), task: UInt32(item), goal: goal.goal, settings: settings, parameters: parameters,
+                make: {
+                    MetaPolicyTask(model: trainer.model, parameters: parameters,
+                                   environment: NavigationEnvironment(goal: goal.goal, horizon: settings.horizon), settings: settings,
+                                   seed: c.seed, iteration: UInt64(iteration), task: UInt32(item))
+                }) { $0.answer(request) }
+            switch reply {
+            case let .surrogate(loss, gradient, metric): return (gradient, loss, metric)
+            case let .fisherProduct(v): return (v, 0, 0)
+            case let .candidate(loss, kl):
+                let finite = { (x: Double) in x.isFinite ? x : Double.greatestFiniteMagnitude }
+                return ([finite(loss), finite(kl)], 0, 0)
+            }
+        }
+        return ShardResult(scalars: answers.map(\.scalars), losses: answers.map(\.loss), metrics: answers.map(\.metric))
+    }
+
+    /// Fisher-product and candidate rounds carry a parameter vector.
+    public func maxPayloadValues(configuration: RunConfiguration, parameterCount: Int) -> Int { parameterCount }
+
+    /// Surrogate and Fisher-product rounds answer a parameter vector per task.
+    public func maxScalarsPerItem(configuration: RunConfiguration, parameterCount: Int) -> Int { parameterCount }
 
     /// One task's loss (the outer surrogate, 0 at θ up to the advantages' mean), metric (the
     /// mean return after adaptation) and the gradient of the surrogate through the inner step:
-    /// what a gradient-reducing runtime would average. Training uses ``outerStep(model:parameters:tasks:iteration:configuration:)``.
+    /// what a gradient-reducing runtime would average. Training uses ``MAMLTRPOProgram``.
     public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop) -> TaskResult<S> {
         let d = NavigationTasks.decode(task)

@@ -102,16 +102,8 @@ public struct MetaTrainer<S: TensorScalar> {
 
     /// One meta-iteration in this process: the learner's ``IterationProgram`` with every round's
     /// items computed here, in index order (a coordinator runs the same program with the items
-    /// computed by its workers). A learner with its own outer update (``OuterStepLearner``, such
-    /// as TRPO) takes the step in this process instead; the optimizer state is kept as it is.
+    /// computed by its workers).
     public func step(_ state: State) -> (State, IterationMetrics) {
-        if let learner = configuration.algorithm.learner as? any OuterStepLearner {
-            let tasks = (0..<configuration.metaBatchSize).map { task(iteration: state.iteration, index: $0) }
-            let (p, loss, metric) = learner.outerStep(model: model, parameters: state.parameters, tasks: tasks,
-                                                      iteration: state.iteration, configuration: configuration)
-            return (State(parameters: p, optimizer: state.optimizer, iteration: state.iteration + 1),
-                    IterationMetrics(iteration: state.iteration, metaLoss: loss, metric: metric))
-        }
         var program = configuration.algorithm.learner.iterationProgram(trainer: self, state: state)
         while true {
             let request = program.request
@@ -128,9 +120,6 @@ public struct MetaTrainer<S: TensorScalar> {
         else { fatalError("\(configuration.algorithm) asked for work \(request.work), which it does not compute") }
         return result
     }
-
-    /// Why this run cannot go through the cluster runtime (``RunConfiguration/clusterProblem``).
-    public var clusterProblem: String? { configuration.clusterProblem }
 
     /// The evaluation protocol on `split`.
     public func evaluate(_ parameters: Parameters<Tensor<S>>, split: TaskSplit, tasks: Int, steps: Int? = nil) -> EvaluationReport {

@@ -164,7 +164,6 @@ public struct TrainingBenchmark {
     public func run(progress: ((String) -> Void)?) throws -> Report {
         let config = Self.configuration(workload, algorithm: algorithm)
         let trainer = try MetaTrainer<Float>(configuration: config, tracing: tracing)
-        if workers > 0, let problem = trainer.clusterProblem { throw RunError(problem) }
         var state = trainer.initialState()
         var coordinator: Coordinator?
         var cluster: LocalCluster?

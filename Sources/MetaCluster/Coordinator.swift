@@ -114,7 +114,7 @@ public final class Coordinator {
         let learner = c.algorithm.learner
         maxMessageBytes = WireCodec.maxMessageBytes(parameterBytes: parameterBytes, tasks: c.metaBatchSize,
                                                     payloadValues: learner.maxPayloadValues(configuration: c, parameterCount: initial.scalarCount),
-                                                    scalarsPerTask: learner.maxScalarsPerItem)
+                                                    scalarsPerTask: learner.maxScalarsPerItem(configuration: c, parameterCount: initial.scalarCount))
         let job = JobMessage(configurationYAML: ConfigFile.yaml(c), maxMessageBytes: UInt64(maxMessageBytes))
         let settings = Scheduler.Settings(heartbeat: options.heartbeat, minWorkers: options.minWorkers, staleness: options.staleness,
                                           deadlines: options.deadlines, identity: options.identity,

@@ -4,9 +4,9 @@
 /// the state machine averages. Vectors are the parameters flattened in their layout's order
 /// (``FlatParameters``).
 ///
-/// For a cluster, each request is one reduction round: the coordinator sends the request (and
-/// its payload), each worker answers the sum over its tasks, and the coordinator adds the
-/// workers' sums in task-index order.
+/// For a cluster, each request is one round (MetaAlgorithms' `MAMLTRPOProgram`): the
+/// coordinator sends the request (and its payload), the workers answer each of their tasks'
+/// vectors, and the coordinator sums them in task-index order, as ``sum(_:)`` does here.
 public enum TRPORequest: Sendable, Equatable {
     /// Per task i: the outer surrogate Lᵢ(θ) and its gradient ∇Lᵢ(θ) (through the inner
     /// adaptation), and the task's metric (mean return after adaptation). Answered by

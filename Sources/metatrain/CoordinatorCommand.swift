@@ -38,8 +38,6 @@ struct CoordinatorCommand: ParsableCommand {
     func run() throws {
         StopSignal.install()
         let security = try CoordinatorSecurity.fromKeyFiles(curveSecret: curveSecret, allow: allow)
-        // Before the run directory is claimed, so the refusal leaves nothing behind.
-        if let problem = try runOptions.configuration().clusterProblem { throw RunError(problem) }
         let driver = try runOptions.driver(threads: 1)
         try driver.trainDistributed(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat.settings, security: security,
                                     insecure: insecure, scheduling: scheduling.scheduling, startWorkers: { _ in }).exit()

@@ -26,9 +26,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         compute.apply()
         StopSignal.install()
-        // Refusals before the run directory is claimed, so they leave nothing behind.
+        // Before the run directory is claimed, so the refusal leaves nothing behind.
         if runOptions.staleness > 0 && workers == 0 { throw RunError("--staleness needs workers (--workers N)") }
-        if workers > 0, let problem = try runOptions.configuration().clusterProblem { throw RunError(problem) }
         let driver = try runOptions.driver(threads: compute.threads)
         guard workers > 0 else { return try driver.trainInProcess().exit() }
         try driver.trainOnLocalWorkers(workers, threads: compute.threads, heartbeat: heartbeat.settings, scheduling: scheduling.scheduling,

@@ -8,14 +8,26 @@ import CZeroMQ
 /// ZeroMQ over 127.0.0.1. The job is the real `sine-maml` MAML preset, shortened; every run's
 /// final parameters are compared bit for bit with the same run trained in one process. The
 /// fault tests also run `sine-es-maml`, whose iterations are rounds of fitnesses (scalars per
-/// perturbation pair) instead of meta-gradients.
+/// perturbation pair) instead of meta-gradients, and a small `navigation-maml-trpo`, whose
+/// iterations are the many rounds of a TRPO step (``trpo``).
 @Suite(.serialized) struct DistributedTrainingTests {
     static let job = job("sine-maml")
     static let longJob = longJob("sine-maml")
-    static let presets = ["sine-maml", "sine-es-maml"]
+    static let presets = ["sine-maml", "sine-es-maml", trpo]
 
-    static func job(_ preset: String) -> [String] { ["--preset", preset, "--iterations", "60", "--eval-tasks", "4"] }
-    static func longJob(_ preset: String) -> [String] { ["--preset", preset, "--iterations", "400", "--eval-tasks", "4"] }
+    /// `navigation-maml-trpo` with horizon 10, 4 episodes per task, a 2-16-16-2 policy and a
+    /// meta-batch of 4, as a configuration file.
+    static let trpo = "navigation-maml-trpo-small"
+    static let trpoFile: String = {
+        let url = Cluster.temporaryDirectory("trpo-config").appendingPathComponent("\(trpo).yaml")
+        try! ("preset: navigation-maml-trpo\ntasks: {horizon: 10, episodes: 4}\nmodel: {hidden: [16, 16]}\nmeta_batch: 4\n"
+              + "validation: {interval: 1000, tasks: 2}\n").write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }()
+
+    static func source(_ preset: String) -> [String] { preset == trpo ? ["--config", trpoFile] : ["--preset", preset] }
+    static func job(_ preset: String) -> [String] { source(preset) + ["--iterations", "60", "--eval-tasks", "4"] }
+    static func longJob(_ preset: String) -> [String] { source(preset) + ["--iterations", "400", "--eval-tasks", "4"] }
 
     @Test func finalParametersAreBitIdenticalForZeroToFourWorkers() throws {
         let reference = try Cluster.reference(Self.job)

@@ -27,6 +27,11 @@ import Testing
         ("es-maml-workers", "algorithm: es-maml\ntasks: {family: sinusoid, shots: 10, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [40, 40]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.01}\n"
             + "es: {sigma: 0.02, reduce: workers}\n"),
+        // Rounds of a TRPO step: the surrogate's gradient, conjugate-gradient Fisher products
+        // (payload: the direction) and line-search candidates (payload: θ′), each task answering
+        // a vector of scalars.
+        ("maml-trpo", "algorithm: maml-trpo\ntasks: {family: navigation, horizon: 10, episodes: 4}\n"
+            + "model: {architecture: policy-mlp, hidden: [16, 16]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.1}\n"),
         ("abml", "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
             + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, kl_weight: 1}\n"),

@@ -64,19 +64,6 @@ import MetaTestKit
         }
     }
 
-    @Test func aLearnerThatTrainsInProcessOnlyIsRefusedWorkersBeforeItsRunDirectoryIsWritten() throws {
-        let dir = BuiltProducts.temporaryDirectory("in-process-only")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        for (index, args) in [["train", "--preset", "navigation-random", "--workers", "1"],
-                              ["coordinator", "--preset", "navigation-random", "--bind", "tcp://127.0.0.1:*"]].enumerated() {
-            let run = dir.appendingPathComponent("run\(index)")
-            let out = try Self.run(args + ["--run-dir", run.path], in: dir)
-            #expect(out.status == 1, "\(args): \(out.output)")
-            #expect(out.lines.count == 1 && out.output.contains("random-policy trains in this process only"), "\(args): \(out.output)")
-            #expect(!FileManager.default.fileExists(atPath: run.path), "\(args) left \(run.path) behind")
-        }
-    }
-
     @Test func evalAndInspectRefuseACheckpointWhoseAdamStepIsIntMax() throws {
         let dir = BuiltProducts.temporaryDirectory("bad-ckpt")
         defer { try? FileManager.default.removeItem(at: dir) }
