@@ -27,6 +27,10 @@ import Testing
         ("es-maml-workers", "algorithm: es-maml\ntasks: {family: sinusoid, shots: 10, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [40, 40]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.01}\n"
             + "es: {sigma: 0.02, reduce: workers}\n"),
+        // Fitnesses are returns after a policy-gradient step on rollouts from keyed streams.
+        ("es-maml-navigation", "algorithm: es-maml\ntasks: {family: navigation, horizon: 5, episodes: 3}\n"
+            + "model: {architecture: policy-mlp, hidden: [8, 8]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.1}\n"
+            + "es: {sigma: 0.05}\n"),
         ("abml", "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
             + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, kl_weight: 1}\n"),
