@@ -39,6 +39,11 @@ public struct Adapter: Sendable {
             throw AdaptError("\(config.name) uses \(config.algorithm), which learns within sequence episodes, not from a "
                              + "support set: adapt needs a support/query learner (\(Self.adaptingLearners.joined(separator: ", ")))")
         }
+        let tasks = (config.evaluationFamily ?? config.family)
+        guard tasks.spec.shape == .supportQuery else {
+            throw AdaptError("\(config.name) trains \(config.algorithm) on \(tasks.name) tasks (\(tasks.spec.shape.rawValue)), which have "
+                             + "no support set to adapt to: adapt needs a run on support/query tasks")
+        }
         configuration = config
         iteration = checkpoint.iteration
         parameters = checkpoint.parameters

@@ -3,12 +3,14 @@ import MetaRandom
 import MetaAutodiff
 import MetaNN
 import MetaTasks
+import MetaRL
 
 /// ES-MAML (Song et al., "ES-MAML: Simple Hessian-Free Meta Learning", ICLR 2020) with the
 /// evolution strategy of Salimans et al. 2017, as pure functions.
 ///
-/// The meta-objective of a task T is its fitness after adaptation, f_T(θ) = −L_query(U(θ, T)),
-/// with U the adaptation operator. Its gradient is estimated from antithetic pairs of
+/// The meta-objective of a task T is its fitness after adaptation, f_T(θ) = F(U(θ, T), T),
+/// with U the adaptation operator and F the tasks' ``TaskFitness``: −L_query on support/query
+/// tasks (``SupervisedFitness``), the mean return on navigation tasks (``EnvironmentFitness``). Its gradient is estimated from antithetic pairs of
 /// perturbations, pair j evaluated on task j of the iteration:
 ///
 ///     ĝ = 1/(2Nσ) Σ_j (F(θ+σε_j) − F(θ−σε_j)) ε_j,   ε_j ~ N(0, I),  j = 0…N−1
@@ -17,10 +19,10 @@ import MetaTasks
 /// the 2N fitnesses replaced by their ranks scaled to [−0.5, 0.5]; ties get their average
 /// rank, so equal fitnesses contribute exactly nothing). The update is an Adam step on −ĝ.
 ///
-/// Departures and choices: the adaptation operator is `inner.steps` SGD steps of rate α with
-/// the exact support-set gradient (the supervised counterpart of the paper's ES-Grad, whose
-/// inner gradient is itself an ES estimate; the outer loop stays zero-order: no derivative of
-/// U is ever taken). Each ε_j is regenerated from the keyed stream (seed, iteration, j,
+/// Departures and choices: the adaptation operator is `inner.steps` gradient steps of rate α:
+/// SGD with the exact support-set gradient, or vanilla policy-gradient steps on the task's own
+/// episodes (the paper's ES-Grad estimates the inner gradient by ES too; the outer loop stays
+/// zero-order: no derivative of U is ever taken). Each ε_j is regenerated from the keyed stream (seed, iteration, j,
 /// "es-perturbation") in whichever process needs it, so perturbations never travel: a worker
 /// receives pair indices and answers two fitnesses per pair.
 ///
@@ -93,19 +95,6 @@ public enum ESMAML {
         return g.map { $0 * scale }
     }
 
-    /// The fitness of `parameters` on `task`: the negative query loss after the adaptation
-    /// operator (`inner.steps` SGD steps on the support set, no graph kept), with the query
-    /// loss and metric.
-    public static func fitness<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
-                                                inner: InnerLoop) -> (fitness: Double, loss: Double, metric: Double) {
-        let adapted = InnerUpdate.adapt(model: model, parameters: parameters.map { Variable(differentiable: $0) },
-                                        inputs: task.supportInputs, targets: task.supportTargets, steps: inner.steps,
-                                        learningRate: S(inner.learningRate), createGraph: false).map { $0.value }
-        let prediction = model.apply(adapted.map { Variable($0) }, Variable(task.queryInputs))
-        let loss = Double(TaskLoss.loss(prediction, task.queryTargets).scalar)
-        return (-loss, loss, TaskLoss.metric(prediction.value, task.queryTargets))
-    }
-
     /// w_j ε_j for each of `pairs` (w = `weights[pair]`), as block sums (``MetaGradient``) in the
     /// layout of `like`: a worker's answer to a round of ``perturbationSumWork``.
     public static func perturbationSums<S: TensorScalar>(seed: UInt64, iteration: Int, pairs: [Int], weights: [Double],
@@ -122,16 +111,18 @@ public enum ESMAML {
         return MetaGradient.blockSums(terms)
     }
 
-    /// Pair `pair` of `iteration`: the fitnesses of θ ± σε_pair on the iteration's task `pair`,
-    /// as the scalars [F(θ+σε), F(θ−σε)], with the mean of the two query losses and metrics.
+    /// Pair `pair` of `iteration`: the fitnesses of θ ± σε_pair on the iteration's task `pair`
+    /// (``TaskFitness`` of the configured tasks' shape), as the scalars [F(θ+σε), F(θ−σε)], with
+    /// the mean of the two losses and metrics.
     public static func pairResult<S: TensorScalar>(trainer: MetaTrainer<S>, iteration: Int, pair: Int, sigma: Double,
                                                    parameters: Parameters<Tensor<S>>) -> (scalars: [Double], loss: Double, metric: Double) {
         let c = trainer.configuration
         let count = parameters.values.reduce(0) { $0 + $1.count }
         let epsilon = perturbation(seed: c.seed, iteration: iteration, pair: pair, count: count)
         let task = trainer.task(iteration: iteration, index: pair)
-        let up = fitness(model: trainer.model, parameters: perturbed(parameters, by: epsilon, scale: sigma), task: task, inner: c.inner)
-        let down = fitness(model: trainer.model, parameters: perturbed(parameters, by: epsilon, scale: -sigma), task: task, inner: c.inner)
+        let fitness = ESMAMLLearner.fitness(c)
+        let up = fitness.fitness(model: trainer.model, parameters: perturbed(parameters, by: epsilon, scale: sigma), task: task, inner: c.inner)
+        let down = fitness.fitness(model: trainer.model, parameters: perturbed(parameters, by: epsilon, scale: -sigma), task: task, inner: c.inner)
         return ([up.fitness, down.fitness], (up.loss + down.loss) / 2, (up.metric + down.metric) / 2)
     }
 }
@@ -190,15 +181,52 @@ public struct ESMAMLProgram<S: TensorScalar>: IterationProgram {
 
 /// ES-MAML as a registered learner: `meta_batch` antithetic pairs per iteration, `es.sigma` the
 /// perturbation scale, the outer optimizer applied to the ES estimate.
+///
+/// The fitness, evaluation and initial parameters are those of the configured tasks' shape
+/// (``TaskShape/fitness``). Where the protocol passes the model but no configuration
+/// (``initialParameters(model:seed:as:)``, ``evaluate(model:parameters:task:inner:steps:)``),
+/// the model tells the shape: a ``PolicyMLP`` is built only for environment tasks
+/// (``PolicyMLPArchitecture/accepts(_:)``), every other model only for support/query tasks.
 public struct ESMAMLLearner: Learner {
     public init() {}
     public var id: LearnerID { .esMAML }
 
+    public var taskShapes: [TaskShape] { [.supportQuery, .environment] }
+
+    /// The fitness of `configuration`'s tasks (checked by the configuration's validation).
+    static func fitness(_ configuration: RunConfiguration) -> any TaskFitness {
+        guard let f = configuration.family.spec.shape.fitness else {
+            fatalError("es-maml: no fitness on \(configuration.family.spec.shape.rawValue) tasks (refused by validation)")
+        }
+        return f
+    }
+
+    /// The fitness of the tasks `model` is built for.
+    static func fitness(model: any Model) -> any TaskFitness {
+        model is PolicyMLP ? EnvironmentFitness() : SupervisedFitness()
+    }
+
+    public func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, as: S.Type) -> Parameters<Tensor<S>> {
+        Self.fitness(model: model).initialParameters(model: model, seed: seed, as: S.self)
+    }
+
+    /// The metric after 0…`steps` adaptation steps: the query metric of MAML's inner loop, or
+    /// the navigation returns of `maml-trpo`'s evaluation.
+    public func evaluate<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
+                                          inner: InnerLoop, steps: Int) -> [Double] {
+        Self.fitness(model: model).evaluate(model: model, parameters: parameters, task: task, inner: inner, steps: steps)
+    }
+
     /// The exact gradient of the loss the ES estimate approximates (σ → 0, many pairs): MAML's
     /// second-order meta-gradient of the same adaptation operator. Training never calls it;
-    /// the gradient checks compare the estimate against it.
+    /// the gradient checks compare the estimate against it. On environment tasks there is no
+    /// exact gradient of the expected return: `maml-trpo`'s surrogate and its gradient through the
+    /// inner step stand in.
     public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop) -> TaskResult<S> {
+        if Self.fitness(model: model) is EnvironmentFitness {
+            return LearnerID.mamlTRPO.taskStep(model: model, parameters: parameters, task: task, inner: inner)
+        }
         var exact = inner
         exact.firstOrder = false
         return MAML.taskStep(model: model, parameters: parameters, task: task, inner: exact)
@@ -236,7 +264,6 @@ public struct ESMAMLLearner: Learner {
     }
 
     public func problem(with configuration: RunConfiguration) -> String? {
-        if let p = innerStepsProblem(configuration) { return p }
         return configuration.perturbationScale == nil
             ? "config key 'es.sigma': es-maml needs the perturbation scale σ (e.g. 'es: { sigma: 0.02 }')" : nil
     }
@@ -251,7 +278,19 @@ public struct ESMAMLLearner: Learner {
                 + "the best of learning rates 0.01, 0.03, 0.1 and sigmas 0.02, 0.1, 0.3 after 400-600 iterations",
             algorithm: .esMAML, family: .sinusoid(support: 10, query: 10), architecture: .sineMLP(hidden: [40, 40]),
             inner: InnerLoop(steps: 1, evaluationSteps: 10, learningRate: 0.01),
-            metaBatchSize: 64, outerOptimizer: .adam(learningRate: 0.03), iterations: 13_672, perturbationScale: 0.1)]
+            metaBatchSize: 64, outerOptimizer: .adam(learningRate: 0.03), iterations: 13_672, perturbationScale: 0.1),
+         RunConfiguration(
+            name: "navigation-es-maml",
+            source: "Song et al. 2020 (ES-MAML) zero-order meta-update with a policy-gradient adaptation operator (1 vanilla "
+                + "policy-gradient step alpha=0.1 on the task's 20 episodes, as navigation-maml-trpo), Salimans et al. 2017's "
+                + "sigma 0.02 and Adam 0.01 on the centred-rank estimate; 2-D navigation of Finn et al. 2017 §5.3 (horizon 100, "
+                + "policy 2-100-100-2 ReLU with learned log-std); 10 antithetic pairs per iteration: 20 fitnesses x 2 samplings "
+                + "x 20 episodes = 800 episodes, navigation-maml-trpo's 20 tasks x 2 samplings x 20 episodes, for its 100 "
+                + "iterations; departure: a population of 20 (the budget of maml-trpo's episodes) where the paper's is larger",
+            algorithm: .esMAML, family: .navigation(), architecture: .policyMLP(hidden: [100, 100]),
+            inner: InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.1),
+            metaBatchSize: 10, outerOptimizer: .adam(learningRate: 0.01), iterations: 100,
+            validationInterval: 25, validationTasks: 20, evaluationTasks: 100, perturbationScale: 0.02)]
     }
 }
 

@@ -75,6 +75,10 @@ public protocol Learner: Sendable {
     /// The shape of the tasks it trains on (``TaskShape``); support/query by default.
     var taskShape: TaskShape { get }
 
+    /// Every shape of task it trains on (configurations of other shapes are refused); by
+    /// default ``taskShape`` alone. ES-MAML takes any shape with a ``TaskFitness``.
+    var taskShapes: [TaskShape] { get }
+
     /// What the entries of ``evaluate(model:parameters:task:inner:steps:)`` are indexed by,
     /// as reports label them: "inner step" (entry k after k steps) by default.
     var evaluationAxis: String { get }
@@ -148,6 +152,8 @@ extension Learner {
     public var usesModelHead: Bool { true }
 
     public var taskShape: TaskShape { .supportQuery }
+
+    public var taskShapes: [TaskShape] { [taskShape] }
 
     public var evaluationAxis: String { "inner step" }
 

@@ -164,8 +164,9 @@ public enum ConfigFile {
         }
         let learner = c.algorithm.learner
         for (f, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? [])
-        where f.spec.shape != learner.taskShape {
-            throw ConfigError("config key '\(key).family': \(learner.id) trains on \(learner.taskShape.rawValue) tasks; "
+        where !learner.taskShapes.contains(f.spec.shape) {
+            let shapes = learner.taskShapes.map(\.rawValue).joined(separator: " or ")
+            throw ConfigError("config key '\(key).family': \(learner.id) trains on \(shapes) tasks; "
                               + "\(f.name) tasks are \(f.spec.shape.rawValue)")
         }
         if let problem = learner.problem(with: c) { throw ConfigError(problem) }

@@ -29,9 +29,13 @@ extension HeldOutExamples {
         func result(_ content: Content) -> HeldOutExamples {
             HeldOutExamples(learner: learner.id.rawValue, steps: steps, iteration: iteration, content: content)
         }
-        guard learner.taskShape == .supportQuery else {
-            return result(.unavailable("\(learner.id) learns from sequences of images, not support and query sets: "
-                                       + "its predictions are not drawn here (the evaluation above scores them by presentation)."))
+        let shape = (c.evaluationFamily ?? c.family).spec.shape
+        guard shape == .supportQuery else {
+            return result(.unavailable(shape == .environment
+                ? "\(learner.id) acts in environments, not on support and query sets: its policies are not drawn here "
+                    + "(the evaluation above scores them by their returns)."
+                : "\(learner.id) learns from sequences of images, not support and query sets: "
+                    + "its predictions are not drawn here (the evaluation above scores them by presentation)."))
         }
         let family = try RunConfiguration.makeTaskFamily(c.evaluationFamily ?? c.family)
         let model = c.model

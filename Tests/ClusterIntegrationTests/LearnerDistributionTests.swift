@@ -6,8 +6,10 @@ import Testing
 /// registered after the MAML family (the MAML family itself: ``DistributedTrainingTests``),
 /// each on a synthetic family so the test needs no data set.
 @Suite(.serialized) struct LearnerDistributionTests {
-    static let tail = "iterations: 6\nmeta_batch: 4\nseed: 5\nvalidation: {interval: 1000, tasks: 2}\n"
+    static let tail = "iterations: 6\nseed: 5\nvalidation: {interval: 1000, tasks: 2}\n"
         + "outer: {optimizer: adam, learning_rate: 0.001}\n"
+    /// The meta-batch of the configurations that set none: one reduction block.
+    static let metaBatch = "meta_batch: 4\n"
 
     static let configurations: [(String, String)] = [
         ("relationnet", "algorithm: relationnet\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
@@ -32,6 +34,11 @@ import Testing
         // a vector of scalars.
         ("maml-trpo", "algorithm: maml-trpo\ntasks: {family: navigation, horizon: 10, episodes: 4}\n"
             + "model: {architecture: policy-mlp, hidden: [16, 16]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.1}\n"),
+        // Fitnesses are returns after a policy-gradient step on rollouts from keyed streams;
+        // 10 pairs make three reduction blocks, so workers get shards that start past pair 0.
+        ("es-maml-navigation", "algorithm: es-maml\ntasks: {family: navigation, horizon: 5, episodes: 3}\n"
+            + "model: {architecture: policy-mlp, hidden: [8, 8]}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.1}\n"
+            + "es: {sigma: 0.05}\nmeta_batch: 10\n"),
         ("abml", "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
             + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, kl_weight: 1}\n"),
@@ -49,7 +56,7 @@ import Testing
         var files: [String: String] = [:]
         for (name, yaml) in configurations {
             let url = dir.appendingPathComponent("\(name).yaml")
-            try! (yaml + tail).write(to: url, atomically: true, encoding: .utf8)
+            try! (yaml + (yaml.contains("meta_batch:") ? "" : metaBatch) + tail).write(to: url, atomically: true, encoding: .utf8)
             files[name] = url.path
         }
         return files

@@ -93,7 +93,7 @@ import MetaTestKit
                 layoutTheta.values[k] = Tensor(shape: theta.values[k].shape, scalars: Array(flat[offset..<(offset + n)]))
                 offset += n
             }
-            return ESMAML.fitness(model: model, parameters: layoutTheta, task: task, inner: inner).fitness
+            return SupervisedFitness().fitness(model: model, parameters: layoutTheta, task: task, inner: inner).fitness
         }
         let g = Self.estimate(fitness, at: theta.values.flatMap(\.scalars), pairs: 20_000, sigma: 1e-4)
         let error = GradientCheck.relativeError(g, truth)

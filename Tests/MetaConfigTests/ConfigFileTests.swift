@@ -28,6 +28,16 @@ import MetaConfig
         #expect(missing?.description.contains("es.sigma") == true, "\(String(describing: missing))")
     }
 
+    @Test func esMAMLTrainsOnNavigationAndSupportQueryTasksButNotOnSequences() throws {
+        let c = try ConfigFile.parse("preset: navigation-es-maml\ninner: {steps: 0}\n")
+        #expect(c.algorithm == .esMAML && c.family.name == "navigation" && c.inner.steps == 0)
+        let error = #expect(throws: ConfigError.self) {
+            try ConfigFile.parse("preset: omniglot-5class-mann\nalgorithm: es-maml\nes: {sigma: 0.1}\n")
+        }
+        #expect(error?.description.contains("es-maml trains on support/query or environment tasks; omniglot-sequences tasks are sequence") == true,
+                "\(String(describing: error))")
+    }
+
     /// The Bayesian keys are written only when set, so other runs' YAML (and job hash) is unchanged.
     @Test func samplesAndKLWeightAreReadAndWrittenOnlyWhenSet() throws {
         let maml = ConfigFile.yaml(RunConfiguration.presets["sine-maml"]!)
