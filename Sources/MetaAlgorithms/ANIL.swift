@@ -43,19 +43,13 @@ public struct ANILLearner: Learner {
         [RunConfiguration.omniglot5w1s(.anil, name: "omniglot-5w1s-anil",
                                        source: "Raghu et al. 2020 (ANIL): MAML's setup (α=0.4, 1 step, 3 at evaluation, meta-batch 32, Adam 0.001) "
                                            + "with the inner loop on the head only"),
-         RunConfiguration(
-            name: "omniglot-20w1s-anil",
-            source: "Raghu et al. 2020 (ANIL) Omniglot 20-way 1-shot: MAML's 20-way setup (meta-batch 16, 5 inner steps α=0.1, "
-                + "10 at evaluation, Adam 0.001, 60,000 iterations) with the inner loop on the head only" + "; " + RunConfiguration.omniglotCNNDepartures,
-            algorithm: .anil, family: .omniglot(ways: 20, shots: 1, queries: 1),
-            architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
-            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
-         RunConfiguration(
-            name: "omniglot-20w5s-anil",
-            source: "Raghu et al. 2020 (ANIL) Omniglot 20-way 5-shot: as omniglot-20w1s-anil with five shots and five queries per class" + "; " + RunConfiguration.omniglotCNNDepartures,
-            algorithm: .anil, family: .omniglot(ways: 20, shots: 5, queries: 5),
-            architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
-            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)]
+         RunConfiguration.omniglotMAMLSetup(.anil, ways: 20, shots: 1, name: "omniglot-20w1s-anil",
+                                            source: "Raghu et al. 2020 (ANIL) Omniglot 20-way 1-shot: MAML's 20-way setup (meta-batch 16, "
+                                                + "5 inner steps α=0.1, 10 at evaluation, Adam 0.001, 60,000 iterations) with the inner "
+                                                + "loop on the head only"),
+         RunConfiguration.omniglotMAMLSetup(.anil, ways: 20, shots: 5, name: "omniglot-20w5s-anil",
+                                            source: "Raghu et al. 2020 (ANIL) Omniglot 20-way 5-shot: as omniglot-20w1s-anil with five "
+                                                + "shots and five queries per class")]
     }
 }
 

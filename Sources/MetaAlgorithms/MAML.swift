@@ -126,27 +126,15 @@ public struct MAMLLearner: Learner {
                                            + "1 inner step α=0.4 (3 at evaluation), Adam 0.001, 60,000 iterations"),
          RunConfiguration.omniglot5w1s(.maml, firstOrder: true, name: "omniglot-5w1s-fomaml",
                                        source: "Finn et al. 2017 §5.2 first-order approximation, otherwise as omniglot-5w1s-maml"),
-         RunConfiguration(
-            name: "omniglot-20w1s-maml",
-            source: "Finn et al. 2017 and its reference code: 20-way 1-shot, meta-batch 16, 5 inner steps α=0.1 "
-                + "(10 at evaluation), Adam 0.001, 60,000 iterations" + "; " + RunConfiguration.omniglotCNNDepartures,
-            algorithm: .maml, family: .omniglot(ways: 20, shots: 1, queries: 1),
-            architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
-            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
-         RunConfiguration(
-            name: "omniglot-5w5s-maml",
-            source: "Finn et al. 2017 and its reference code: 5-way 5-shot, five queries per class, meta-batch 32, "
-                + "1 inner step α=0.4 (3 at evaluation), Adam 0.001, 60,000 iterations" + "; " + RunConfiguration.omniglotCNNDepartures,
-            algorithm: .maml, family: .omniglot(ways: 5, shots: 5, queries: 5),
-            architecture: .omniglotCNN(ways: 5), inner: InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.4),
-            metaBatchSize: 32, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
-         RunConfiguration(
-            name: "omniglot-20w5s-maml",
-            source: "Finn et al. 2017 and its reference code: 20-way 5-shot, five queries per class, meta-batch 16, "
-                + "5 inner steps α=0.1 (10 at evaluation), Adam 0.001, 60,000 iterations" + "; " + RunConfiguration.omniglotCNNDepartures,
-            algorithm: .maml, family: .omniglot(ways: 20, shots: 5, queries: 5),
-            architecture: .omniglotCNN(ways: 20), inner: InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1),
-            metaBatchSize: 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500),
+         RunConfiguration.omniglotMAMLSetup(.maml, ways: 20, shots: 1, name: "omniglot-20w1s-maml",
+                                            source: "Finn et al. 2017 and its reference code: 20-way 1-shot, meta-batch 16, "
+                                                + "5 inner steps α=0.1 (10 at evaluation), Adam 0.001, 60,000 iterations"),
+         RunConfiguration.omniglotMAMLSetup(.maml, ways: 5, shots: 5, name: "omniglot-5w5s-maml",
+                                            source: "Finn et al. 2017 and its reference code: 5-way 5-shot, five queries per class, "
+                                                + "meta-batch 32, 1 inner step α=0.4 (3 at evaluation), Adam 0.001, 60,000 iterations"),
+         RunConfiguration.omniglotMAMLSetup(.maml, ways: 20, shots: 5, name: "omniglot-20w5s-maml",
+                                            source: "Finn et al. 2017 and its reference code: 20-way 5-shot, five queries per class, "
+                                                + "meta-batch 16, 5 inner steps α=0.1 (10 at evaluation), Adam 0.001, 60,000 iterations"),
          RunConfiguration(
             name: "ambiguous-maml",
             source: "MAML (Finn et al. 2017) on probabilistic MAML's ambiguous regression (5 support, 100 query points), "

@@ -5,15 +5,24 @@ extension RunConfiguration {
         Dictionary(uniqueKeysWithValues: Learners.all.flatMap(\.presets).map { ($0.name, $0) })
     }
 
-    /// MAML's Omniglot 5-way 1-shot setup (one query per class, meta-batch 32, one inner step
-    /// α = 0.4, three at evaluation, Adam 0.001, 60,000 iterations), shared by the presets of
-    /// the MAML family.
-    static func omniglot5w1s(_ algorithm: Algorithm, firstOrder: Bool = false, name: String, source: String) -> RunConfiguration {
-        RunConfiguration(
+    /// MAML's Omniglot setups from its reference code, shared by the presets of the MAML family:
+    /// `shots` queries per class; 5-way: meta-batch 32, one inner step α = 0.4 (three at
+    /// evaluation); 20-way: meta-batch 16, five inner steps α = 0.1 (ten at evaluation); Adam
+    /// 0.001, 60,000 iterations. The source gets the CNN's departures (``omniglotCNNDepartures``).
+    static func omniglotMAMLSetup(_ algorithm: Algorithm, ways: Int, shots: Int, firstOrder: Bool = false,
+                                  name: String, source: String) -> RunConfiguration {
+        let fiveWay = ways == 5
+        return RunConfiguration(
             name: name, source: source + "; " + omniglotCNNDepartures, algorithm: algorithm,
-            family: .omniglot(ways: 5, shots: 1, queries: 1), architecture: .omniglotCNN(ways: 5),
-            inner: InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.4, firstOrder: firstOrder),
-            metaBatchSize: 32, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)
+            family: .omniglot(ways: ways, shots: shots, queries: shots), architecture: .omniglotCNN(ways: ways),
+            inner: fiveWay ? InnerLoop(steps: 1, evaluationSteps: 3, learningRate: 0.4, firstOrder: firstOrder)
+                : InnerLoop(steps: 5, evaluationSteps: 10, learningRate: 0.1, firstOrder: firstOrder),
+            metaBatchSize: fiveWay ? 32 : 16, outerOptimizer: .adam(learningRate: 0.001), iterations: 60_000, validationInterval: 500)
+    }
+
+    /// The 5-way 1-shot setup of ``omniglotMAMLSetup(_:ways:shots:firstOrder:name:source:)``.
+    static func omniglot5w1s(_ algorithm: Algorithm, firstOrder: Bool = false, name: String, source: String) -> RunConfiguration {
+        omniglotMAMLSetup(algorithm, ways: 5, shots: 1, firstOrder: firstOrder, name: name, source: source)
     }
 
     /// How the Omniglot CNN of these presets departs from the MAML reference code (stated in

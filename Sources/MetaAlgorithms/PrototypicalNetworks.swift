@@ -75,22 +75,21 @@ public struct PrototypicalNetworksLearner: Learner {
         let departures = "departures: no learning-rate halving every 2,000 episodes; support and query are embedded "
             + "in separate batches and batch norm uses each batch's statistics at evaluation too (transductive; the paper "
             + "embeds them jointly in training and uses running statistics at test)"
-        return [RunConfiguration(
-            name: "omniglot-5w1s-protonet",
-            source: "Snell et al. 2017 (Prototypical Networks): 60-way 1-shot training episodes with 5 queries per class, "
-                + "the 4-block max-pool embedding (64 features), Adam 0.001, evaluated on 5-way 1-shot; " + departures,
-            algorithm: .protoNet, family: .omniglot(ways: 60, shots: 1, queries: 5),
-            evaluationFamily: .omniglot(ways: 5, shots: 1, queries: 1),
-            architecture: .protoNetEncoder, inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
-            metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 20_000, validationInterval: 500),
-         RunConfiguration(
-            name: "omniglot-20w1s-protonet",
-            source: "Snell et al. 2017 (Prototypical Networks): as omniglot-5w1s-protonet (60-way 1-shot training episodes, "
-                + "5 queries per class), evaluated on 20-way 1-shot; " + departures,
-            algorithm: .protoNet, family: .omniglot(ways: 60, shots: 1, queries: 5),
-            evaluationFamily: .omniglot(ways: 20, shots: 1, queries: 1),
-            architecture: .protoNetEncoder, inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
-            metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 20_000, validationInterval: 500)]
+        /// Snell et al.'s Omniglot training (60-way 1-shot episodes, 5 queries per class),
+        /// evaluated on `ways`-way 1-shot tasks.
+        func preset(evaluatedOn ways: Int, name: String, source: String) -> RunConfiguration {
+            RunConfiguration(
+                name: name, source: source + departures, algorithm: .protoNet, family: .omniglot(ways: 60, shots: 1, queries: 5),
+                evaluationFamily: .omniglot(ways: ways, shots: 1, queries: 1),
+                architecture: .protoNetEncoder, inner: InnerLoop(steps: 0, evaluationSteps: 0, learningRate: 0),
+                metaBatchSize: 1, outerOptimizer: .adam(learningRate: 0.001), iterations: 20_000, validationInterval: 500)
+        }
+        return [preset(evaluatedOn: 5, name: "omniglot-5w1s-protonet",
+                       source: "Snell et al. 2017 (Prototypical Networks): 60-way 1-shot training episodes with 5 queries per class, "
+                           + "the 4-block max-pool embedding (64 features), Adam 0.001, evaluated on 5-way 1-shot; "),
+                preset(evaluatedOn: 20, name: "omniglot-20w1s-protonet",
+                       source: "Snell et al. 2017 (Prototypical Networks): as omniglot-5w1s-protonet (60-way 1-shot training "
+                           + "episodes, 5 queries per class), evaluated on 20-way 1-shot; ")]
     }
 }
 

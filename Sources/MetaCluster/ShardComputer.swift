@@ -25,6 +25,9 @@ final class ShardComputer: @unchecked Sendable {
     private var fds: [Int32] = [-1, -1]
     private var closing = false
     private var hugeDone = false
+    /// The iteration whose shards this worker answers with NaN losses (``WorkerFaults/nanAtIteration``),
+    /// once it has received one.
+    private var nanIteration: UInt64?
 
     init(faults: WorkerFaults = WorkerFaults()) {
         self.faults = faults
@@ -73,8 +76,9 @@ final class ShardComputer: @unchecked Sendable {
     }
 
     private func compute(_ a: AssignmentMessage, trainer: MetaTrainer<Float>) -> Outcome {
-        if faults.killAtIteration == a.iteration { kill(getpid(), SIGKILL) }
-        if faults.hangAtIteration == a.iteration { kill(getpid(), SIGSTOP) }
+        if let k = faults.killAtIteration, a.iteration >= k { kill(getpid(), SIGKILL) }
+        if let h = faults.hangAtIteration, a.iteration >= h { kill(getpid(), SIGSTOP) }
+        if nanIteration == nil, let n = faults.nanAtIteration, a.iteration >= n { nanIteration = a.iteration }
         let parameters: Parameters<Tensor<Float>>
         if a.carriesParameters {
             do { parameters = try ParameterCoding.decode(a.parameters, as: Float.self) } catch {
@@ -103,7 +107,7 @@ final class ShardComputer: @unchecked Sendable {
         let shard = config.algorithm.shardResult(model: trainer.model, parameters: parameters, tasks: tasks, inner: config.inner,
                                                  traced: trainer.tracedShards)
         let seconds = (MonotonicClock.seconds - start) / Double(max(1, tasks.count))
-        let faulty = faults.nanAtIteration == a.iteration
+        let faulty = nanIteration == a.iteration
         // Finite, but large enough that a sum of two overflows: an update that is not finite.
         // Once: a recomputation of the iteration by this worker is correct.
         let huge = faults.hugeAtIteration == a.iteration && !hugeDone
@@ -128,7 +132,7 @@ final class ShardComputer: @unchecked Sendable {
             parameters: parameters)
         else { return .failed("\(trainer.configuration.algorithm) computes no work \(a.work)") }
         let seconds = (MonotonicClock.seconds - start) / Double(max(1, a.taskIndices.count))
-        let faulty = faults.nanAtIteration == a.iteration
+        let faulty = nanIteration == a.iteration
         let outcomes = a.taskIndices.enumerated().map { k, index in
             ResultMessage.TaskOutcome(index: index, loss: faulty ? .nan : shard.losses[k], metric: shard.metrics[k],
                                       metaGradient: !shard.blockSums.isEmpty && k % block == 0 ? ParameterCoding.encode(shard.blockSums[k / block]) : [],
@@ -140,11 +144,13 @@ final class ShardComputer: @unchecked Sendable {
 
 /// Faults a worker injects into itself, for the fault-tolerance tests (hidden CLI options).
 public struct WorkerFaults: Sendable {
-    /// Answer the tasks of this iteration with NaN losses (a faulty machine).
+    /// Answer every shard of the first iteration at or after this one that it is given with
+    /// NaN losses (a faulty machine). "At or after": a worker is not sure to get a shard of one
+    /// given iteration, so a fault keyed to exactly that iteration could never happen.
     public var nanAtIteration: UInt64?
-    /// `kill -9` itself on receiving a shard of this iteration (a crash mid-iteration).
+    /// `kill -9` itself on receiving a shard of this iteration or a later one (a crash mid-iteration).
     public var killAtIteration: UInt64?
-    /// Stop itself (SIGSTOP) on receiving a shard of this iteration (a hung machine).
+    /// Stop itself (SIGSTOP) on receiving a shard of this iteration or a later one (a hung machine).
     public var hangAtIteration: UInt64?
     /// Answer the first shard of this iteration with finite block sums of 3e38 (a corrupt or
     /// hostile worker whose results make the update overflow when it has two blocks or more).
