@@ -16,11 +16,13 @@ import CZeroMQ
     static let presets = ["sine-maml", "sine-es-maml", trpo]
 
     /// `navigation-maml-trpo` with horizon 10, 4 episodes per task, a 2-16-16-2 policy and a
-    /// meta-batch of 4, as a configuration file.
+    /// meta-batch of 12, as a configuration file. Twelve tasks are three reduction blocks, so
+    /// every round has a shard for each of up to three workers: a fault injected into one
+    /// worker fires whichever worker is fastest (with one block, the fastest got every shard).
     static let trpo = "navigation-maml-trpo-small"
     static let trpoFile: String = {
         let url = Cluster.temporaryDirectory("trpo-config").appendingPathComponent("\(trpo).yaml")
-        try! ("preset: navigation-maml-trpo\ntasks: {horizon: 10, episodes: 4}\nmodel: {hidden: [16, 16]}\nmeta_batch: 4\n"
+        try! ("preset: navigation-maml-trpo\ntasks: {horizon: 10, episodes: 4}\nmodel: {hidden: [16, 16]}\nmeta_batch: 12\n"
               + "validation: {interval: 1000, tasks: 2}\n").write(to: url, atomically: true, encoding: .utf8)
         return url.path
     }()
