@@ -5,7 +5,7 @@ import PackageDescription
 /// the lines below its own, and declares exactly the targets it imports (PackageTests checks).
 ///
 ///     metatrain        the command line: parses arguments, calls the libraries
-///     MetaSearch       search of learners by evolution ─────── MetaConfig, MetaCheckpoint, MetaAlgorithms, Yams, …
+///     MetaSearch       search of learners by evolution ─────── MetaCluster, MetaConfig, MetaCheckpoint, MetaAlgorithms, …
 ///     MetaBench        benchmarks ──────────────────────────── MetaTraining, MetaCluster, MetaAutodiff, …
 ///     MetaReport       a run as one HTML page ──────────────── MetaCheckpoint, MetaAlgorithms, CPNG, …
 ///     MetaFetch        data set downloads, verified ─────────── MetaTasks, CCurl
@@ -131,9 +131,10 @@ let package = Package(
         ]),
         // Searches of learners (encoder architecture, learner, inner loop, rates) by regularized evolution
         // and random search: the space, genomes, mutation, the per-method state machine, a candidate's
-        // short training and scoring, the search run in its directory.
+        // short training and scoring, the search run in its directory, in this process or as a
+        // cluster job (a batch of candidates per round on a coordinator's workers).
         .target(name: "MetaSearch", dependencies: [
-            "MetaTensor", "MetaRandom", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint",
+            "MetaTensor", "MetaRandom", "MetaNN", "MetaAlgorithms", "MetaConfig", "MetaCheckpoint", "MetaRuntime", "MetaCluster",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Gradient checks and approximate comparison, shared by the test targets.
@@ -186,9 +187,9 @@ let package = Package(
         .testTarget(name: "MetaReportTests", dependencies: [
             "MetaTensor", "MetaAutodiff", "MetaNN", "MetaTasks", "MetaAlgorithms", "MetaReport", "MetaTestKit",
         ]),
-        // The search's pure parts, and `metatrain search` killed and resumed.
+        // The search's pure parts, `metatrain search` killed and resumed, and searches on worker processes.
         .testTarget(name: "MetaSearchTests", dependencies: [
-            "MetaRandom", "MetaAlgorithms", "MetaConfig", "MetaSearch", "MetaTestKit", "metatrain",
+            "MetaRandom", "MetaAlgorithms", "MetaConfig", "MetaRuntime", "MetaSearch", "MetaTestKit", "metatrain",
         ]),
         .testTarget(name: "MetaBenchTests", dependencies: ["MetaNN", "MetaAlgorithms", "MetaBench"]),
         .testTarget(name: "MetaTelemetryTests", dependencies: ["MetaTelemetry", .product(name: "Prometheus", package: "swift-prometheus")]),

@@ -88,7 +88,8 @@ public final class Coordinator {
         public var refusedMessagesTotal: Int
     }
 
-    public let trainer: MetaTrainer<Float>
+    /// The trainer of a meta-training job; nil for a ``ClusterJob`` (``init(job:maxItems:options:)``).
+    public let trainer: MetaTrainer<Float>?
     public let options: Options
     /// The endpoint actually bound (with the port resolved).
     public private(set) var endpoint = ""
@@ -121,6 +122,23 @@ public final class Coordinator {
                                           allowMixedBuilds: options.allowMixedBuilds, maxPeers: options.maxPeers,
                                           metaBatch: c.metaBatchSize, iterations: c.iterations, blockSize: MetaGradient.blockSize)
         scheduler = Scheduler(settings: settings, job: job, layout: (initial.names, initial.values.map(\.shape)))
+        peerLog = PeerLog(write: options.log)
+        stall = LoopStall(threshold: options.heartbeat.interval)
+    }
+
+    /// A coordinator of a job other than meta-training (a ``ClusterJob``, e.g. a learner search):
+    /// workers build `job` with their ``Worker/Options/jobKinds``; ``complete(_:iteration:)`` runs
+    /// its rounds, of at most `maxItems` items each, split among the idle workers by their speeds
+    /// (reduction blocks of one item), with no parameters. `job.maxMessageBytes` is the message limit.
+    public init(job: JobMessage, maxItems: Int, options: Options) {
+        trainer = nil
+        self.options = options
+        maxMessageBytes = Int(clamping: job.maxMessageBytes)
+        let settings = Scheduler.Settings(heartbeat: options.heartbeat, minWorkers: options.minWorkers, staleness: 0,
+                                          deadlines: options.deadlines, identity: options.identity,
+                                          allowMixedBuilds: options.allowMixedBuilds, maxPeers: options.maxPeers,
+                                          metaBatch: max(1, maxItems), iterations: Int.max, blockSize: 1)
+        scheduler = Scheduler(settings: settings, job: job, layout: ([], []))
         peerLog = PeerLog(write: options.log)
         stall = LoopStall(threshold: options.heartbeat.interval)
     }
@@ -160,6 +178,7 @@ public final class Coordinator {
         let cpuStart = MonotonicClock.threadCPUSeconds
         var t0 = MonotonicClock.seconds
         let reassignedBefore = scheduler.counters.reassignedShards
+        guard let trainer else { throw RunFailure("this coordinator serves a job without a trainer; it runs rounds (complete(_:iteration:))") }
         var program = trainer.configuration.algorithm.learner.iterationProgram(trainer: trainer, state: state)
         if options.staleness > 0, !(program is MetaGradientProgram<Float>) {
             throw RunFailure("--staleness \(options.staleness): \(trainer.configuration.algorithm) iterations are not one meta-gradient "
@@ -207,6 +226,23 @@ public final class Coordinator {
                                              liveWorkers: scheduler.readyWorkers, refusedMessagesTotal: scheduler.counters.refusedTotal)
                 return (next, report)
             }
+            if !pump(timeout: 0.05) { return nil }
+        }
+    }
+
+    /// Runs one round of a ``ClusterJob`` as iteration `t` to completion: the items are given to
+    /// the ready workers (again to another one when a worker is lost or past its deadline) and
+    /// each item's first valid answer is kept. Returns the answers in item order, or nil when a
+    /// stop signal arrived first. `t` must not decrease from one call to the next (answers to
+    /// earlier iterations are dropped as late).
+    /// - Throws: ``MetaRuntime/RunFailure`` when the request has more items than the job allows.
+    public func complete(_ request: RoundRequest, iteration t: UInt64) throws(RunFailure) -> [ResultMessage.TaskOutcome]? {
+        // The job has no parameters; an empty set stands for them, so every assignment of the round carries them.
+        let none = ParameterCoding.encode(Parameters<Tensor<Float>>([] as [(String, Tensor<Float>)]))
+        perform(try scheduler.begin(iteration: t, round: 0, request: request, parameters: none, now: MonotonicClock.seconds))
+        while true {
+            if let failure { throw failure }
+            if let done = scheduler.takeCompleted(t) { return done.outcomes }
             if !pump(timeout: 0.05) { return nil }
         }
     }

@@ -16,10 +16,18 @@ final class ShardComputer: @unchecked Sendable {
         case failed(String)
     }
 
+    /// What the worker computes for its job.
+    enum Job {
+        /// Meta-training: shards of the trainer's iterations.
+        case training(MetaTrainer<Float>)
+        /// Another kind of job (``ClusterJob``): per-item scalars, no parameters.
+        case custom(any ClusterJob)
+    }
+
     let faults: WorkerFaults
     private let lock = NSLock()
     private let work = DispatchSemaphore(value: 0)
-    private var queue: [(AssignmentMessage, MetaTrainer<Float>)] = []
+    private var queue: [(AssignmentMessage, Job)] = []
     private var outcomes: [Outcome] = []
     private var held: (version: UInt64, parameters: Parameters<Tensor<Float>>)?
     private var fds: [Int32] = [-1, -1]
@@ -42,8 +50,8 @@ final class ShardComputer: @unchecked Sendable {
     /// Readable when an outcome is waiting.
     var fileDescriptor: Int32 { fds[0] }
 
-    func submit(_ assignment: AssignmentMessage, trainer: MetaTrainer<Float>) {
-        lock.withLock { queue.append((assignment, trainer)) }
+    func submit(_ assignment: AssignmentMessage, job: Job) {
+        lock.withLock { queue.append((assignment, job)) }
         work.signal()
     }
 
@@ -63,21 +71,46 @@ final class ShardComputer: @unchecked Sendable {
     private func loop() {
         while true {
             work.wait()
-            let next = lock.withLock { () -> (AssignmentMessage, MetaTrainer<Float>)? in
+            let next = lock.withLock { () -> (AssignmentMessage, Job)? in
                 closing ? nil : (queue.isEmpty ? nil : queue.removeFirst())
             }
             if lock.withLock({ closing }) { return }
-            guard let (assignment, trainer) = next else { continue }
-            let outcome = compute(assignment, trainer: trainer)
+            guard let (assignment, job) = next else { continue }
+            let outcome: Outcome
+            switch job {
+            case .training(let trainer): outcome = compute(assignment, trainer: trainer)
+            case .custom(let custom): outcome = compute(assignment, job: custom)
+            }
             lock.withLock { outcomes.append(outcome) }
             var byte: UInt8 = 1
             _ = write(fds[1], &byte, 1)
         }
     }
 
-    private func compute(_ a: AssignmentMessage, trainer: MetaTrainer<Float>) -> Outcome {
+    /// The kill and hang faults, on receiving an assignment of their iteration or a later one.
+    private func injectProcessFaults(_ a: AssignmentMessage) {
         if let k = faults.killAtIteration, a.iteration >= k { kill(getpid(), SIGKILL) }
         if let h = faults.hangAtIteration, a.iteration >= h { kill(getpid(), SIGSTOP) }
+    }
+
+    /// An assignment of a ``ClusterJob``: each item's scalars (no parameters, no gradients).
+    private func compute(_ a: AssignmentMessage, job: any ClusterJob) -> Outcome {
+        injectProcessFaults(a)
+        let start = MonotonicClock.seconds
+        let answers: [[Double]]
+        do { answers = try job.answers(a) } catch { return .failed("\(error)") }
+        guard answers.count == a.taskIndices.count, answers.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+            return .failed("the job answered \(answers.count) items with non-finite or missing values for \(a.taskIndices.count) items")
+        }
+        let seconds = (MonotonicClock.seconds - start) / Double(max(1, a.taskIndices.count))
+        let outcomes = zip(a.taskIndices, answers).map { index, scalars in
+            ResultMessage.TaskOutcome(index: index, loss: 0, metric: 0, metaGradient: [], computeSeconds: seconds, scalars: scalars)
+        }
+        return .computed(ResultMessage(iteration: a.iteration, parameterVersion: a.parameterVersion, round: a.round, tasks: outcomes))
+    }
+
+    private func compute(_ a: AssignmentMessage, trainer: MetaTrainer<Float>) -> Outcome {
+        injectProcessFaults(a)
         if nanIteration == nil, let n = faults.nanAtIteration, a.iteration >= n { nanIteration = a.iteration }
         let parameters: Parameters<Tensor<Float>>
         if a.carriesParameters {

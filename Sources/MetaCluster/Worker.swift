@@ -32,6 +32,8 @@ public final class Worker {
         public var giveUpAfter: Double?
         /// Checked every loop; true ends the session (e.g. the parent process is gone).
         public var stopWhen: (() -> Bool)?
+        /// Jobs other than meta-training this worker can build (``ClusterJob``), tried in order.
+        public var jobKinds: [ClusterJobKind] = []
         public var log: (String) -> Void
 
         public init(endpoint: String, name: String, threads: Int = 1, heartbeat: HeartbeatSettings = HeartbeatSettings(),
@@ -73,6 +75,7 @@ public final class Worker {
     private var transport: Transport?
     private var peer: WorkerPeer
     private var trainer: MetaTrainer<Float>?
+    private var customJob: (any ClusterJob)?
     private let computer: ShardComputer
     private var lastHeard = MonotonicClock.seconds
     private var lastAnswer = MonotonicClock.seconds
@@ -205,8 +208,13 @@ public final class Worker {
             case .buildJob(let job):
                 perform(peer.handle(build(job)))
             case .compute(let assignment):
-                guard let trainer else { perform(peer.handle(.computeFailed("no job built"))); continue }
-                computer.submit(assignment, trainer: trainer)
+                if let customJob {
+                    computer.submit(assignment, job: .custom(customJob))
+                } else if let trainer {
+                    computer.submit(assignment, job: .training(trainer))
+                } else {
+                    perform(peer.handle(.computeFailed("no job built")))
+                }
             case .reconnect:
                 do {
                     try transport?.reconnect()
@@ -224,6 +232,17 @@ public final class Worker {
     }
 
     private func build(_ job: JobMessage) -> WorkerPeer.Event {
+        if let kind = options.jobKinds.first(where: { $0.matches(job.configurationYAML) }) {
+            do {
+                customJob = try kind.build(job.configurationYAML)
+                trainer = nil
+                options.log("job \(String(job.jobHash.description.prefix(12))): \(kind.marker.drop { $0 == "#" || $0 == " " })")
+                return .jobBuilt(job.jobHash)
+            } catch {
+                return .jobFailed("\(error)")
+            }
+        }
+        customJob = nil
         do {
             let configuration = try ConfigFile.parse(job.configurationYAML)
             trainer = try MetaTrainer<Float>(configuration: configuration)

@@ -14,6 +14,13 @@ import MetaRandom
 /// function of the search seed alone, however many processes train candidates, and up to
 /// ``inFlight`` candidates can be trained at once.
 ///
+/// The same rule cut into batches (``batch(containing:)``) is how a cluster trains them: B =
+/// ``inFlight`` candidates at a time, each batch's parents all among the results before it, the
+/// population updated in candidate-index order once a batch completes. With B = 1 this is
+/// exactly the paper's sequential algorithm; with B > 1 up to B children breed from the same
+/// population (the departure above). B is the configuration's `evolution.in_flight`, never the
+/// number of workers, so the history is the same on 0, 1 or N workers.
+///
 /// Randomness: candidate i's stream is keyed (search seed, iteration i, purpose
 /// ``RandomPurpose/searchGenome``) for an initial draw, (…, ``RandomPurpose/searchEvolution``)
 /// for the sample and the mutation.
@@ -22,7 +29,8 @@ public struct AgingEvolution: Sendable, Equatable {
     public var population: Int
     /// S: members sampled (without replacement) for each tournament, 1…P.
     public var sample: Int
-    /// How many candidates may be trained at once (≥ 1; 1 is the paper's sequential form).
+    /// B, the batch size: how many candidates may be trained at once (≥ 1; 1 is the paper's
+    /// sequential form). The configuration's `evolution.in_flight`.
     public var inFlight: Int
 
     public init(population: Int, sample: Int, inFlight: Int = 1) {
@@ -32,6 +40,20 @@ public struct AgingEvolution: Sendable, Equatable {
     /// How many results, in candidate order, candidate `index`'s genome depends on.
     public func resultsNeeded(before index: Int) -> Int {
         index < population ? 0 : max(population, index - inFlight + 1)
+    }
+
+    /// The batch of candidate indices that holds `index`: the initial population in batches of
+    /// ``inFlight`` (the last one cut at P), then batches of ``inFlight`` from P on. Every
+    /// candidate of a batch needs only results of candidates before the batch
+    /// (``resultsNeeded(before:)`` ≤ its start), so a batch can be trained all at once.
+    public func batch(containing index: Int) -> Range<Int> {
+        let b = max(1, inFlight)
+        if index < population {
+            let start = index / b * b
+            return start..<min(population, start + b)
+        }
+        let start = population + (index - population) / b * b
+        return start..<(start + b)
     }
 
     /// The population after `results` (in candidate order): the last P, the oldest gone first.

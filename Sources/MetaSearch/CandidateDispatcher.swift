@@ -73,6 +73,31 @@ public struct CandidateDispatcher: Sendable {
         return nil
     }
 
+    /// The rest of the batch (``AgingEvolution/batch(containing:)``) of the first candidate not
+    /// accepted yet, every method's candidates of it in the fixed order, all handed out at once:
+    /// what a cluster trains in one round. Empty when the search is finished or something is
+    /// still handed out. Completing every item (``complete(_:)``, in any order) accepts the whole
+    /// batch, after which the next call gives the next batch.
+    ///
+    /// The accepted history is the one of ``next()`` one at a time: the batch changes only which
+    /// candidates train together, not what any candidate is.
+    public mutating func nextBatch() -> [Item] {
+        guard handedOut.isEmpty, !isFinished, !states.isEmpty else { return [] }
+        let range = states[0].evolution.batch(containing: slot(accepted).index)
+        var items: [Item] = []
+        for p in accepted..<min(total, range.upperBound * states.count) {
+            let (k, index) = slot(p)
+            guard index < states[k].candidates else { continue }
+            guard let genome = states[k].proposal(index) else {
+                // Unreachable: a batch's candidates need only results before the batch.
+                preconditionFailure("CandidateDispatcher: \(states[k].method.rawValue) candidate \(index) cannot be proposed in its batch")
+            }
+            items.append(Item(method: states[k].method, index: index, genome: genome))
+        }
+        handedOut = items
+        return items
+    }
+
     /// A handed-out item whose trainer was lost: ``next()`` hands it out again.
     public mutating func requeue(_ item: Item) {
         handedOut.removeAll { $0 == item }

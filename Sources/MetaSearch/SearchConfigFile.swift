@@ -11,7 +11,7 @@ import MetaConfig
 /// seed: 1                          # the search seed
 /// methods: [evolution, random]     # run side by side, each with `candidates`
 /// candidates: 24                   # per method
-/// evolution: { population: 8, sample: 3, in_flight: 1 }
+/// evolution: { population: 8, sample: 3, in_flight: 1 }   # in_flight: the batch size B (AgingEvolution)
 /// fitness: { iterations: 100, validation_tasks: 50 }
 /// base:                            # a run configuration, as `metatrain train --config` reads it
 ///   preset: omniglot-5w1s-maml

@@ -2,11 +2,20 @@ import Foundation
 import MetaAlgorithms
 import MetaConfig
 import MetaCheckpoint
+import MetaCluster
+import MetaRuntime
 
-/// A search in one process, in its run directory: candidates trained one at a time
-/// (``CandidateTraining``) as ``CandidateDispatcher`` hands them out, the methods interleaved
-/// (evolution's candidate i, then random search's candidate i, …), each result fed to its
-/// method's ``SearchState`` in index order.
+/// A search in its run directory: candidates trained (``CandidateTraining``) as
+/// ``CandidateDispatcher`` hands them out, the methods interleaved (evolution's candidate i,
+/// then random search's candidate i, …), each result fed to its method's ``SearchState`` in
+/// index order.
+///
+/// Where candidates train: without a ``coordinator``, one at a time in this process; with one,
+/// on its workers (``SearchJob``), a batch (``CandidateDispatcher/nextBatch()``: B =
+/// `evolution.in_flight` candidates per method) per round, each candidate one item, a lost
+/// worker's candidate trained again elsewhere. The accepted history is the same either way and
+/// whatever the number of workers: a candidate's record is a function of (search, method,
+/// index, genome), and the genomes depend only on results accepted in the fixed order.
 ///
 /// The directory is locked for the whole run with the lock training runs take
 /// (``RunDirectory``: `flock(2)` on `.lock`, released by the kernel when the process dies), so
@@ -36,6 +45,9 @@ public struct SearchRun {
     public var faultKillAfter: Int?
     /// Receives each progress line.
     public var output: (String) -> Void
+    /// Trains the candidates on this coordinator's workers (made with ``SearchJob/message(_:configurationText:)``);
+    /// nil: in this process.
+    public var coordinator: Coordinator?
 
     public static let stateFile = "search-state.json", recordsFile = "candidates.jsonl", configFile = "search.yaml", bestFile = "best.yaml"
 
@@ -103,28 +115,48 @@ public struct SearchRun {
         let clock = ContinuousClock(), start = clock.now
         var bestSoFar = Self.best(of: all)
         if let b = bestSoFar { try writeBest(b) }
-        // One candidate at a time, in this process; the dispatcher's fixed order is the index-by-index interleaving.
         var dispatcher = CandidateDispatcher(states: states)
-        while let item = dispatcher.next() {
-            let trained = try CandidateTraining.run(configuration, method: item.method, index: item.index, genome: item.genome)
-            for record in try dispatcher.complete(trained) {
-                log.write(Data(Self.line(record).utf8))
-                if let faultKillAfter, all.count + 1 == faultKillAfter { kill(getpid(), SIGKILL) }
-                all.append(record)
-                try write(Array(try JSONEncoder.sorted.encode(Saved(seed: configuration.seed, records: all))), to: stateURL)
-                if bestSoFar.map({ record.fitness > $0.fitness }) ?? true {
-                    bestSoFar = record
-                    try writeBest(record)
+        func accepted(_ record: CandidateRecord) throws {
+            log.write(Data(Self.line(record).utf8))
+            if let faultKillAfter, all.count + 1 == faultKillAfter { kill(getpid(), SIGKILL) }
+            all.append(record)
+            try write(Array(try JSONEncoder.sorted.encode(Saved(seed: configuration.seed, records: all))), to: stateURL)
+            if bestSoFar.map({ record.fitness > $0.fitness }) ?? true {
+                bestSoFar = record
+                try writeBest(record)
+            }
+            let elapsed = clock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let done = all.count - startCount
+            let eta = seconds / Double(done) * Double(total - all.count)
+            let perMethod = dispatcher.states.map { "\($0.method.rawValue) \($0.records.count)/\(configuration.candidates)" }
+                .joined(separator: ", ")
+            output("candidates \(all.count)/\(total) (\(perMethod))  last \(Self.format(record.fitness)) "
+                   + "(\(record.method.rawValue) \(record.index))  best \(Self.format(bestSoFar!.fitness)) "
+                   + "(\(bestSoFar!.method.rawValue) \(bestSoFar!.index))  ETA \(Self.duration(eta))")
+        }
+        if let coordinator {
+            // A batch per round; its iteration number is the position of its first candidate (increasing).
+            while !dispatcher.isFinished {
+                let batch = dispatcher.nextBatch()
+                let request = RoundRequest(work: SearchJob.work, payload: SearchJob.payload(batch, space: configuration.space),
+                                           items: batch.count, output: .scalars(SearchJob.scalarsPerItem))
+                let answers: [ResultMessage.TaskOutcome]?
+                do { answers = try coordinator.complete(request, iteration: UInt64(dispatcher.accepted)) } catch {
+                    throw SearchError("search: \(error)")
                 }
-                let elapsed = clock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-                let done = all.count - startCount
-                let eta = seconds / Double(done) * Double(total - all.count)
-                let perMethod = dispatcher.states.map { "\($0.method.rawValue) \($0.records.count)/\(configuration.candidates)" }
-                    .joined(separator: ", ")
-                output("candidates \(all.count)/\(total) (\(perMethod))  last \(Self.format(record.fitness)) "
-                       + "(\(record.method.rawValue) \(record.index))  best \(Self.format(bestSoFar!.fitness)) "
-                       + "(\(bestSoFar!.method.rawValue) \(bestSoFar!.index))  ETA \(Self.duration(eta))")
+                guard let answers else {
+                    throw SearchError("search stopped by a signal after \(all.count) candidates; --resume continues it")
+                }
+                for (item, answer) in zip(batch, answers) {
+                    for record in try dispatcher.complete(try SearchJob.record(item, scalars: answer.scalars)) { try accepted(record) }
+                }
+            }
+        } else {
+            // One candidate at a time, in this process; the dispatcher's fixed order is the index-by-index interleaving.
+            while let item = dispatcher.next() {
+                let trained = try CandidateTraining.run(configuration, method: item.method, index: item.index, genome: item.genome)
+                for record in try dispatcher.complete(trained) { try accepted(record) }
             }
         }
         states = dispatcher.states

@@ -56,14 +56,14 @@ public enum EnvironmentOptions {
         Mapping("METATRAIN_METRICS_BIND", "--metrics-bind", ["coordinator", "train"]),
         Mapping("METATRAIN_LOG_FORMAT", "--log-format", ["coordinator", "worker", "train"]),
         Mapping("METATRAIN_STALENESS", "--staleness", ["coordinator", "train"]),
-        Mapping("METATRAIN_WORKERS", "--workers", ["train"]),
+        Mapping("METATRAIN_WORKERS", "--workers", ["train", "search"]),
         Mapping("METATRAIN_THREADS", "--threads", ["worker", "train", "search"]),
-        Mapping("METATRAIN_BIND", "--bind", ["coordinator"]),
-        Mapping("METATRAIN_MIN_WORKERS", "--min-workers", ["coordinator"]),
+        Mapping("METATRAIN_BIND", "--bind", ["coordinator", "search"]),
+        Mapping("METATRAIN_MIN_WORKERS", "--min-workers", ["coordinator", "search"]),
         Mapping("METATRAIN_COORDINATOR", "--connect", ["worker"]),
         Mapping("METATRAIN_WORKER_NAME", "--name", ["worker"]),
-        Mapping("METATRAIN_HEARTBEAT_INTERVAL", "--heartbeat-interval", ["coordinator", "worker", "train"]),
-        Mapping("METATRAIN_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", ["coordinator", "worker", "train"]),
+        Mapping("METATRAIN_HEARTBEAT_INTERVAL", "--heartbeat-interval", ["coordinator", "worker", "train", "search"]),
+        Mapping("METATRAIN_HEARTBEAT_TIMEOUT", "--heartbeat-timeout", ["coordinator", "worker", "train", "search"]),
         Mapping("METATRAIN_SHARD_DEADLINE_FLOOR", "--shard-deadline-floor", ["coordinator", "train"]),
         Mapping("METATRAIN_SHARD_DEADLINE_CAP", "--shard-deadline-cap", ["coordinator", "train"]),
         Mapping("METATRAIN_ALLOW_MIXED_BUILDS", "--allow-mixed-builds", ["coordinator", "train"], flag: true),
@@ -73,6 +73,7 @@ public enum EnvironmentOptions {
         Mapping("METATRAIN_INSECURE", "--insecure", ["coordinator"], flag: true),
         Mapping("METATRAIN_GIVE_UP_AFTER", "--give-up-after", ["worker"]),
         Mapping("METATRAIN_SEARCH_CONFIG", "--config", ["search"]),
+        Mapping("METATRAIN_CANDIDATE_DEADLINE", "--candidate-deadline", ["search"]),
     ]
 
     /// The options without a variable, each with its reason.

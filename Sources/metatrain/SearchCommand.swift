@@ -1,11 +1,15 @@
 import ArgumentParser
 import Foundation
+import MetaCluster
 import MetaConfig
+import MetaRuntime
 import MetaSearch
+import MetaTelemetry
 import MetaTraining
 
-/// `metatrain search --config search.yaml [--resume]`: a search of learners by regularized
-/// evolution and random search (``SearchRun``), in this process.
+/// `metatrain search --config search.yaml [--workers N | --bind ENDPOINT] [--resume]`: a search
+/// of learners by regularized evolution and random search (``SearchRun``), in this process or as
+/// a cluster job (``SearchJob``) on local worker processes or workers that connect to `--bind`.
 struct SearchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
@@ -16,7 +20,11 @@ struct SearchCommand: ParsableCommand {
             directory holds search.yaml, candidates.jsonl (one record per candidate: genome, fitness, wall time), \
             search-state.json (checkpointed atomically after each candidate) and best.yaml (the fittest candidate \
             at the base's full budget: metatrain train --config best.yaml). The history is a function of the \
-            configuration and the seed: a search killed and resumed gives the same records.
+            configuration and the seed: a search killed and resumed gives the same records, on 0, 1 or N workers.
+
+            With --workers N (local worker processes) or --bind ENDPOINT (workers started with metatrain worker \
+            --connect ENDPOINT), candidates train on workers, evolution.in_flight candidates per method at a time; \
+            a lost worker's candidate is trained again elsewhere.
 
 
             """ + EnvironmentOptions.help(for: "search"))
@@ -35,10 +43,31 @@ struct SearchCommand: ParsableCommand {
 
     @OptionGroup var compute: ComputeOptions
 
+    @Option(name: .long, help: "Worker processes on this machine that train the candidates (0: train them in this process). The history is the same for any count.")
+    var workers: Int = 0
+
+    @Option(name: .long, help: "Serve the search to workers that connect here (metatrain worker --connect ENDPOINT), e.g. tcp://127.0.0.1:5555 or ipc://PATH; loopback or ipc only (no CURVE).")
+    var bind: String?
+
+    @Option(name: .long, help: "With --bind: workers to wait for before the first candidate.")
+    var minWorkers: Int = 1
+
+    @Option(name: .long, help: "Seconds a worker may take for one candidate before it is also given to another worker (3 such periods in a row drop the worker).")
+    var candidateDeadline: Double = 1800
+
+    @OptionGroup var heartbeat: HeartbeatOptions
+
     @Option(name: .long, help: .hidden)
     var faultKillCandidate: Int?
 
     func validate() throws {
+        guard workers >= 0 && workers <= 256 else { throw ValidationError("--workers must be between 0 and 256, got \(workers)") }
+        if workers > 0 && bind != nil { throw ValidationError("--workers starts local workers, --bind serves remote ones: pass one of them") }
+        guard minWorkers >= 1 && minWorkers <= 1024 else { throw ValidationError("--min-workers must be between 1 and 1024, got \(minWorkers)") }
+        guard candidateDeadline >= 1 && candidateDeadline <= 604_800 else {
+            throw ValidationError("--candidate-deadline must be between 1 and 604800 seconds, got \(candidateDeadline)")
+        }
+        if let bind, !bind.contains("://") { throw ValidationError("--bind takes an endpoint like tcp://127.0.0.1:5555, got '\(bind)'") }
         if let seed, seed > UInt64(ConfigLimits.seed.upperBound) {
             throw ValidationError("--seed must be between \(ConfigLimits.seed.lowerBound) and \(ConfigLimits.seed.upperBound), got \(seed)")
         }
@@ -54,18 +83,63 @@ struct SearchCommand: ParsableCommand {
             var search = try SearchConfigFile.parse(text)
             if let seed { search.seed = seed }
             let directory = URL(fileURLWithPath: runDir ?? "runs/search-\(search.name)")
-            let run = SearchRun(configuration: search, configurationText: text, directory: directory, faultKillAfter: faultKillCandidate)
-            let states = try run.run(resume: resume)
+            var run = SearchRun(configuration: search, configurationText: text, directory: directory, faultKillAfter: faultKillCandidate)
+            let states: [SearchState]
+            if workers > 0 || bind != nil {
+                states = try runOnWorkers(&run, search: search, text: text)
+            } else {
+                states = try run.run(resume: resume)
+            }
             for s in states {
                 if let b = s.best { print("\(s.method.rawValue): best fitness \(String(format: "%.4f", b.fitness)) (candidate \(b.index)): \(b.genome)") }
             }
             print("wrote \(directory.appendingPathComponent(SearchRun.bestFile).path): metatrain train --config it to retrain the best at full budget")
         } catch let e as SearchError {
             throw RunError(e.description)
+        } catch let e as ExitCode {
+            throw e
         } catch let e as RunError {
             throw e
         } catch {
             throw RunError.taskFamily(error)
         }
+    }
+
+    /// Runs the search on a coordinator's workers: `--workers N` local ones on a private ipc
+    /// endpoint, or those that connect to `--bind`.
+    func runOnWorkers(_ run: inout SearchRun, search: SearchConfiguration, text: String) throws -> [SearchState] {
+        StopSignal.install()
+        let log = logLine("search coordinator")
+        var channel: PrivateEndpoint?
+        defer { channel?.remove() }
+        let endpoint: String
+        if let bind {
+            if let refusal = CoordinatorSecurity.plain.refusal(toBind: bind, insecure: false) { throw RunError(refusal) }
+            endpoint = bind
+        } else {
+            do { channel = try PrivateEndpoint() } catch { throw RunError("\(error)") }
+            endpoint = channel!.endpoint
+        }
+        let (job, maxItems) = SearchJob.message(search, configurationText: text)
+        let options = Coordinator.Options(bind: endpoint, minWorkers: bind == nil ? workers : minWorkers, heartbeat: heartbeat.settings,
+                                          identity: BuildInfo.identity,
+                                          deadlines: ShardDeadlines(floor: candidateDeadline, cap: candidateDeadline), log: log)
+        let coordinator = Coordinator(job: job, maxItems: maxItems, options: options)
+        let bound: String
+        do { bound = try coordinator.bind() } catch { throw RunError("search coordinator: \(error.description)") }
+        log("serving the search at \(bound); waiting for \(options.minWorkers) worker(s)")
+        var cluster: LocalCluster?
+        if workers > 0 {
+            cluster = try LocalCluster(workers: workers, endpoint: bound, threads: compute.threads, heartbeat: heartbeat.settings)
+        }
+        run.coordinator = coordinator
+        var finished = false
+        defer {
+            coordinator.shutdown(reason: finished ? "the search finished" : "the search coordinator stopped", finished: finished)
+            cluster?.wait()
+        }
+        let states = try run.run(resume: resume)
+        finished = true
+        return states
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaCluster
+import MetaSearch
 import MetaTelemetry
 import MetaTraining
 
@@ -11,7 +12,7 @@ import MetaTraining
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Connect to a coordinator and compute the shards it assigns (the job comes from the coordinator).",
+        abstract: "Connect to a coordinator and compute the shards it assigns (the job, a training run or a search, comes from the coordinator).",
         discussion: "Exit status: 0 training finished; 1 bad arguments; 3 rejected; 4 the job cannot be built here; "
             + "5 gave up (--give-up-after); 6 the coordinator stopped before training finished; 130/143 SIGINT/SIGTERM.\n\n"
             + EnvironmentOptions.help(for: "worker"))
@@ -71,6 +72,7 @@ struct WorkerCommand: ParsableCommand {
                                                           hangAtIteration: faultHangIteration, hugeAtIteration: faultHugeIteration),
                                      log: logLine("worker \(name)"))
         options.giveUpAfter = giveUpAfter
+        options.jobKinds = [SearchJob.kind]
         if let parent { options.stopWhen = { getppid() != parent } }
         let worker = Worker(options: options)
         let outcome: Worker.Outcome

@@ -68,7 +68,8 @@ import MetaChecksum
     }
 
     static func train(_ c: Coordinator, iterations: Int) throws -> Parameters<Tensor<Float>> {
-        var state = c.trainer.initialState()
+        guard let trainer = c.trainer else { throw RunFailure("a coordinator without a trainer") }
+        var state = trainer.initialState()
         for _ in 0..<iterations {
             guard let (next, _) = try c.iterate(state) else { throw RunFailure("interrupted") }
             state = next
