@@ -22,12 +22,18 @@ public struct RoundRequest: Sendable, Equatable {
     /// Items 0…items−1 of the round (tasks of the meta-batch, perturbation pairs, …).
     public var items: Int
     public var output: Output
+    /// For a ``Output/scalars(_:)`` round, the range each of an item's scalars must lie in
+    /// (position by position); a worker's answer outside them is rejected like a non-finite one
+    /// (counted, that worker not asked again for those items, the items recomputed elsewhere).
+    /// Empty: any finite value.
+    public var scalarBounds: [ClosedRange<Double>]
 
-    public init(work: UInt16, payload: [Double] = [], items: Int, output: Output) {
+    public init(work: UInt16, payload: [Double] = [], items: Int, output: Output, scalarBounds: [ClosedRange<Double>] = []) {
         self.work = work
         self.payload = payload
         self.items = items
         self.output = output
+        self.scalarBounds = scalarBounds
     }
 
     /// The meta-gradient round over `items` tasks: every learner's single round until

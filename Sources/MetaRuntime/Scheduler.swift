@@ -609,8 +609,10 @@ public struct Scheduler: Sendable {
             if i >= w.outcomes.count {
                 valid = false
             } else if case .scalars(let n) = w.request.output {
-                // Finite already (the codec refuses others); no block sums in such a round.
+                // Finite already (the codec refuses others); no block sums in such a round; each
+                // scalar inside its bound, if the round states them.
                 valid = task.metaGradient.isEmpty && task.scalars.count == n
+                    && zip(task.scalars, w.request.scalarBounds).allSatisfy { $1.contains($0) }
             } else if !task.scalars.isEmpty {
                 valid = false
             } else if i % b != 0 {
@@ -627,7 +629,7 @@ public struct Scheduler: Sendable {
                 counters.rejectedResults += 1
                 work[result.iteration]!.refusedBy[shard.taskIndices, default: []].insert(id)
                 return [.log("rejected the result of \(name(of: id)) for iteration \(result.iteration) round \(result.round): "
-                             + "a block sum with non-finite values or the wrong layout, or scalars of the wrong count; "
+                             + "a block sum with non-finite values or the wrong layout, or scalars of the wrong count or out of bounds; "
                              + "recomputing elsewhere", about: id)] + requeue(shard)
             }
         }

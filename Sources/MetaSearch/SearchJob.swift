@@ -99,18 +99,22 @@ public struct SearchJob: ClusterJob {
         }
     }
 
+    /// The range of each answer scalar (fitness, interval, parameter count, seconds): the
+    /// coordinator rejects an answer outside them and has the candidate trained elsewhere.
+    public static let scalarBounds: [ClosedRange<Double>] = [0...1, 0...1, 0...9e15, 0...1e9]
+
     /// A record's answer.
     public static func scalars(_ r: CandidateRecord) -> [Double] { [r.fitness, r.ci95, Double(r.parameters), r.seconds] }
 
     /// The record of `item` from a worker's answer.
-    /// - Throws: ``SearchError`` when the answer cannot be a candidate's (a fitness outside 0…1,
-    ///   a negative interval or time, a parameter count that is not a count).
+    /// - Throws: ``SearchError`` when the answer is outside ``scalarBounds`` (the coordinator
+    ///   rejects such answers before they get here).
     public static func record(_ item: CandidateDispatcher.Item, scalars s: [Double]) throws -> CandidateRecord {
-        guard s.count == scalarsPerItem, (0...1).contains(s[0]), s[1] >= 0, s[2] >= 0, s[2] <= 9e15, s[2].rounded() == s[2], s[3] >= 0 else {
+        guard s.count == scalarsPerItem, zip(s, scalarBounds).allSatisfy({ $1.contains($0) }) else {
             throw SearchError("search: a worker's answer for \(item.method.rawValue) candidate \(item.index) is not a candidate's "
                               + "result (\(s)); is every worker of this build?")
         }
         return CandidateRecord(method: item.method, index: item.index, genome: item.genome, fitness: s[0], ci95: s[1],
-                               parameters: Int(s[2]), seconds: s[3])
+                               parameters: Int(s[2].rounded()), seconds: s[3])
     }
 }

@@ -140,7 +140,8 @@ public struct SearchRun {
             while !dispatcher.isFinished {
                 let batch = dispatcher.nextBatch()
                 let request = RoundRequest(work: SearchJob.work, payload: SearchJob.payload(batch, space: configuration.space),
-                                           items: batch.count, output: .scalars(SearchJob.scalarsPerItem))
+                                           items: batch.count, output: .scalars(SearchJob.scalarsPerItem),
+                                           scalarBounds: SearchJob.scalarBounds)
                 let answers: [ResultMessage.TaskOutcome]?
                 do { answers = try coordinator.complete(request, iteration: UInt64(dispatcher.accepted)) } catch {
                     throw SearchError("search: \(error)")

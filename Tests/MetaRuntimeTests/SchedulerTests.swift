@@ -341,6 +341,26 @@ import MetaRuntime
         #expect(round1.outcomes.map(\.scalars) == (0..<6).map { [Double($0), -Double($0)] })
     }
 
+    @Test func scalarsOutsideTheRoundsBoundsAreRejectedAndRecomputedByAnotherWorker() throws {
+        var s = scheduler()
+        _ = join(&s, a, now: 0)
+        _ = join(&s, b, now: 0)
+        let request = RoundRequest(work: 7, items: 8, output: .scalars(2), scalarBounds: [0...1, 0...10])
+        let shards = assignments(try s.begin(iteration: 0, round: 0, request: request, parameters: [9], now: 0))
+        #expect(shards.map(\.0) == [a, b])
+        // a fitness of 2 where at most 1 is possible: rejected, nothing kept, the shard goes to a.
+        _ = answerScalars(&s, b, shards[1].1, scalars: { _ in [2, 1] }, now: 0.1)
+        #expect(s.counters.rejectedResults == 1)
+        _ = answerScalars(&s, a, shards[0].1, scalars: { _ in [0.5, 10] }, now: 0.2)
+        let again = assignments(try s.tick(now: 0.3))
+        #expect(again.map(\.0) == [a] && again.first?.1.taskIndices == shards[1].1.taskIndices)
+        _ = answerScalars(&s, a, again[0].1, scalars: { _ in [1, 0] }, now: 0.4)
+        let taken = s.takeCompleted(0)
+        let round = try #require(taken)
+        #expect(round.outcomes.map(\.scalars) == Array(repeating: [0.5, 10], count: 4) + Array(repeating: [1, 0], count: 4))
+        #expect(s.counters.rejectedResults == 1)
+    }
+
     @Test func aRoundAskingForMoreItemsThanTheJobAllowsStopsTraining() throws {
         var s = scheduler(metaBatch: 8)
         _ = join(&s, a, now: 0)

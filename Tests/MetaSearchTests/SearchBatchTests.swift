@@ -95,7 +95,7 @@ import MetaSearch
         #expect(throws: SearchError.self) { try job.answers(assignment) }
     }
 
-    @Test(arguments: [[1.5, 0, 10, 1], [0.5, -1, 10, 1], [0.5, 0, 10.5, 1], [0.5, 0, 10, -1], [0.5, 0, 10]])
+    @Test(arguments: [[1.5, 0, 10, 1], [0.5, -1, 10, 1], [0.5, 0, 1e16, 1], [0.5, 0, 10, -1], [0.5, 2, 10, 1], [0.5, 0, 10]])
     func anAnswerThatCannotBeACandidatesResultIsRefused(scalars: [Double]) throws {
         var dispatcher = CandidateDispatcher(states: Self.search.methods.map(Self.search.initialState))
         let item = try #require(dispatcher.nextBatch().first)
