@@ -15,6 +15,8 @@ public struct RunConfiguration: Sendable, Equatable {
     public var evaluationFamily: Family?
     public var architecture: Architecture
     public var inner: InnerLoop
+    /// Where the CNN's batch norm takes its statistics when queries are scored (`inner.batch_norm`):
+    /// the batch's (transductive, the default) or running statistics kept by the trainer.
     public var batchNorm: BatchNormMode
     public var metaBatchSize: Int
     public var outerOptimizer: OuterOptimizer
@@ -50,8 +52,12 @@ public struct RunConfiguration: Sendable, Equatable {
     /// Builds a task family; loading Omniglot can fail (missing or damaged archives).
     public static func makeTaskFamily(_ family: Family) throws -> any TaskFamily { try family.spec.makeTasks() }
 
-    /// The network (see ``Architecture``).
-    public var model: any Model { architecture.spec.model }
+    /// The network (see ``Architecture``), its batch norm in the mode of ``batchNorm``.
+    public var model: any Model {
+        let model = architecture.spec.model
+        guard batchNorm != .batchStatistics, let net = model as? ConvNet else { return model }
+        return net.withBatchNorm(batchNorm)
+    }
 
     /// What the run reports: the training tasks' metric.
     public var metric: Metric { family.spec.metric }

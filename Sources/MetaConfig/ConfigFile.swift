@@ -170,6 +170,16 @@ public enum ConfigFile {
                               + "\(f.name) tasks are \(f.spec.shape.rawValue)")
         }
         if let problem = learner.problem(with: c) { throw ConfigError(problem) }
+        if c.batchNorm == .runningStatistics {
+            guard let net = c.model as? ConvNet, net.batchNorm else {
+                throw ConfigError("config key 'inner.batch_norm': running-statistics needs a CNN with batch norm; "
+                                  + "\(c.architecture.name) has none (use batch-statistics)")
+            }
+            guard learner.keepsRunningStatistics else {
+                throw ConfigError("config key 'inner.batch_norm': \(learner.id) does not keep running statistics; "
+                                  + "use batch-statistics (running-statistics trains with maml)")
+            }
+        }
         if let ways = c.architecture.spec.headClasses, learner.usesModelHead, let e = c.evaluationFamily,
            let classes = e.spec.classes, classes != ways {
             throw ConfigError("config key 'evaluation_tasks.ways': \(classes) differs from the model's \(ways)-way head "
