@@ -77,6 +77,10 @@ public protocol Learner: Sendable {
     /// so `inner.batch_norm: running-statistics` can train with it; false by default.
     var keepsRunningStatistics: Bool { get }
 
+    /// Whether its inner loop follows ``InnerLoop/optimizer`` and ``InnerLoop/batchSize`` (the
+    /// others run SGD on the whole support set and refuse other settings); false by default.
+    var takesInnerOptimizer: Bool { get }
+
     /// The shape of the tasks it trains on (``TaskShape``); support/query by default.
     var taskShape: TaskShape { get }
 
@@ -157,6 +161,8 @@ extension Learner {
     public var usesModelHead: Bool { true }
 
     public var keepsRunningStatistics: Bool { false }
+
+    public var takesInnerOptimizer: Bool { false }
 
     public var taskShape: TaskShape { .supportQuery }
 

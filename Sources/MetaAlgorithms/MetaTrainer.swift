@@ -97,6 +97,7 @@ public struct MetaTrainer<S: TensorScalar> {
     /// gradient; they are folded in, not stepped (``RunningStatistics``).
     public func apply(gradient: Parameters<Tensor<S>>, losses: [Double], metrics: [Double], to state: State) -> (State, IterationMetrics) {
         let names = model.runningStatisticNames
+        let optimizer = configuration.outerOptimizer(iteration: state.iteration)
         var p: Parameters<Tensor<S>>, o: OuterOptimizer.State<S>
         if names.isEmpty {
             (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
