@@ -25,16 +25,24 @@ public struct InnerLoop: Sendable, Hashable {
     /// rather than the expected log-likelihood of the evidence lower bound
     /// (`inner.objective: predictive | expected`; default expected). Others ignore it.
     public var predictiveObjective: Bool
+    /// The inner optimiser (`inner.optimizer: sgd | adam`, `inner.beta1`), for learners that take
+    /// one (``Learner/takesInnerOptimizer``); SGD by default, the one every learner uses.
+    public var optimizer: InnerOptimizer
+    /// Support examples per inner step (`inner.batch`), for learners that take an inner optimiser;
+    /// nil (the default): the whole support set every step.
+    public var batchSize: Int?
 
     /// The default prior log σ (``priorLogSigma``).
     public static let defaultPriorLogSigma = -4.0
 
     public init(steps: Int, evaluationSteps: Int? = nil, learningRate: Double, firstOrder: Bool = false,
                 samples: Int = 1, klWeight: Double = 1, priorLogSigma: Double = InnerLoop.defaultPriorLogSigma,
-                learnedNoise: Double? = nil, predictiveObjective: Bool = false) {
+                learnedNoise: Double? = nil, predictiveObjective: Bool = false, optimizer: InnerOptimizer = .sgd,
+                batchSize: Int? = nil) {
         self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
         self.learningRate = learningRate; self.firstOrder = firstOrder
         self.samples = samples; self.klWeight = klWeight
         self.priorLogSigma = priorLogSigma; self.learnedNoise = learnedNoise; self.predictiveObjective = predictiveObjective
+        self.optimizer = optimizer; self.batchSize = batchSize
     }
 }

@@ -72,6 +72,15 @@ public protocol Learner: Sendable {
     /// must match the evaluation tasks'); false for metric learners that compare embeddings.
     var usesModelHead: Bool { get }
 
+    /// Whether its per-task steps put the query batch's statistics into the entries of
+    /// ``Model/runningStatisticNames`` of their results (``RunningStatistics/record(model:adapted:queryInputs:into:)``),
+    /// so `inner.batch_norm: running-statistics` can train with it; false by default.
+    var keepsRunningStatistics: Bool { get }
+
+    /// Whether its inner loop follows ``InnerLoop/optimizer`` and ``InnerLoop/batchSize`` (the
+    /// others run SGD on the whole support set and refuse other settings); false by default.
+    var takesInnerOptimizer: Bool { get }
+
     /// The shape of the tasks it trains on (``TaskShape``); support/query by default.
     var taskShape: TaskShape { get }
 
@@ -150,6 +159,10 @@ extension Learner {
     public var adaptsBySteps: Bool { true }
 
     public var usesModelHead: Bool { true }
+
+    public var keepsRunningStatistics: Bool { false }
+
+    public var takesInnerOptimizer: Bool { false }
 
     public var taskShape: TaskShape { .supportQuery }
 

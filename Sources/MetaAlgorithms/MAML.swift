@@ -47,8 +47,10 @@ public enum MAML {
         let prediction = model.apply(adapted, Variable(task.queryInputs))
         let loss = TaskLoss.loss(prediction, task.queryTargets)
         let grads = gradients(of: loss, withRespectTo: leaves.values)
+        var metaGradient = Parameters(layout: leaves.layout, values: grads.map { $0.value })
+        RunningStatistics.record(model: model, adapted: adapted, queryInputs: task.queryInputs, into: &metaGradient)
         return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(prediction.value, task.queryTargets),
-                          metaGradient: Parameters(layout: leaves.layout, values: grads.map { $0.value }))
+                          metaGradient: metaGradient)
     }
 
     /// `steps` steps of SGD on the support set (see ``InnerUpdate``).
@@ -61,7 +63,9 @@ public enum MAML {
 
     /// The model's query outputs after 0, 1, …, `steps` adaptation steps on the support set
     /// (first-order steps, no graph kept between steps): the adaptation of the evaluation
-    /// protocol and of `metatrain adapt`. `adapting` and `rates` as in ``InnerUpdate``.
+    /// protocol and of `metatrain adapt`. `adapting` and `rates` as in ``InnerUpdate``. The
+    /// queries are scored by ``Model/predict(_:_:)`` (with running statistics where the model
+    /// keeps them); the support steps normalise with the support's own statistics, as in training.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func queryOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
@@ -72,7 +76,7 @@ public enum MAML {
         let xq = Variable<S>(input.queryInputs)
         let rateVariables = rates?.map { Variable($0) }
         for step in 0...steps {
-            outputs.append(model.apply(fast.map { Variable($0) }, xq).value)
+            outputs.append(model.predict(fast.map { Variable($0) }, xq).value)
             if step == steps { break }
             fast = InnerUpdate.adapt(model: model, parameters: fast.map { Variable(differentiable: $0) },
                                      inputs: input.supportInputs, targets: input.supportTargets, steps: 1,
@@ -112,6 +116,8 @@ public struct MAMLLearner: Learner {
     }
 
     public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+
+    public var keepsRunningStatistics: Bool { true }
 
     public var presets: [RunConfiguration] {
         [RunConfiguration(

@@ -92,9 +92,21 @@ public struct MetaTrainer<S: TensorScalar> {
     }
 
     /// The outer optimizer's step on `gradient`, with the iteration's figures as the means of
-    /// `losses` and `metrics` (item order): the end of every ``IterationProgram``.
+    /// `losses` and `metrics` (item order): the end of every ``IterationProgram``. The entries of
+    /// the model's running statistics hold the tasks' mean batch statistics instead of a
+    /// gradient; they are folded in, not stepped (``RunningStatistics``).
     public func apply(gradient: Parameters<Tensor<S>>, losses: [Double], metrics: [Double], to state: State) -> (State, IterationMetrics) {
-        let (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
+        let names = model.runningStatisticNames
+        let optimizer = configuration.outerOptimizer(iteration: state.iteration)
+        var p: Parameters<Tensor<S>>, o: OuterOptimizer.State<S>
+        if names.isEmpty {
+            (p, o) = optimizer.update(state.parameters, gradients: gradient, state: state.optimizer)
+        } else {
+            let (g, statistics) = RunningStatistics.split(gradient, names: names)
+            (p, o) = optimizer.update(state.parameters, gradients: g, state: state.optimizer)
+            for name in names { p[name] = state.parameters[name] }
+            RunningStatistics.fold(statistics, into: &p, names: names)
+        }
         let n = Double(losses.count)
         let m = IterationMetrics(iteration: state.iteration, metaLoss: losses.reduce(0, +) / n, metric: metrics.reduce(0, +) / n)
         return (State(parameters: p, optimizer: o, iteration: state.iteration + 1), m)

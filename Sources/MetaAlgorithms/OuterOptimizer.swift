@@ -19,6 +19,14 @@ public enum OuterOptimizer: Sendable, Hashable {
         switch self { case let .adam(lr), let .sgd(lr): return lr }
     }
 
+    /// The same optimizer with another learning rate (its state carries over).
+    public func withLearningRate(_ rate: Double) -> OuterOptimizer {
+        switch self {
+        case .adam: return .adam(learningRate: rate)
+        case .sgd: return .sgd(learningRate: rate)
+        }
+    }
+
     public func initialState<S: TensorScalar>(for parameters: Parameters<Tensor<S>>) -> State<S> {
         switch self {
         case let .adam(lr): return .adam(Adam<S>(learningRate: S(lr)).initialState(for: parameters))

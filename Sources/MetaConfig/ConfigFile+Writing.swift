@@ -20,7 +20,11 @@ extension ConfigFile {
         if c.inner.priorLogSigma != InnerLoop.defaultPriorLogSigma { lines.append("  prior_log_sigma: \(c.inner.priorLogSigma)") }
         if let v = c.inner.learnedNoise { lines.append("  learned_noise: \(v)") }
         if c.inner.predictiveObjective { lines.append("  objective: predictive") }
-        lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
+        if case let .adam(beta1) = c.inner.optimizer { lines += ["  optimizer: adam", "  beta1: \(beta1)"] }
+        if let b = c.inner.batchSize { lines.append("  batch: \(b)") }
+        lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)"]
+        if let f = c.finalOuterLearningRate { lines.append("  final_learning_rate: \(f)") }
+        lines += [
                   "validation:", "  interval: \(c.validationInterval)", "  tasks: \(c.validationTasks)",
                   "evaluation:", "  tasks: \(c.evaluationTasks)", "  seed: \(c.evaluationSeed)"]
         if c.perturbationScale != nil || c.perturbationSumOnWorkers {

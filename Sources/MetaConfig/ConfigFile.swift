@@ -103,7 +103,8 @@ public enum ConfigFile {
             c.architecture = c.architecture.fitted(to: c.family)
         }
         if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm",
-                                                       "samples", "kl_weight", "prior_log_sigma", "learned_noise", "objective"]) {
+                                                       "samples", "kl_weight", "prior_log_sigma", "learned_noise", "objective",
+                                                       "optimizer", "beta1", "batch"]) {
             if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
             if let v = try i.integer("evaluation_steps", in: ConfigLimits.innerSteps) { c.inner.evaluationSteps = v }
             if let v = try i.number("learning_rate", in: ConfigLimits.innerLearningRate) { c.inner.learningRate = v }
@@ -118,6 +119,18 @@ public enum ConfigFile {
             case "predictive": c.inner.predictiveObjective = true
             case let other?: throw ConfigError("config key 'inner.objective': unknown objective '\(other)'; expected expected or predictive")
             }
+            let beta1 = try i.number("beta1", in: ConfigLimits.adamBeta1)
+            switch try i.string("optimizer") {
+            case nil:
+                if let b = beta1, case .adam = c.inner.optimizer { c.inner.optimizer = .adam(beta1: b) }
+                else if beta1 != nil { throw ConfigError("config key 'inner.beta1': set only with inner.optimizer: adam") }
+            case "sgd":
+                if beta1 != nil { throw ConfigError("config key 'inner.beta1': set only with inner.optimizer: adam") }
+                c.inner.optimizer = .sgd
+            case "adam": c.inner.optimizer = .adam(beta1: beta1 ?? 0.9)
+            case let other?: throw ConfigError("config key 'inner.optimizer': unknown optimizer '\(other)'; expected sgd or adam")
+            }
+            if let v = try i.integer("batch", in: ConfigLimits.innerBatch) { c.inner.batchSize = v }
             if let v = try i.string("batch_norm") {
                 guard let mode = BatchNormMode(rawValue: v) else {
                     throw ConfigError("config key 'inner.batch_norm': unknown mode '\(v)'; expected "
@@ -126,7 +139,8 @@ public enum ConfigFile {
                 c.batchNorm = mode
             }
         }
-        if let o = try top.mapping("outer", allowed: ["optimizer", "learning_rate"]) {
+        if let o = try top.mapping("outer", allowed: ["optimizer", "learning_rate", "final_learning_rate"]) {
+            if let v = try o.number("final_learning_rate", in: ConfigLimits.outerLearningRate) { c.finalOuterLearningRate = v }
             let rate = try o.number("learning_rate", in: ConfigLimits.outerLearningRate, exclusiveMinimum: true) ?? c.outerOptimizer.learningRate
             switch try o.string("optimizer") ?? optimizerName(c.outerOptimizer) {
             case "adam": c.outerOptimizer = .adam(learningRate: rate)
@@ -170,6 +184,20 @@ public enum ConfigFile {
                               + "\(f.name) tasks are \(f.spec.shape.rawValue)")
         }
         if let problem = learner.problem(with: c) { throw ConfigError(problem) }
+        if !learner.takesInnerOptimizer && (c.inner.optimizer != .sgd || c.inner.batchSize != nil) {
+            throw ConfigError("config keys 'inner.optimizer' and 'inner.batch': \(learner.id) steps with SGD on the whole support set; "
+                              + "remove them (reptile takes them)")
+        }
+        if c.batchNorm == .runningStatistics {
+            guard let net = c.model as? ConvNet, net.batchNorm else {
+                throw ConfigError("config key 'inner.batch_norm': running-statistics needs a CNN with batch norm; "
+                                  + "\(c.architecture.name) has none (use batch-statistics)")
+            }
+            guard learner.keepsRunningStatistics else {
+                throw ConfigError("config key 'inner.batch_norm': \(learner.id) does not keep running statistics; "
+                                  + "use batch-statistics (running-statistics trains with maml)")
+            }
+        }
         if let ways = c.architecture.spec.headClasses, learner.usesModelHead, let e = c.evaluationFamily,
            let classes = e.spec.classes, classes != ways {
             throw ConfigError("config key 'evaluation_tasks.ways': \(classes) differs from the model's \(ways)-way head "

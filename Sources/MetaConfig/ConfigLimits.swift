@@ -52,6 +52,10 @@ public enum ConfigLimits {
     public static let learnedNoise: ClosedRange<Double> = 0...1_000
     /// `outer.learning_rate`: must be greater than 0.
     public static let outerLearningRate: ClosedRange<Double> = 0...1_000
+    /// `inner.beta1`: Adam's β₁ (the inner optimiser), below 1.
+    public static let adamBeta1: ClosedRange<Double> = 0...0.999_999
+    /// `inner.batch`: support examples per inner step.
+    public static let innerBatch: ClosedRange<Int> = 1...100_000
     /// `es.sigma`: the evolution-strategy perturbation scale (exclusive of 0).
     public static let perturbationScale: ClosedRange<Double> = 0...100
 

@@ -14,6 +14,9 @@ import MetaAutodiff
 /// to keep the map's size before downsampling) and whether blocks normalise (`batchNorm`;
 /// without it a block is convolution and ReLU). A max-pooling block pools only while its map
 /// is at least 2×2, so five blocks fit 28×28 inputs (28 → 14 → 7 → 3 → 1 → 1).
+///
+/// `batchNormMode` ``BatchNormMode/runningStatistics`` gives each batch norm running
+/// statistics, which ``predict(_:_:)`` normalises with (see `ConvNet+RunningStatistics.swift`).
 public struct ConvNet: Model {
     public enum Downsampling: String, Sendable { case strided, maxPool = "max-pool" }
     public enum Pooling: String, Sendable { case spatialMean = "spatial-mean", flatten }
@@ -21,14 +24,16 @@ public struct ConvNet: Model {
     public let inChannels: Int, imageSize: Int, filters: Int, ways: Int
     public let downsampling: Downsampling, pooling: Pooling
     public let blocks: Int, kernelSize: Int, batchNorm: Bool
+    /// Where the blocks' batch norm takes its statistics at prediction (``predict(_:_:)``).
+    public let batchNormMode: BatchNormMode
     public let layers: [any Layer]
 
     public init(inChannels: Int, imageSize: Int, filters: Int, ways: Int, downsampling: Downsampling, pooling: Pooling,
-                blocks: Int = 4, kernelSize: Int = 3, batchNorm: Bool = true) {
+                blocks: Int = 4, kernelSize: Int = 3, batchNorm: Bool = true, batchNormMode: BatchNormMode = .batchStatistics) {
         require(kernelSize % 2 == 1, "ConvNet needs an odd kernel side, got \(kernelSize)")
         self.inChannels = inChannels; self.imageSize = imageSize; self.filters = filters; self.ways = ways
         self.downsampling = downsampling; self.pooling = pooling
-        self.blocks = blocks; self.kernelSize = kernelSize; self.batchNorm = batchNorm
+        self.blocks = blocks; self.kernelSize = kernelSize; self.batchNorm = batchNorm; self.batchNormMode = batchNormMode
         var layers: [any Layer] = []
         var size = imageSize
         let padding = kernelSize / 2
@@ -36,7 +41,7 @@ public struct ConvNet: Model {
             let stride = downsampling == .strided ? 2 : 1
             layers.append(Conv2D("block\(b).conv", inChannels: b == 1 ? inChannels : filters, outChannels: filters,
                                  kernelSize: kernelSize, stride: stride, padding: padding))
-            if batchNorm { layers.append(BatchNorm("block\(b).norm", channels: filters)) }
+            if batchNorm { layers.append(BatchNorm("block\(b).norm", channels: filters, mode: batchNormMode)) }
             switch downsampling {
             case .strided: size = (size + 2 * padding - kernelSize) / 2 + 1
             case .maxPool: size = size >= 2 ? size / 2 : size
@@ -65,12 +70,19 @@ public struct ConvNet: Model {
     public func features<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>) -> Variable<S> {
         require(x.rank == 4 && x.shape[1] == inChannels,
                      "shape error in ConvNet: input \(x.shape), expected [n, \(inChannels), h, w]")
+        return encode(p, x) { norm, h in norm.apply(p, h) }
+    }
+
+    /// The blocks and the pooling, with each batch norm computed by `normalize`.
+    @inline(__always)
+    func encode<S: TensorScalar>(_ p: Parameters<Variable<S>>, _ x: Variable<S>,
+                                 normalize: (BatchNorm, Variable<S>) -> Variable<S>) -> Variable<S> {
         var h = x
         let perBlock = batchNorm ? 2 : 1
         for b in 0..<blocks {
             let i = b * perBlock
             h = layers[i].apply(p, h)
-            if batchNorm { h = layers[i + 1].apply(p, h) }
+            if batchNorm { h = normalize(layers[i + 1] as! BatchNorm, h) }
             h = h.relu()
             if downsampling == .maxPool && h.shape[2] >= 2 { h = h.maxPool2d(window: 2, stride: 2) }
         }

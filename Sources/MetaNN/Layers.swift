@@ -74,10 +74,22 @@ public enum BatchNormMode: String, Sendable, Hashable, CaseIterable {
     /// alike (transductive). This is what the MAML reference code does: each task's support
     /// and query sets are normalised with their own statistics.
     case batchStatistics = "batch-statistics"
+    /// Non-transductive: training normalises with the batch's statistics, as
+    /// ``batchStatistics`` does, while the trainer folds those statistics into running means
+    /// and variances (the parameters `NAME.running_mean` and `NAME.running_var`, which no
+    /// gradient moves; see ``BatchNorm/runningMomentum``); queries scored after adaptation are
+    /// normalised with the running statistics, each example on its own
+    /// (``Model/predict(_:_:)``), as batch norm's inference mode does (Ioffe & Szegedy 2015, §3.1).
+    case runningStatistics = "running-statistics"
 }
 
 /// Batch normalisation over every axis but the channel axis (1), with learnable `scale`
 /// (γ, ones) and `offset` (β, zeros): `y = γ (x − μ) / √(σ² + ε) + β`.
+///
+/// ``apply(_:_:)`` always normalises with the batch's statistics. In the
+/// ``BatchNormMode/runningStatistics`` mode the layer also has the running statistics
+/// `running_mean` (zeros) and `running_var` (ones), used by
+/// ``applyWithRunningStatistics(_:_:)`` (see `BatchNorm+RunningStatistics.swift`).
 ///
 /// The variance is computed in two passes (mean first, then the mean squared deviation)
 /// rather than as E[x²] − E[x]², which cancels catastrophically in `Float`.
@@ -91,7 +103,12 @@ public struct BatchNorm: Layer {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public func initialParameters<S: TensorScalar>(using stream: inout RandomStream) -> [(String, Tensor<S>)] {
-        [("\(name).scale", Tensor(repeating: 1, shape: [channels])), ("\(name).offset", Tensor(zeros: [channels]))]
+        var entries: [(String, Tensor<S>)] = [("\(name).scale", Tensor(repeating: 1, shape: [channels])),
+                                              ("\(name).offset", Tensor(zeros: [channels]))]
+        if mode == .runningStatistics {
+            entries += [(runningMeanName, Tensor(zeros: [channels])), (runningVarianceName, Tensor(repeating: 1, shape: [channels]))]
+        }
+        return entries
     }
 
     @_specialize(where S == Float)
