@@ -6,8 +6,8 @@ import MetaTensor
 /// ``run(_:)`` replays it on new inputs of the recorded shapes. It evaluates the same kernels
 /// on the same operands in the same order, so its outputs are bit-identical to what the eager
 /// code would compute on those inputs, without building a graph, running derivative rules
-/// or touching reference-counted nodes: what `jax.jit` does for a pure function, minus the
-/// fusion. Gradients are part of the recording, because the sweep of ``gradients(of:withRespectTo:seed:createGraph:)``
+/// or touching reference-counted nodes, and with every intermediate in preallocated memory
+/// (``ReplayPlan``): what `jax.jit` does for a pure function, minus the fusion. Gradients are part of the recording, because the sweep of ``gradients(of:withRespectTo:seed:createGraph:)``
 /// evaluates primitives like any other code.
 ///
 /// A recording is a valid program only for code whose operations do not depend on the
@@ -31,24 +31,21 @@ public final class Trace<S: TensorScalar>: Sendable {
     let instructions: [Instruction]
     let outputs: [Int]
     let slotCount: Int
-    /// The slots whose last use is instruction `i` (freed right after it).
-    let releases: [[Int]]
+    /// The instructions lowered to kernel calls on preallocated memory.
+    let plan: ReplayPlan<S>
 
     /// The number of recorded primitive evaluations.
     public var instructionCount: Int { instructions.count }
 
-    init(inputShapes: [[Int]], constants: [Tensor<S>], instructions: [Instruction], outputs: [Int], slotCount: Int) {
+    /// How many instructions the replay evaluates through ``Primitive/evaluate(_:)`` on
+    /// copies of their operands rather than as a direct kernel call (``ReplayPlan``).
+    public var fallbackInstructionCount: Int { plan.fallbackCount }
+
+    init(inputShapes: [[Int]], constants: [Tensor<S>], instructions: [Instruction], outputs: [Int], slotShapes: [[Int]]) {
         self.inputShapes = inputShapes; self.constants = constants; self.instructions = instructions
-        self.outputs = outputs; self.slotCount = slotCount
-        var lastUse = [Int](repeating: -1, count: slotCount)
-        for (i, instruction) in instructions.enumerated() {
-            lastUse[instruction.output] = Swift.max(lastUse[instruction.output], i)   // unused results die at once
-            for case .slot(let s) in instruction.operands { lastUse[s] = i }
-        }
-        for o in outputs { lastUse[o] = Int.max }
-        var releases = [[Int]](repeating: [], count: instructions.count)
-        for (slot, last) in lastUse.enumerated() where last >= 0 && last < instructions.count { releases[last].append(slot) }
-        self.releases = releases
+        self.outputs = outputs; self.slotCount = slotShapes.count
+        plan = ReplayPlan(instructions: instructions, constants: constants, inputCount: inputShapes.count,
+                          slotShapes: slotShapes, outputs: outputs)
     }
 
     /// Replays the program on `inputs`, which must have the recorded shapes.
@@ -57,22 +54,7 @@ public final class Trace<S: TensorScalar>: Sendable {
     public func run(_ inputs: [Tensor<S>]) -> [Tensor<S>] {
         require(inputs.count == inputShapes.count && zip(inputs, inputShapes).allSatisfy { $0.shape == $1 },
                 "Trace.run: inputs of shapes \(inputs.map(\.shape)), recorded for \(inputShapes)")
-        var slots = [Tensor<S>?](repeating: nil, count: slotCount)
-        for (i, t) in inputs.enumerated() { slots[i] = t }
-        var arguments: [Variable<S>] = []
-        arguments.reserveCapacity(4)
-        for (i, instruction) in instructions.enumerated() {
-            arguments.removeAll(keepingCapacity: true)
-            for operand in instruction.operands {
-                switch operand {
-                case .slot(let s): arguments.append(Variable(slots[s]!))
-                case .constant(let c): arguments.append(Variable(constants[c]))
-                }
-            }
-            slots[instruction.output] = instruction.primitive.evaluate(arguments)
-            for s in releases[i] { slots[s] = nil }
-        }
-        return outputs.map { slots[$0]! }
+        return plan.run(inputs)
     }
 
     /// Whether `other` is the same program: the same instructions on the same slots, and
@@ -152,7 +134,7 @@ final class TraceRecorder<S: TensorScalar>: TraceRecorderBase {
             slots.append(s)
         }
         return Trace(inputShapes: inputShapes, constants: constants, instructions: instructions, outputs: slots,
-                     slotCount: values.count)
+                     slotShapes: values.map(\.shape))
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import MetaTensor
 import MetaAutodiff
@@ -96,4 +97,51 @@ private func inputs(seed: UInt64) -> [Tensor<Double>] {
         #expect(outer.trace != nil)
         #expect(outer.trace?.run([x]) == [x * 2])
     }
+
+    @Test func replayLowersEveryPrimitiveOfADenseNetworkToAKernelCall() throws {
+        let program = try #require(Trace.record(inputs: inputs(seed: 1), secondOrder).trace)
+        #expect(program.fallbackInstructionCount == 0)
+    }
+
+    /// A convolution with slices, an embedding and a concatenation around it: primitives that
+    /// the replay evaluates through `Primitive.evaluate` on copies, between lowered ones.
+    private static func convolutionWithSlices(_ inputs: [Tensor<Double>]) -> [Tensor<Double>] {
+        let x = Variable(differentiable: inputs[0]), w = Variable(differentiable: inputs[1])
+        let y = Variable.conv2d(x, w, padding: 1).relu()
+        let parts = Variable.concatenate([y.slice(axis: 1, start: 1, length: 1), y.slice(axis: 1, start: 0, length: 1)], axis: 1)
+        let loss = (parts.embedded(axis: 3, start: 1, size: 6) * 2).squared().sum()
+        let g = gradients(of: loss, withRespectTo: [x, w], createGraph: true)
+        return gradients(of: g[0].squared().sum() + loss, withRespectTo: [w]).map(\.value) + [g[1].value]
+    }
+
+    @Test func replayOfPrimitivesWithoutALoweringIsBitIdenticalToEagerEvaluation() throws {
+        func inputs(_ seed: UInt64) -> [Tensor<Double>] { [randomTensor([2, 1, 4, 4], seed: seed), randomTensor([2, 1, 3, 3], seed: seed + 1)] }
+        let program = try #require(Trace.record(inputs: inputs(1), Self.convolutionWithSlices).trace)
+        #expect(program.fallbackInstructionCount > 0)
+        for seed in stride(from: UInt64(10), to: 40, by: 10) {
+            #expect(program.run(inputs(seed)) == Self.convolutionWithSlices(inputs(seed)), "inputs \(seed)")
+        }
+    }
+
+    @Test func concurrentReplaysOfOneTraceAreEachBitIdenticalToEagerEvaluation() throws {
+        let program = try #require(Trace.record(inputs: inputs(seed: 1), secondOrder).trace)
+        let seeds = (0..<8).map { UInt64(200 + 10 * $0) }
+        let expected = seeds.map { secondOrder(inputs(seed: $0)) }
+        let matched = Flags(count: seeds.count)
+        DispatchQueue.concurrentPerform(iterations: seeds.count) { i in
+            var same = true
+            for _ in 0..<200 { same = same && program.run(inputs(seed: seeds[i])) == expected[i] }
+            matched.set(i, same)
+        }
+        for i in seeds.indices { #expect(matched.get(i), "inputs \(seeds[i])") }
+    }
+}
+
+/// One flag per index, set from several threads.
+private final class Flags: @unchecked Sendable {
+    private let lock = NSLock()
+    private var flags: [Bool]
+    init(count: Int) { flags = [Bool](repeating: false, count: count) }
+    func set(_ i: Int, _ value: Bool) { lock.withLock { flags[i] = value } }
+    func get(_ i: Int) -> Bool { lock.withLock { flags[i] } }
 }
