@@ -25,16 +25,22 @@ public struct InnerLoop: Sendable, Hashable {
     /// rather than the expected log-likelihood of the evidence lower bound
     /// (`inner.objective: predictive | expected`; default expected). Others ignore it.
     public var predictiveObjective: Bool
+    /// Bayesian learners, with ``learnedNoise``: each regression task's observation variance is
+    /// the learned noise's plus a meta-learned multiple of the adapted posterior's mean squared
+    /// residual on the task's support set (`inner.residual_noise`; default false: one noise for
+    /// every task). Others ignore it.
+    public var residualNoise: Bool
 
     /// The default prior log σ (``priorLogSigma``).
     public static let defaultPriorLogSigma = -4.0
 
     public init(steps: Int, evaluationSteps: Int? = nil, learningRate: Double, firstOrder: Bool = false,
                 samples: Int = 1, klWeight: Double = 1, priorLogSigma: Double = InnerLoop.defaultPriorLogSigma,
-                learnedNoise: Double? = nil, predictiveObjective: Bool = false) {
+                learnedNoise: Double? = nil, predictiveObjective: Bool = false, residualNoise: Bool = false) {
         self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
         self.learningRate = learningRate; self.firstOrder = firstOrder
         self.samples = samples; self.klWeight = klWeight
         self.priorLogSigma = priorLogSigma; self.learnedNoise = learnedNoise; self.predictiveObjective = predictiveObjective
+        self.residualNoise = residualNoise
     }
 }

@@ -20,6 +20,7 @@ extension ConfigFile {
         if c.inner.priorLogSigma != InnerLoop.defaultPriorLogSigma { lines.append("  prior_log_sigma: \(c.inner.priorLogSigma)") }
         if let v = c.inner.learnedNoise { lines.append("  learned_noise: \(v)") }
         if c.inner.predictiveObjective { lines.append("  objective: predictive") }
+        if c.inner.residualNoise { lines.append("  residual_noise: true") }
         lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)",
                   "validation:", "  interval: \(c.validationInterval)", "  tasks: \(c.validationTasks)",
                   "evaluation:", "  tasks: \(c.evaluationTasks)", "  seed: \(c.evaluationSeed)"]
