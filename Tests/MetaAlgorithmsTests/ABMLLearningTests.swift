@@ -39,6 +39,7 @@ import MetaAlgorithms
     @Test func theReportSplitsThePredictiveVarianceAndBreaksTheFiguresDownByKind() throws {
         var c = Self.configuration()
         c.inner.priorLogSigma = -1
+        c.inner.learnedNoise = 0.7    // not 1, whose square is itself
         let trainer = try MetaTrainer<Float>(configuration: c)
         let p = trainer.initialState().parameters
         let report = Self.calibration(trainer, p)
