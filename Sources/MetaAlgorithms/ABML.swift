@@ -34,7 +34,16 @@ import MetaTasks
 /// ``logNoiseName``, the log standard deviation of an observation noise meta-learned by the
 /// query objective (from the configured initial value, not adapted in the inner loop): it absorbs the
 /// error that a mean-field posterior after a few SGD steps does not represent, and the
-/// predictive distribution uses it (``observationNoise(_:)``).
+/// predictive distribution uses it (``observationNoise(_:)``). With `inner.residual_noise` as
+/// well, the parameters end with ``residualScaleName`` too, and a task's observation variance
+/// is e^{2ℓ} + e^{κ} · r̄², ℓ the learned log noise, κ the learned log scale and r̄² the mean
+/// squared residual of the adapted posterior's draws on the task's own support set
+/// (``taskLogNoise(model:posterior:supportInputs:supportTargets:noise:logNoise:logResidualScale:)``):
+/// a task the few inner steps fit badly gets a wider predictive. (With ν pseudo-observations of
+/// an inverse-gamma prior on the noise variance, the conjugate update's variance is a weighted
+/// sum of the prior's and the residual's of this form; here both weights are meta-learned by
+/// the query objective, which also corrects the support residual's optimism: the posterior was
+/// fitted to those points.)
 ///
 /// Why ABML and not probabilistic MAML (PLATIPUS; Finn, Xu & Levine 2018): ABML's prior is
 /// exactly the pair (μ, σ) that the learner seam's parameters can hold, its posterior is
@@ -59,34 +68,70 @@ public enum ABML {
     /// The learned observation noise's name (`inner.learned_noise`): its log standard
     /// deviation, shape [1], after the log σ entries.
     public static let logNoiseName = "observation.log_noise"
+    /// The log of the support residual's weight in a task's noise variance (`inner.residual_noise`),
+    /// shape [1], after ``logNoiseName``.
+    public static let residualScaleName = "observation.log_residual_scale"
     /// The regression likelihood's noise standard deviation (known and fixed).
     public static let noiseStandardDeviation = AmbiguousTasks.noiseStandardDeviation
     /// The noise-stream slot of the query objective and of predictions (inner step k uses slot k).
     public static let predictionSlot = UInt64(1) << 32
 
     /// The model's initial parameters as μ, followed by log σ = `inner.priorLogSigma` for each,
-    /// and with `inner.learnedNoise` the log of that initial noise as ``logNoiseName``.
+    /// with `inner.learnedNoise` the log of that initial noise as ``logNoiseName``, and with
+    /// `inner.residualNoise` as well a log residual scale of 0 as ``residualScaleName``.
     public static func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, inner: InnerLoop = InnerLoop(steps: 1, learningRate: 0),
                                                           as: S.Type = S.self) -> Parameters<Tensor<S>> {
         let base = model.initialParameters(seed: seed, as: S.self)
         let logSigma = zip(base.names, base.values).map { name, value in
             (logSigmaPrefix + name, Tensor<S>(repeating: S(inner.priorLogSigma), shape: value.shape))
         }
-        let noise = inner.learnedNoise.map { [(logNoiseName, Tensor<S>(shape: [1], scalars: [S(Foundation.log($0))]))] } ?? []
+        var noise = inner.learnedNoise.map { [(logNoiseName, Tensor<S>(shape: [1], scalars: [S(Foundation.log($0))]))] } ?? []
+        if inner.residualNoise && inner.learnedNoise != nil { noise.append((residualScaleName, Tensor<S>(shape: [1], scalars: [S(0)]))) }
         return Parameters(Array(zip(base.names, base.values)) + logSigma + noise)
     }
 
+    /// How many observation-noise entries end the parameter set (0, 1 or 2).
+    static func noiseEntries<V>(_ p: Parameters<V>) -> Int {
+        if p.names.last == residualScaleName && p.count > 1 && p.names[p.count - 2] == logNoiseName { return 2 }
+        return p.names.last == logNoiseName ? 1 : 0
+    }
+
     /// The number of model parameters in an ABML parameter set (means first, then as many log σ,
-    /// then optionally ``logNoiseName``).
+    /// then optionally ``logNoiseName`` and ``residualScaleName``).
     static func half<V>(_ p: Parameters<V>) -> Int {
-        let paired = p.names.last == logNoiseName ? p.count - 1 : p.count
+        let paired = p.count - noiseEntries(p)
         require(paired % 2 == 0 && p.names[(paired / 2)..<paired].allSatisfy { $0.hasPrefix(logSigmaPrefix) },
-                "ABML parameters must be the model's followed by '\(logSigmaPrefix)' entries (and optionally '\(logNoiseName)')")
+                "ABML parameters must be the model's followed by '\(logSigmaPrefix)' entries (and optionally '\(logNoiseName)', "
+                    + "'\(residualScaleName)')")
         return paired / 2
     }
 
     /// The learned observation noise's log standard deviation, nil without one.
-    static func logNoise<V>(_ p: Parameters<V>) -> V? { p.names.last == logNoiseName ? p.values.last : nil }
+    static func logNoise<V>(_ p: Parameters<V>) -> V? { noiseEntries(p) > 0 ? p.values[p.count - noiseEntries(p)] : nil }
+
+    /// The learned log residual scale κ, nil without one.
+    static func logResidualScale<V>(_ p: Parameters<V>) -> V? { noiseEntries(p) == 2 ? p.values.last : nil }
+
+    /// A regression task's log observation standard deviation, shape [1]:
+    /// ½ log(e^{2ℓ} + e^{κ} · r̄²) with r̄² the mean over the draws of `noise` and the support
+    /// points of the squared residual of the posterior `q`'s draws (see the type's comment);
+    /// `logNoise` (ℓ) itself without a residual scale.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskLogNoise<S: TensorScalar>(model: any Model, posterior q: Parameters<Variable<S>>, supportInputs: Tensor<S>,
+                                                     supportTargets: Targets<S>, noise: [[Tensor<S>]], logNoise: Variable<S>?,
+                                                     logResidualScale: Variable<S>?) -> Variable<S>? {
+        guard let logNoise, let logResidualScale, case let .regression(y) = supportTargets else { return logNoise }
+        let x = Variable(supportInputs)
+        var squares = Variable<S>(S(0))
+        for theta in draws(q, noise: noise) {
+            let d = model.apply(theta, x) - Variable(y)
+            squares = squares + (d * d).mean()
+        }
+        let residual = squares * S(1 / Double(noise.count))
+        let variance = (logNoise * S(2)).exp() + logResidualScale.exp() * residual.reshaped([1])
+        return variance.log() * S(0.5)
+    }
 
     /// The regression predictive's observation noise standard deviation: the learned one, else
     /// the known ``noiseStandardDeviation``.
@@ -225,10 +270,12 @@ public enum ABML {
                           learningRate: inner.learningRate, samples: inner.samples, klWeight: inner.klWeight, key: key,
                           createGraph: !inner.firstOrder)
         let shapes = parameters.values.prefix(half(parameters)).map(\.shape)
+        let predictionNoise: [[Tensor<S>]] = noise(for: key, shapes: shapes, slot: predictionSlot, samples: inner.samples)
+        let taskNoise = taskLogNoise(model: model, posterior: q, supportInputs: task.supportInputs, supportTargets: task.supportTargets,
+                                     noise: predictionNoise, logNoise: logNoise(prior), logResidualScale: logResidualScale(prior))
         let (loss, predictions) = objective(model: model, posterior: q, prior: prior, inputs: task.queryInputs,
-                                            targets: task.queryTargets,
-                                            noise: noise(for: key, shapes: shapes, slot: predictionSlot, samples: inner.samples),
-                                            klWeight: inner.klWeight, predictive: inner.predictiveObjective, logNoise: logNoise(prior))
+                                            targets: task.queryTargets, noise: predictionNoise,
+                                            klWeight: inner.klWeight, predictive: inner.predictiveObjective, logNoise: taskNoise)
         let grads = gradients(of: loss, withRespectTo: prior.values)
         let outputs = predictiveOutputs(predictions.map(\.value), targets: task.queryTargets)
         return TaskResult(loss: Double(loss.scalar), metric: TaskLoss.metric(outputs, task.queryTargets),
@@ -242,6 +289,28 @@ public enum ABML {
     @_specialize(where S == Double)
     public static func sampleOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
                                                       inner: InnerLoop, steps: Int) -> [[Tensor<S>]] {
+        adapted(model: model, parameters: parameters, input: input, inner: inner, steps: steps).outputs
+    }
+
+    /// The regression predictive of a task after `steps` inner steps: the draws' query outputs
+    /// (the last entry of ``sampleOutputs(model:parameters:input:inner:steps:)``) and the
+    /// observation noise's standard deviation for this task (the learned noise, widened by the
+    /// support residual with `inner.residual_noise`; else the known noise).
+    public static func predictive<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                                   inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: Double) {
+        let a = adapted(model: model, parameters: parameters, input: input, inner: inner, steps: steps)
+        let p = parameters.map { Variable($0) }
+        let logSD = taskLogNoise(model: model, posterior: a.posterior.map { Variable($0) }, supportInputs: input.supportInputs,
+                                 supportTargets: input.supportTargets, noise: a.predictionNoise, logNoise: logNoise(p),
+                                 logResidualScale: logResidualScale(p))
+        return (a.outputs.last!, logSD.map { Foundation.exp(Double($0.value.scalars[0])) } ?? noiseStandardDeviation)
+    }
+
+    /// ``sampleOutputs(model:parameters:input:inner:steps:)``'s outputs, the posterior after the
+    /// last step and the prediction slot's noise.
+    static func adapted<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                         inner: InnerLoop, steps: Int)
+        -> (outputs: [[Tensor<S>]], posterior: Parameters<Tensor<S>>, predictionNoise: [[Tensor<S>]]) {
         let key = sampleKey(input)
         let shapes = parameters.values.prefix(half(parameters)).map(\.shape)
         let prediction: [[Tensor<S>]] = noise(for: key, shapes: shapes, slot: predictionSlot, samples: inner.samples)
@@ -263,7 +332,7 @@ public enum ABML {
             q = Parameters(layout: q.layout, values: zip(q.values[..<moving], g).map { $0 - $1.value * S(inner.learningRate) }
                                                      + q.values[moving...])
         }
-        return result
+        return (result, q, prediction)
     }
 
     /// The predictive outputs from each draw's outputs: the mean prediction for regression; for
@@ -315,9 +384,18 @@ public struct ABMLLearner: PredictiveLearner {
         ABML.sampleOutputs(model: model, parameters: parameters, input: input, inner: inner, steps: steps).last!
     }
 
-    public func observationNoise<S: TensorScalar>(parameters: Parameters<Tensor<S>>) -> Double { ABML.observationNoise(parameters) }
+    public func predictive<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                            inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: Double) {
+        ABML.predictive(model: model, parameters: parameters, input: input, inner: inner, steps: steps)
+    }
 
-    public func problem(with configuration: RunConfiguration) -> String? { innerStepsProblem(configuration) }
+    public func problem(with configuration: RunConfiguration) -> String? {
+        if configuration.inner.residualNoise && configuration.inner.learnedNoise == nil {
+            return "inner.residual_noise widens the learned observation noise, and inner.learned_noise is not set; "
+                + "set inner.learned_noise (e.g. 1.0) or drop inner.residual_noise"
+        }
+        return innerStepsProblem(configuration)
+    }
 
     public var presets: [RunConfiguration] {
         [RunConfiguration(

@@ -47,6 +47,24 @@ public struct CalibrationReport: Codable, Sendable, Equatable {
     public var nll: Figure
     /// Classification: expected calibration error; its ci95 is the bootstrap interval's half-width.
     public var ece: Figure?
+    /// Regression: the predictive variance split into its two parts, each a mean over every
+    /// query point of every task: the observation noise's variance σ², and the variance of the
+    /// draws' predictions about their mean (0 for a point estimate). A mixture's variance is
+    /// their sum.
+    public var noiseVariance: Double?
+    public var drawVariance: Double?
+    /// Regression on a family with kinds (``TaskKinds``): the same figures over each kind's tasks.
+    public var kinds: [Kind]?
+
+    /// Regression figures over the tasks of one kind.
+    public struct Kind: Codable, Sendable, Equatable {
+        public var name: String
+        public var tasks: Int
+        public var coverage: [Coverage]
+        public var mse: Figure
+        public var nll: Figure
+        public var drawVariance: Double
+    }
 
     /// A plain-text table.
     public var table: String {
@@ -59,6 +77,14 @@ public struct CalibrationReport: Codable, Sendable, Equatable {
         if let accuracy { lines.append("accuracy: \(f(accuracy.mean * 100))% ± \(f(accuracy.ci95 * 100))%") }
         lines.append("nll: \(f(nll.mean)) ± \(f(nll.ci95))")
         if let ece { lines.append("ece: \(f(ece.mean * 100))% ± \(f(ece.ci95 * 100))%") }
+        if let noiseVariance, let drawVariance {
+            lines.append("predictive variance per point: noise \(f(noiseVariance)) + draws' spread \(f(drawVariance))")
+        }
+        for k in kinds ?? [] {
+            let cover = k.coverage.map { "\(f($0.fraction.mean * 100))% ± \(f($0.fraction.ci95 * 100))%" }.joined(separator: " / ")
+            lines.append("\(k.name) (\(k.tasks) tasks): coverage \(cover); mse \(f(k.mse.mean)) ± \(f(k.mse.ci95)); "
+                         + "nll \(f(k.nll.mean)) ± \(f(k.nll.ci95)); draws' spread \(f(k.drawVariance))")
+        }
         return lines.joined(separator: "\n")
     }
 }
@@ -84,15 +110,18 @@ public enum Calibration {
         let predictive: String
         let mixtures: [[PredictiveMixture]]
         if let bayes = learner as? any PredictiveLearner {
-            let sd = bayes.observationNoise(parameters: parameters)
-            predictive = "posterior predictive (\(inner.samples) draws, noise \(String(format: "%.4f", sd)))"
+            var noises: [Double] = []
             mixtures = drawn.map { task in
-                let draws = bayes.sampleOutputs(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)
-                    .map { $0.converted(to: Double.self).scalars }
+                let (outputs, sd) = bayes.predictive(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)
+                let draws = outputs.map { $0.converted(to: Double.self).scalars }
+                noises.append(sd)
                 return (0..<task.queryTargets.count).map { j in
                     PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: sd)
                 }
             }
+            let (low, high) = (noises.min() ?? 0, noises.max() ?? 0)
+            let noise = low == high ? String(format: "%.4f", low) : String(format: "%.4f to %.4f by task", low, high)
+            predictive = "posterior predictive (\(inner.samples) draws, noise \(noise))"
         } else {
             func adapted(_ task: Task<S>) -> [Double] {
                 learner.queryOutputs(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)
@@ -107,22 +136,50 @@ public enum Calibration {
             predictive = "constant noise \(String(format: "%.4f", sd)) fitted on \(tasks) validation tasks"
             mixtures = drawn.map { task in adapted(task).map { PredictiveMixture(means: [$0], standardDeviation: sd) } }
         }
+        let all = regressionFigures(tasks: drawn, mixtures: mixtures)
+        var kinds: [CalibrationReport.Kind]?
+        if let kinded = family as? any TaskKinds {
+            let names = (0..<tasks).map { kinded.kind(seed: seed, iteration: 0, index: UInt32($0), split: split) }
+            kinds = kinded.kindNames.compactMap { name in
+                let picked = names.indices.filter { names[$0] == name }
+                guard picked.count > 1 else { return nil }
+                let f = regressionFigures(tasks: picked.map { drawn[$0] }, mixtures: picked.map { mixtures[$0] })
+                return CalibrationReport.Kind(name: name, tasks: picked.count, coverage: f.coverage, mse: f.mse, nll: f.nll,
+                                              drawVariance: f.drawVariance)
+            }
+        }
+        return CalibrationReport(tasks: tasks, steps: steps, predictive: predictive, coverage: all.coverage, mse: all.mse,
+                                 accuracy: nil, nll: all.nll, ece: nil, noiseVariance: all.noiseVariance,
+                                 drawVariance: all.drawVariance, kinds: kinds)
+    }
+
+    /// Coverage, NLL and MSE (means over tasks with their intervals) and the mean noise and
+    /// draw variances per query point, of these tasks' query targets under their predictives.
+    static func regressionFigures<S: TensorScalar>(tasks: [Task<S>], mixtures: [[PredictiveMixture]])
+        -> (coverage: [CalibrationReport.Coverage], mse: CalibrationReport.Figure, nll: CalibrationReport.Figure,
+            noiseVariance: Double, drawVariance: Double) {
         var coverage = levels.map { _ in [Double]() }, nll: [Double] = [], mse: [Double] = []
-        for (task, points) in zip(drawn, mixtures) {
+        var noise = 0.0, spread = 0.0, points = 0
+        for (task, predictives) in zip(tasks, mixtures) {
             let ys = targets(task)
             for (k, level) in levels.enumerated() {
-                let inside = zip(points, ys).filter { $0.covers($1, level: level) }.count
+                let inside = zip(predictives, ys).filter { $0.covers($1, level: level) }.count
                 coverage[k].append(Double(inside) / Double(ys.count))
             }
-            nll.append(zip(points, ys).reduce(0) { $0 - $1.0.logDensity($1.1) } / Double(ys.count))
-            mse.append(zip(points, ys).reduce(0) { s, p in
+            nll.append(zip(predictives, ys).reduce(0) { $0 - $1.0.logDensity($1.1) } / Double(ys.count))
+            mse.append(zip(predictives, ys).reduce(0) { s, p in
                 let mean = p.0.means.reduce(0, +) / Double(p.0.means.count)
                 return s + (mean - p.1) * (mean - p.1)
             } / Double(ys.count))
+            for p in predictives {
+                let mean = p.means.reduce(0, +) / Double(p.means.count)
+                spread += p.means.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(p.means.count)
+                noise += p.standardDeviation * p.standardDeviation
+                points += 1
+            }
         }
-        return CalibrationReport(tasks: tasks, steps: steps, predictive: predictive,
-                                 coverage: zip(levels, coverage).map { CalibrationReport.Coverage(level: $0, fraction: figure($1)) },
-                                 mse: figure(mse), accuracy: nil, nll: figure(nll), ece: nil)
+        return (zip(levels, coverage).map { CalibrationReport.Coverage(level: $0, fraction: figure($1)) }, figure(mse), figure(nll),
+                noise / Double(points), spread / Double(points))
     }
 
     static func classification<S: TensorScalar>(learner: any Learner, model: any Model, parameters: Parameters<Tensor<S>>,

@@ -31,6 +31,11 @@ public struct InnerLoop: Sendable, Hashable {
     /// Support examples per inner step (`inner.batch`), for learners that take an inner optimiser;
     /// nil (the default): the whole support set every step.
     public var batchSize: Int?
+    /// Bayesian learners, with ``learnedNoise``: each regression task's observation variance is
+    /// the learned noise's plus a meta-learned multiple of the adapted posterior's mean squared
+    /// residual on the task's support set (`inner.residual_noise`; default false: one noise for
+    /// every task). Others ignore it.
+    public var residualNoise: Bool
 
     /// The default prior log σ (``priorLogSigma``).
     public static let defaultPriorLogSigma = -4.0
@@ -38,11 +43,12 @@ public struct InnerLoop: Sendable, Hashable {
     public init(steps: Int, evaluationSteps: Int? = nil, learningRate: Double, firstOrder: Bool = false,
                 samples: Int = 1, klWeight: Double = 1, priorLogSigma: Double = InnerLoop.defaultPriorLogSigma,
                 learnedNoise: Double? = nil, predictiveObjective: Bool = false, optimizer: InnerOptimizer = .sgd,
-                batchSize: Int? = nil) {
+                batchSize: Int? = nil, residualNoise: Bool = false) {
         self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
         self.learningRate = learningRate; self.firstOrder = firstOrder
         self.samples = samples; self.klWeight = klWeight
         self.priorLogSigma = priorLogSigma; self.learnedNoise = learnedNoise; self.predictiveObjective = predictiveObjective
         self.optimizer = optimizer; self.batchSize = batchSize
+        self.residualNoise = residualNoise
     }
 }

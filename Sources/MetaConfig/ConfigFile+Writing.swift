@@ -22,6 +22,7 @@ extension ConfigFile {
         if c.inner.predictiveObjective { lines.append("  objective: predictive") }
         if case let .adam(beta1) = c.inner.optimizer { lines += ["  optimizer: adam", "  beta1: \(beta1)"] }
         if let b = c.inner.batchSize { lines.append("  batch: \(b)") }
+        if c.inner.residualNoise { lines.append("  residual_noise: true") }
         lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)"]
         if let f = c.finalOuterLearningRate { lines.append("  final_learning_rate: \(f)") }
         lines += [

@@ -43,6 +43,7 @@ import MetaAlgorithms
 ///   prior_log_sigma: -4           # Bayesian learners: the prior's initial log σ; default -4
 ///   learned_noise: 1.0            # Bayesian learners: meta-learn the regression noise from this σ; default: the known noise, fixed
 ///   objective: expected           # Bayesian learners: the query term, expected | predictive; default expected
+///   residual_noise: false         # Bayesian learners, with learned_noise: add a learned multiple of the support residual per task
 /// outer:
 ///   optimizer: adam               # adam | sgd
 ///   learning_rate: 0.001
@@ -104,7 +105,7 @@ public enum ConfigFile {
         }
         if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm",
                                                        "samples", "kl_weight", "prior_log_sigma", "learned_noise", "objective",
-                                                       "optimizer", "beta1", "batch"]) {
+                                                       "optimizer", "beta1", "batch", "residual_noise"]) {
             if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
             if let v = try i.integer("evaluation_steps", in: ConfigLimits.innerSteps) { c.inner.evaluationSteps = v }
             if let v = try i.number("learning_rate", in: ConfigLimits.innerLearningRate) { c.inner.learningRate = v }
@@ -113,6 +114,7 @@ public enum ConfigFile {
             if let v = try i.number("kl_weight", in: ConfigLimits.klWeight) { c.inner.klWeight = v }
             if let v = try i.number("prior_log_sigma", in: ConfigLimits.priorLogSigma) { c.inner.priorLogSigma = v }
             if let v = try i.number("learned_noise", in: ConfigLimits.learnedNoise, exclusiveMinimum: true) { c.inner.learnedNoise = v }
+            if let v = try i.bool("residual_noise") { c.inner.residualNoise = v }
             switch try i.string("objective") {
             case nil: break
             case "expected": c.inner.predictiveObjective = false

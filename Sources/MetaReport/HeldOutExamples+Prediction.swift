@@ -67,11 +67,12 @@ extension HeldOutExamples {
                 if let bayes = learner as? any PredictiveLearner {
                     // The draws behind the last prediction: the grid is the query set, so the
                     // noise streams are keyed by it (ABML.sampleKey), not by the task's own queries.
-                    let samples = bayes.sampleOutputs(model: model, parameters: parameters, input: AdaptationInput(task),
-                                                      inner: c.inner, steps: steps).map { $0.converted(to: Double.self).scalars }
+                    let (outputs, noise) = bayes.predictive(model: model, parameters: parameters, input: AdaptationInput(task),
+                                                            inner: c.inner, steps: steps)
+                    let samples = outputs.map { $0.converted(to: Double.self).scalars }
                     draws = samples.map { Curve(x: x, y: $0) }
                     let bands = x.indices.map { j in
-                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: bayes.observationNoise(parameters: parameters)).centralInterval(0.95)
+                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: noise).centralInterval(0.95)
                     }
                     interval = Interval(x: x, lower: bands.map(\.lower), upper: bands.map(\.upper))
                 }

@@ -29,6 +29,9 @@ struct CalibrationCommand: ParsableCommand {
     @Option(name: .long, help: "Test tasks (default: the configuration's, 600).")
     var tasks: Int?
 
+    @Option(name: .long, help: "Posterior draws per prediction of a Bayesian learner (default: the configuration's inner.samples).")
+    var samples: Int?
+
     @Flag(name: .long, help: "Print one JSON object (CalibrationReport) instead of the table.")
     var json = false
 
@@ -40,6 +43,9 @@ struct CalibrationCommand: ParsableCommand {
         if let tasks, !taskRange.contains(tasks) {
             throw ValidationError("--tasks must be between \(taskRange.lowerBound) and \(taskRange.upperBound), got \(tasks)")
         }
+        if let samples, !ConfigLimits.posteriorSamples.contains(samples) {
+            throw ValidationError("--samples must be between \(ConfigLimits.posteriorSamples.lowerBound) and \(ConfigLimits.posteriorSamples.upperBound), got \(samples)")
+        }
     }
 
     func run() throws {
@@ -47,11 +53,12 @@ struct CalibrationCommand: ParsableCommand {
         let found = try runDir.map { try FoundCheckpoint.newest(inRunDirectory: URL(fileURLWithPath: $0)) }
             ?? FoundCheckpoint.file(URL(fileURLWithPath: checkpoint!))
         for s in found.skipped { FileDescriptorOutput.standardError("warning: skipped \(s)\n") }
-        let config: RunConfiguration
+        var config: RunConfiguration
         do { config = try found.checkpoint.configuration() } catch { throw RunError("the checkpoint's configuration: \(error)") }
         do { try found.checkpoint.checkParametersFit(config) } catch let error as CheckpointError { throw RunError(error.description) }
         let trainer: MetaTrainer<Float>
         do { trainer = try MetaTrainer<Float>(configuration: config) } catch { throw RunError.taskFamily(error) }
+        if let samples { config.inner.samples = samples }
         let count = tasks ?? config.evaluationTasks
         if !json {
             print("calibration of \(config.name) at iteration \(found.checkpoint.iteration) on \(count) test tasks "

@@ -13,8 +13,9 @@ import MetaTestKit
 
     /// A prior with every log σ moved off its initial value and its means perturbed, so that
     /// every term of the KL and of the reparameterisation is exercised.
-    static func prior(seed: UInt64, learnedNoise: Double? = nil) -> Parameters<Tensor<Double>> {
-        var p = ABML.initialParameters(model: model, seed: seed, inner: InnerLoop(steps: 1, learningRate: 0, learnedNoise: learnedNoise),
+    static func prior(seed: UInt64, learnedNoise: Double? = nil, residualNoise: Bool = false) -> Parameters<Tensor<Double>> {
+        var p = ABML.initialParameters(model: model, seed: seed,
+                                       inner: InnerLoop(steps: 1, learningRate: 0, learnedNoise: learnedNoise, residualNoise: residualNoise),
                                        as: Double.self)
         var s = RandomStream(seed: seed, purpose: .testing)
         for (i, name) in p.names.enumerated() {
@@ -65,6 +66,36 @@ import MetaTestKit
         let p = Self.prior(seed: 11, learnedNoise: 0.6)
         #expect(p.names.last == ABML.logNoiseName)
         #expect(Self.metaGradientError(p, inner: inner) < 1e-6)
+    }
+
+    /// The same with each task's noise widened by its support residual (`inner.residual_noise`):
+    /// the residual is a function of the adapted posterior, so its meta-gradient runs through
+    /// the inner steps too.
+    @Test func secondOrderMetaGradientWithTheSupportResidualInTheNoiseMatchesFiniteDifferences() {
+        let inner = InnerLoop(steps: 2, learningRate: 0.05, samples: 3, klWeight: 1.5, learnedNoise: 0.6, predictiveObjective: true,
+                              residualNoise: true)
+        let p = Self.prior(seed: 17, learnedNoise: 0.6, residualNoise: true)
+        #expect(p.names.suffix(2) == [ABML.logNoiseName, ABML.residualScaleName])
+        #expect(Self.metaGradientError(p, inner: inner) < 1e-6)
+    }
+
+    /// The task's log noise against finite differences in the posterior and in (ℓ, κ), first
+    /// and second order.
+    @Test func taskLogNoiseGradientWithRespectToPosteriorAndNoiseParametersMatchesFiniteDifferences() {
+        let p = Self.prior(seed: 18, learnedNoise: 0.5, residualNoise: true), q = Self.moved(p, seed: 19)
+        let noise: [[Tensor<Double>]] = ABML.noise(for: 44, shapes: Self.shapes, slot: 0, samples: 3)
+        func logNoise(_ q: Parameters<Variable<Double>>, _ l: Variable<Double>, _ k: Variable<Double>) -> Variable<Double> {
+            ABML.taskLogNoise(model: Self.model, posterior: q, supportInputs: Self.task.supportInputs, supportTargets: Self.task.supportTargets,
+                              noise: noise, logNoise: l, logResidualScale: k)!.sum()
+        }
+        let (l, k) = (p.values[p.count - 2], p.values[p.count - 1])
+        let posterior: GradientCheck.Function = { v in logNoise(Parameters(layout: q.layout, values: v), Variable(l), Variable(k)) }
+        #expect(GradientCheck.firstOrderError(of: posterior, at: q.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: posterior, at: q.values, direction: Self.moved(p, seed: 20).values) < 1e-5)
+        let parameters: GradientCheck.Function = { v in logNoise(q.map { Variable($0) }, v[0], v[1]) }
+        let direction = [Tensor<Double>(shape: [1], scalars: [0.7]), Tensor<Double>(shape: [1], scalars: [-0.4])]
+        #expect(GradientCheck.firstOrderError(of: parameters, at: [l, k]) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: parameters, at: [l, k], direction: direction) < 1e-5)
     }
 
     /// The predictive objective (with the learned noise) against finite differences in the

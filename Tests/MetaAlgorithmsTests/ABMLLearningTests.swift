@@ -33,6 +33,36 @@ import MetaAlgorithms
         #expect(after.nll.mean < before.nll.mean - 3 * after.nll.ci95, "NLL \(before.nll.mean) → \(after.nll.mean)")
     }
 
+    /// The report splits the predictive variance into the noise's and the draws' spread, and
+    /// breaks the figures down by task kind (sine, line): the kinds partition the tasks, so their
+    /// coverages weighted by their task counts are the overall coverage.
+    @Test func theReportSplitsThePredictiveVarianceAndBreaksTheFiguresDownByKind() throws {
+        var c = Self.configuration()
+        c.inner.priorLogSigma = -1
+        c.inner.learnedNoise = 0.7    // not 1, whose square is itself
+        let trainer = try MetaTrainer<Float>(configuration: c)
+        let p = trainer.initialState().parameters
+        let report = Self.calibration(trainer, p)
+        let sd = ABML.observationNoise(p)
+        #expect(abs(report.noiseVariance! - sd * sd) < 1e-9)
+        #expect(report.drawVariance! > 0)
+        let family = AmbiguousTasks(supportPoints: 5, queryPoints: 20)
+        let sines = (0..<30).filter {
+            if case .sine = family.function(seed: 77, iteration: 0, index: UInt32($0), split: .validation) { true } else { false }
+        }.count
+        let kinds = try #require(report.kinds)
+        #expect(kinds.map(\.name) == ["sine", "line"] && kinds.map(\.tasks) == [sines, 30 - sines])
+        for (k, level) in report.coverage!.enumerated() {
+            let pooled = kinds.reduce(0) { $0 + $1.coverage[k].fraction.mean * Double($1.tasks) } / 30
+            #expect(abs(pooled - level.fraction.mean) < 1e-12)
+        }
+        // One draw has no spread.
+        c.inner.samples = 1
+        let one = Calibration.run(learner: c.algorithm.learner, model: trainer.model, parameters: p, family: trainer.family,
+                                  split: .validation, seed: 77, tasks: 30, steps: c.inner.evaluationSteps, inner: c.inner)
+        #expect(one.drawVariance == 0)
+    }
+
     @Test func theExpectedCalibrationErrorIsTheGapBetweenConfidenceAndAccuracy() {
         // Confidence 0.9 throughout, 9 of 10 right: calibrated.
         #expect(abs(Calibration.expectedCalibrationError(confidences: Array(repeating: 0.9, count: 10),

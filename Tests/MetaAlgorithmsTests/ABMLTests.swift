@@ -71,6 +71,29 @@ import MetaAlgorithms
         #expect(outputs[0] != outputs[2])
     }
 
+    /// With `inner.residual_noise` a task's noise variance is e^{2ℓ} + e^{κ} · (the draws' mean
+    /// squared residual on its support set): checked on a task whose queries are its support
+    /// points, so the predictive's own draws give the residuals. Without it, e^ℓ for every task.
+    @Test func theResidualNoiseWidensTheLearnedNoiseByTheSupportResidual() {
+        let inner = InnerLoop(steps: 2, learningRate: 0.01, samples: 3, learnedNoise: 0.5, residualNoise: true)
+        var p = ABML.initialParameters(model: Self.model, seed: 1, inner: inner, as: Double.self)
+        p.values[p.count - 1] = Tensor(shape: [1], scalars: [0.8])    // κ: e^0.8 ≈ 2.2
+        let task: Task<Double> = Self.family.task(seed: 2, iteration: 0, index: 0, split: .train)
+        let input = AdaptationInput(supportInputs: task.supportInputs, supportTargets: task.supportTargets, queryInputs: task.supportInputs)
+        guard case let .regression(y) = task.supportTargets else { Issue.record("not regression"); return }
+        let (draws, noise) = ABML.predictive(model: Self.model, parameters: p, input: input, inner: inner, steps: 2)
+        var residual = 0.0
+        for d in draws {
+            for (prediction, target) in zip(d.scalars, y.scalars) { residual += (prediction - target) * (prediction - target) / 15 }
+        }
+        let expected = (0.25 + Foundation.exp(0.8) * residual).squareRoot()
+        #expect(residual > 0.1 && abs(noise - expected) < 1e-9 * expected, "noise \(noise), expected \(expected)")
+        var constant = inner
+        constant.residualNoise = false
+        let plain = ABML.initialParameters(model: Self.model, seed: 1, inner: constant, as: Double.self)
+        #expect(abs(ABML.predictive(model: Self.model, parameters: plain, input: input, inner: constant, steps: 2).noise - 0.5) < 1e-12)
+    }
+
     /// Classification: the outputs are log mean probabilities, so the default softmax gives the mean.
     @Test func classifierOutputsAreTheLogOfTheMeanProbabilities() {
         let a = Tensor<Double>(shape: [1, 3], scalars: [0, 1, 2]), b = Tensor<Double>(shape: [1, 3], scalars: [2, 0, -1])

@@ -57,6 +57,10 @@ import MetaConfig
         #expect(try ConfigFile.parse(ConfigFile.yaml(c)) == c)
         let d = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  objective: predictive\n")
         #expect(d.inner.predictiveObjective && ConfigFile.yaml(d).contains("  objective: predictive\n"))
+        #expect(!ConfigFile.yaml(d).contains("residual_noise:"))
+        let r = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  residual_noise: true\n")
+        #expect(r.inner.residualNoise && ConfigFile.yaml(r).contains("  residual_noise: true\n"))
+        #expect(try ConfigFile.parse(ConfigFile.yaml(r)) == r)
     }
 
     @Test func writingIsDeterministic() {
@@ -123,6 +127,8 @@ import MetaConfig
         ("preset: ambiguous-abml\ninner:\n  prior_log_sigma: 9", "'inner.prior_log_sigma'"),
         ("preset: ambiguous-abml\ninner:\n  learned_noise: 0", "'inner.learned_noise'"),
         ("preset: ambiguous-abml\ninner:\n  objective: elbo", "'inner.objective'"),
+        ("preset: ambiguous-abml\ninner:\n  residual_noise: 2", "'inner.residual_noise'"),
+        ("preset: omniglot-5w1s-abml\ninner:\n  residual_noise: true", "inner.residual_noise widens the learned observation noise"),
         ("[1, 2, 3]", "mapping"),
         ("preset: sine-maml\npreset: sine-maml", "YAML"),
     ])

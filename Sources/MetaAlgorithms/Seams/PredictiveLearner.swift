@@ -13,6 +13,9 @@ public protocol PredictiveLearner: Learner {
     func sampleOutputs<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
                                         inner: InnerLoop, steps: Int) -> [Tensor<S>]
 
-    /// The regression predictive's noise standard deviation under these (meta-learned) parameters.
-    func observationNoise<S: TensorScalar>(parameters: Parameters<Tensor<S>>) -> Double
+    /// A regression task's predictive after `steps` adaptation steps: the posterior draws'
+    /// query predictions (as ``sampleOutputs(model:parameters:input:inner:steps:)``) and the
+    /// observation noise's standard deviation added to each, which may depend on the task.
+    func predictive<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
+                                     inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: Double)
 }
