@@ -1,5 +1,4 @@
 import Testing
-import MetaNN
 import MetaAlgorithms
 import MetaConfig
 
