@@ -117,10 +117,8 @@ public final class Coordinator {
                                                     payloadValues: learner.maxPayloadValues(configuration: c, parameterCount: initial.scalarCount),
                                                     scalarsPerTask: learner.maxScalarsPerItem(configuration: c, parameterCount: initial.scalarCount))
         let job = JobMessage(configurationYAML: ConfigFile.yaml(c), maxMessageBytes: UInt64(maxMessageBytes))
-        let settings = Scheduler.Settings(heartbeat: options.heartbeat, minWorkers: options.minWorkers, staleness: options.staleness,
-                                          deadlines: options.deadlines, identity: options.identity,
-                                          allowMixedBuilds: options.allowMixedBuilds, maxPeers: options.maxPeers,
-                                          metaBatch: c.metaBatchSize, iterations: c.iterations, blockSize: MetaGradient.blockSize)
+        let settings = options.schedulerSettings(staleness: options.staleness, metaBatch: c.metaBatchSize, iterations: c.iterations,
+                                                 blockSize: MetaGradient.blockSize)
         scheduler = Scheduler(settings: settings, job: job, layout: (initial.names, initial.values.map(\.shape)))
         peerLog = PeerLog(write: options.log)
         stall = LoopStall(threshold: options.heartbeat.interval)
@@ -134,10 +132,7 @@ public final class Coordinator {
         trainer = nil
         self.options = options
         maxMessageBytes = Int(clamping: job.maxMessageBytes)
-        let settings = Scheduler.Settings(heartbeat: options.heartbeat, minWorkers: options.minWorkers, staleness: 0,
-                                          deadlines: options.deadlines, identity: options.identity,
-                                          allowMixedBuilds: options.allowMixedBuilds, maxPeers: options.maxPeers,
-                                          metaBatch: max(1, maxItems), iterations: Int.max, blockSize: 1)
+        let settings = options.schedulerSettings(staleness: 0, metaBatch: max(1, maxItems), iterations: Int.max, blockSize: 1)
         scheduler = Scheduler(settings: settings, job: job, layout: ([], []))
         peerLog = PeerLog(write: options.log)
         stall = LoopStall(threshold: options.heartbeat.interval)
@@ -331,5 +326,15 @@ extension WorkRequest {
     /// The scheduler's view of the request (the same fields).
     var roundRequest: RoundRequest {
         RoundRequest(work: work, payload: payload, items: items, output: scalarsPerItem.map { .scalars($0) } ?? .blockSums)
+    }
+}
+
+extension Coordinator.Options {
+    /// The scheduler's settings from these options, for a job whose rounds have at most
+    /// `metaBatch` items reduced in blocks of `blockSize`, over `iterations` iterations.
+    func schedulerSettings(staleness: Int, metaBatch: Int, iterations: Int, blockSize: Int) -> Scheduler.Settings {
+        Scheduler.Settings(heartbeat: heartbeat, minWorkers: minWorkers, staleness: staleness, deadlines: deadlines,
+                           identity: identity, allowMixedBuilds: allowMixedBuilds, maxPeers: maxPeers,
+                           metaBatch: metaBatch, iterations: iterations, blockSize: blockSize)
     }
 }
