@@ -49,6 +49,9 @@ public final class Coordinator {
         public var maxPeers: Int = 1024
         /// Checked every loop pass; true stops the run as a signal would.
         public var stopWhen: (() -> Bool)?
+        /// Checked every loop pass; a description ends the run with that failure (e.g. every
+        /// local worker process has exited, so no work can be done).
+        public var failWhen: (() -> String?)?
         public var log: (String) -> Void
 
         public init(bind: String, minWorkers: Int = 1, heartbeat: HeartbeatSettings = HeartbeatSettings(),
@@ -276,6 +279,7 @@ public final class Coordinator {
         // Bounded per pump so timers run even under a flood of messages.
         let inbound = transport.receive(timeout: timeout, limit: 10_000)
         if StopSignal.isRequested || options.stopWhen?() == true { return false }
+        if failure == nil, let why = options.failWhen?() { failure = RunFailure(why) }
         let t0 = MonotonicClock.seconds
         for item in inbound {
             if case .message(_, let frame) = item { bytesIn += frame.count }

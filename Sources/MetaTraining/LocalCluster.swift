@@ -32,6 +32,16 @@ public final class LocalCluster {
         }
     }
 
+    /// Nil while a worker runs; once every worker has exited, one line saying so, with their
+    /// exit statuses (a run on local workers cannot go on: each worker logged why it stopped).
+    public var allExited: String? {
+        guard !processes.isEmpty, processes.allSatisfy({ !$0.isRunning }) else { return nil }
+        let statuses = processes.enumerated().map { i, p in
+            "local-\(i + 1) \(p.terminationReason == .uncaughtSignal ? "killed by signal " : "status ")\(p.terminationStatus)"
+        }
+        return "every local worker process has exited (\(statuses.joined(separator: ", "))); the lines they logged above say why"
+    }
+
     /// Waits for the workers to exit (after the coordinator's shutdown), terminating any
     /// that has not after `seconds`.
     public func wait(seconds: Double = 10) {

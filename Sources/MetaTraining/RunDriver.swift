@@ -193,7 +193,7 @@ public struct RunDriver {
         do { channel = try PrivateEndpoint() } catch { throw RunError("\(error)") }
         defer { channel.remove() }
         return try trainDistributed(bind: channel.endpoint, minWorkers: workers, heartbeat: heartbeat, security: .plain,
-                                    insecure: false, scheduling: scheduling, startWorkers: { endpoint in
+                                    insecure: false, scheduling: scheduling, failWhen: { cluster?.allExited }, startWorkers: { endpoint in
                                         cluster = try LocalCluster(workers: workers, endpoint: endpoint, threads: threads,
                                                                    heartbeat: heartbeat, logFormat: logFormat)
                                     }, afterTraining: { cluster?.wait() })
@@ -224,7 +224,7 @@ public struct RunDriver {
     /// - Throws: ``RunError`` when plain TCP on a non-loopback address is asked for without
     ///   `insecure`, when the endpoint cannot be bound, or when the coordinator fails.
     public func trainDistributed(bind: String, minWorkers: Int, heartbeat: HeartbeatSettings, security: CoordinatorSecurity,
-                                 insecure: Bool, scheduling: Scheduling,
+                                 insecure: Bool, scheduling: Scheduling, failWhen: (() -> String?)? = nil,
                                  startWorkers: (String) throws -> Void, afterTraining: () -> Void = {}) throws -> Outcome {
         let log = logLine("coordinator")
         if let refusal = security.refusal(toBind: bind, insecure: insecure) { throw RunError(refusal) }
@@ -237,6 +237,7 @@ public struct RunDriver {
                                                      identity: BuildInfo.identity, allowMixedBuilds: scheduling.allowMixedBuilds,
                                                      deadlines: scheduling.deadlines, log: log)
         coordinatorOptions.staleness = settings.staleness
+        coordinatorOptions.failWhen = failWhen
         let coordinator = Coordinator(trainer: trainer, options: coordinatorOptions)
         let endpoint: String
         do { endpoint = try coordinator.bind() } catch { throw RunError("coordinator: \(error.description)") }

@@ -93,8 +93,11 @@ public struct TrainingLoop {
                                + "point its data folder (\(OmniglotDataset.environmentVariable) for Omniglot) at the data it was trained on")
             }
         }
+        // The iteration count may grow on resume, and `source` is documentation (a preset's
+        // stated provenance), not part of what the run computes.
         var a = saved, b = configuration
         a.iterations = 0; b.iterations = 0
+        a.source = ""; b.source = ""
         guard ConfigFile.yaml(a) == ConfigFile.yaml(b) else {
             throw RunError("\(found.url.path) was trained with another configuration (sha256 \(found.checkpoint.configurationSHA256.prefix(12))…); "
                            + "resume with the same --config/--preset and --seed, or use another --run-dir")

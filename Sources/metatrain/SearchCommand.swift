@@ -121,14 +121,15 @@ struct SearchCommand: ParsableCommand {
             endpoint = channel!.endpoint
         }
         let (job, maxItems) = SearchJob.message(search, configurationText: text)
-        let options = Coordinator.Options(bind: endpoint, minWorkers: bind == nil ? workers : minWorkers, heartbeat: heartbeat.settings,
+        var options = Coordinator.Options(bind: endpoint, minWorkers: bind == nil ? workers : minWorkers, heartbeat: heartbeat.settings,
                                           identity: BuildInfo.identity,
                                           deadlines: ShardDeadlines(floor: candidateDeadline, cap: candidateDeadline), log: log)
+        var cluster: LocalCluster?
+        options.failWhen = { cluster?.allExited }
         let coordinator = Coordinator(job: job, maxItems: maxItems, options: options)
         let bound: String
         do { bound = try coordinator.bind() } catch { throw RunError("search coordinator: \(error.description)") }
         log("serving the search at \(bound); waiting for \(options.minWorkers) worker(s)")
-        var cluster: LocalCluster?
         if workers > 0 {
             cluster = try LocalCluster(workers: workers, endpoint: bound, threads: compute.threads, heartbeat: heartbeat.settings)
         }

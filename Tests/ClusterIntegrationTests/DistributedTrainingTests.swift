@@ -221,6 +221,34 @@ import CZeroMQ
         #expect(try Cluster.finalParameters(dir) == reference)
     }
 
+    /// The child processes of `parent` (from /proc: the fourth field of `stat` is the parent's pid).
+    static func children(of parent: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
+        }
+    }
+
+    @Test func trainingStopsWithOneLineWhenEveryLocalWorkerHasDied() throws {
+        let dir = Cluster.temporaryDirectory("workers-died")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let train = try Cluster.Child(["train", "--preset", "sine-maml", "--iterations", "1000000", "--eval-tasks", "4",
+                                       "--workers", "2", "--run-dir", dir.path] + Cluster.fastHeartbeat, directory: dir, label: "train")
+        #expect(Cluster.waitFor(seconds: 60) {
+            ((try? String(contentsOf: dir.appendingPathComponent("metrics.jsonl"), encoding: .utf8)) ?? "").contains("\"kind\":\"train\"")
+        }, "\(train.log)")
+        let workers = Self.children(of: train.process.processIdentifier)
+        #expect(workers.count == 2, "the local workers: \(workers)")
+        for pid in workers { kill(pid, SIGKILL) }
+        let status = train.wait(seconds: 60)
+        #expect(train.process.terminationReason == .exit && status != 0, "the run must end by itself, failing: \(train.log)")
+        #expect(train.log.contains("every local worker process has exited (local-1 killed by signal 9, local-2 killed by signal 9)"),
+                "\(train.log)")
+    }
+
     @Test func boundedStalenessTrainsAndLowersTheMetaLoss() throws {
         let dir = Cluster.temporaryDirectory("staleness")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -25,12 +25,13 @@ import MetaTestKit
         let process = Process()
         let output: URL
 
-        init(_ arguments: [String], directory: URL, label: String) throws {
+        init(_ arguments: [String], directory: URL, label: String, environment: [String: String] = [:]) throws {
             output = directory.appendingPathComponent("\(label).log")
             _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             process.executableURL = BuiltProducts.metatrain
             process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("METATRAIN_") }
+                .merging(environment) { $1 }
             let handle = try FileHandle(forWritingTo: output)
             process.standardOutput = handle
             process.standardError = handle
@@ -125,5 +126,26 @@ import MetaTestKit
         #expect(doomed.process.terminationReason == .uncaughtSignal && doomed.process.terminationStatus == SIGKILL, "\(doomed.log)")
         try Self.expectReferenceHistory(try SearchProcessTests.records(run), "a worker killed")
         #expect(healthy.wait(seconds: 30) == 0, "\(healthy.log)")
+    }
+
+    /// Every local worker refuses its first candidate (the data set is missing where they run)
+    /// and exits: the search ends with one line saying so, instead of waiting for workers that
+    /// will never come. The search process itself does not read the data set.
+    @Test func aSearchWhoseLocalWorkersAllExitStopsWithOneLineInsteadOfWaiting() throws {
+        let root = BuiltProducts.temporaryDirectory("search-workers-fail")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let url = root.appendingPathComponent("search.yaml")
+        try Self.yaml.replacingOccurrences(of: "family: synthetic-images, ways: 3, shots: 1, queries: 1, size: 8",
+                                           with: "family: omniglot, ways: 3, shots: 1, queries: 1")
+            .write(to: url, atomically: true, encoding: .utf8)
+        let run = root.appendingPathComponent("run")
+        let missing = root.appendingPathComponent("no-omniglot-here").path
+        let child = try Child(["search", "--config", url.path, "--run-dir", run.path, "--workers", "2"] + Self.fastHeartbeat,
+                              directory: root, label: "search", environment: ["METATRAIN_OMNIGLOT_DIR": missing])
+        let status = child.wait(seconds: 180)
+        #expect(child.process.terminationReason == .exit && status != 0, "the search must end by itself, failing: \(child.log)")
+        #expect(child.log.contains("every local worker process has exited (local-1 status"), "\(child.log)")
+        #expect(child.log.contains("expected images_background.zip"), "the workers say why: \(child.log)")
+        #expect(try SearchProcessTests.records(run).isEmpty)
     }
 }

@@ -84,6 +84,18 @@ import MetaTraining
         #expect(error?.description.contains("was trained with another configuration") == true, "\(String(describing: error))")
     }
 
+    @Test func resumingWithAnotherSourceLineContinuesTheRun() throws {
+        let whole = BuiltProducts.temporaryDirectory("loop-source-whole"), parts = BuiltProducts.temporaryDirectory("loop-source-parts")
+        defer { for d in [whole, parts] { try? FileManager.default.removeItem(at: d) } }
+        let uninterrupted = try Self.train(Self.tiny(iterations: 4), in: whole)
+        _ = try Self.train(Self.tiny(iterations: 2), in: parts)
+        var restated = Self.tiny(iterations: 4)
+        restated.source += "; a departure stated later"
+        let resumed = try Self.train(restated, in: parts, resume: true)
+        #expect(resumed.iteration == 4)
+        #expect(resumed.parameters == uninterrupted.parameters)
+    }
+
     @Test func resumingAnEmptyDirectoryStartsFromIterationZero() throws {
         let dir = BuiltProducts.temporaryDirectory("loop-empty")
         defer { try? FileManager.default.removeItem(at: dir) }
