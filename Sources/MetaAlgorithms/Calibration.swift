@@ -116,12 +116,13 @@ public enum Calibration {
                 let draws = outputs.map { $0.converted(to: Double.self).scalars }
                 noises.append(sd)
                 return (0..<task.queryTargets.count).map { j in
-                    PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: sd)
+                    PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: sd, degreesOfFreedom: inner.noiseDegreesOfFreedom)
                 }
             }
             let (low, high) = (noises.min() ?? 0, noises.max() ?? 0)
             let noise = low == high ? String(format: "%.4f", low) : String(format: "%.4f to %.4f by task", low, high)
-            predictive = "posterior predictive (\(inner.samples) draws, noise \(noise))"
+            let kind = inner.noiseDegreesOfFreedom.map { "Student-t noise, \($0) degrees of freedom, scale" } ?? "noise"
+            predictive = "posterior predictive (\(inner.samples) draws, \(kind) \(noise))"
         } else {
             func adapted(_ task: Task<S>) -> [Double] {
                 learner.queryOutputs(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)

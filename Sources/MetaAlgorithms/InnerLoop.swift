@@ -36,6 +36,17 @@ public struct InnerLoop: Sendable, Hashable {
     /// residual on the task's support set (`inner.residual_noise`; default false: one noise for
     /// every task). Others ignore it.
     public var residualNoise: Bool
+    /// Bayesian learners: precondition the inner step of the KL's mean part by the prior's
+    /// variance σ² (`inner.precondition_kl`; default false: plain SGD on the whole bound).
+    /// The KL's gradient with respect to a posterior mean m is (m − μ)/σ², whose curvature
+    /// 1/σ² is in the thousands for a narrow prior; times σ² it is m − μ. See ``ABML``.
+    /// Others ignore it.
+    public var preconditionedKL: Bool
+    /// Bayesian learners, with ``learnedNoise`` and ``predictiveObjective``: the regression
+    /// predictive's noise is a Student-t with this many degrees of freedom, scaled by the
+    /// (learned, per-task) noise, rather than a Gaussian (`inner.noise_dof`; default nil:
+    /// Gaussian). See ``ABML``. Others ignore it.
+    public var noiseDegreesOfFreedom: Double?
 
     /// The default prior log σ (``priorLogSigma``).
     public static let defaultPriorLogSigma = -4.0
@@ -43,12 +54,14 @@ public struct InnerLoop: Sendable, Hashable {
     public init(steps: Int, evaluationSteps: Int? = nil, learningRate: Double, firstOrder: Bool = false,
                 samples: Int = 1, klWeight: Double = 1, priorLogSigma: Double = InnerLoop.defaultPriorLogSigma,
                 learnedNoise: Double? = nil, predictiveObjective: Bool = false, optimizer: InnerOptimizer = .sgd,
-                batchSize: Int? = nil, residualNoise: Bool = false) {
+                batchSize: Int? = nil, residualNoise: Bool = false, preconditionedKL: Bool = false,
+                noiseDegreesOfFreedom: Double? = nil) {
         self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
         self.learningRate = learningRate; self.firstOrder = firstOrder
         self.samples = samples; self.klWeight = klWeight
         self.priorLogSigma = priorLogSigma; self.learnedNoise = learnedNoise; self.predictiveObjective = predictiveObjective
         self.optimizer = optimizer; self.batchSize = batchSize
-        self.residualNoise = residualNoise
+        self.residualNoise = residualNoise; self.preconditionedKL = preconditionedKL
+        self.noiseDegreesOfFreedom = noiseDegreesOfFreedom
     }
 }

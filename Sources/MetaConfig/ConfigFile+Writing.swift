@@ -23,6 +23,8 @@ extension ConfigFile {
         if case let .adam(beta1) = c.inner.optimizer { lines += ["  optimizer: adam", "  beta1: \(beta1)"] }
         if let b = c.inner.batchSize { lines.append("  batch: \(b)") }
         if c.inner.residualNoise { lines.append("  residual_noise: true") }
+        if c.inner.preconditionedKL { lines.append("  precondition_kl: true") }
+        if let v = c.inner.noiseDegreesOfFreedom { lines.append("  noise_dof: \(v)") }
         lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)"]
         if let f = c.finalOuterLearningRate { lines.append("  final_learning_rate: \(f)") }
         lines += [

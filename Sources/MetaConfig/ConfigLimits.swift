@@ -50,6 +50,8 @@ public enum ConfigLimits {
     public static let priorLogSigma: ClosedRange<Double> = -20...5
     /// `inner.learned_noise`: the learned observation noise's initial standard deviation (exclusive of 0).
     public static let learnedNoise: ClosedRange<Double> = 0...1_000
+    /// `inner.noise_dof`: the Student-t noise's degrees of freedom (Bayesian learners).
+    public static let noiseDegreesOfFreedom: ClosedRange<Double> = 1...1_000_000
     /// `outer.learning_rate`: must be greater than 0.
     public static let outerLearningRate: ClosedRange<Double> = 0...1_000
     /// `inner.beta1`: Adam's β₁ (the inner optimiser), below 1.

@@ -145,6 +145,83 @@ import MetaTestKit
         #expect(abs(classNLL - expectedClass) < 1e-12)
     }
 
+    /// `inner.noise_dof`: the predictive objective with Student-t noise and the residual-widened
+    /// noise against finite differences in the posterior and in the prior and noise parameters,
+    /// and the meta-gradient through two inner steps.
+    @Test func studentTPredictiveObjectiveAndMetaGradientMatchFiniteDifferences() {
+        let p = Self.prior(seed: 28, learnedNoise: 0.5, residualNoise: true), q = Self.moved(p, seed: 29)
+        func objective(_ q: Parameters<Variable<Double>>, _ p: Parameters<Variable<Double>>) -> Variable<Double> {
+            ABML.objective(model: Self.model, posterior: q, prior: p, inputs: Self.task.queryInputs, targets: Self.task.queryTargets,
+                           noise: ABML.noise(for: 46, shapes: Self.shapes, slot: 0, samples: 3), klWeight: 2, predictive: true,
+                           logNoise: p.values[p.count - 2] + p.values[p.count - 1] * 0.3, degreesOfFreedom: 3.5).loss
+        }
+        let posterior: GradientCheck.Function = { v in objective(Parameters(layout: q.layout, values: v), p.map { Variable($0) }) }
+        #expect(GradientCheck.firstOrderError(of: posterior, at: q.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: posterior, at: q.values, direction: Self.moved(p, seed: 30).values) < 1e-5)
+        let prior: GradientCheck.Function = { v in objective(q.map { Variable($0) }, Parameters(layout: p.layout, values: v)) }
+        #expect(GradientCheck.firstOrderError(of: prior, at: p.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: prior, at: p.values, direction: Self.moved(p, seed: 31).values) < 1e-5)
+        let inner = InnerLoop(steps: 2, learningRate: 0.05, samples: 3, klWeight: 1.5, learnedNoise: 0.6, predictiveObjective: true,
+                              residualNoise: true, noiseDegreesOfFreedom: 3.5)
+        #expect(Self.metaGradientError(p, inner: inner) < 1e-6)
+    }
+
+    /// The Student-t predictive NLL is the mixture's negative log density (``PredictiveMixture``
+    /// with the same degrees of freedom).
+    @Test func studentTPredictiveNegativeLogLikelihoodIsTheMixturesNegativeLogDensity() {
+        var s = RandomStream(seed: 32, purpose: .testing)
+        let draws = (0..<4).map { _ in s.uniformTensor([6, 1], low: -2, high: 2) as Tensor<Double> }
+        let y = s.uniformTensor([6, 1], low: -3, high: 3) as Tensor<Double>
+        let nll = ABML.predictiveNegativeLogLikelihood(draws.map { Variable($0) }, .regression(y),
+                                                       logNoise: Variable(Tensor<Double>(shape: [1], scalars: [Foundation.log(0.4)])),
+                                                       degreesOfFreedom: 4).scalar
+        let expected = (0..<6).map { j in
+            -PredictiveMixture(means: draws.map { $0.scalars[j] }, standardDeviation: 0.4, degreesOfFreedom: 4).logDensity(y.scalars[j])
+        }.reduce(0, +) / 6
+        #expect(abs(nll - expected) < 1e-12)
+    }
+
+    /// `inner.precondition_kl`: the inner surrogate's gradient is the KL's times the prior's
+    /// variance e^{2λ} in every mean and the KL's in every log s.
+    @Test func preconditionedKLGradientIsThePriorVarianceTimesTheKLsOnTheMeansAndTheKLsOnTheLogSigmas() {
+        let p = Self.prior(seed: 21), q = Self.moved(p, seed: 22)
+        func gradient(preconditioned: Bool) -> [Tensor<Double>] {
+            let posterior = q.map { Variable(differentiable: $0) }
+            let kl = ABML.klDivergence(posterior: posterior, prior: p.map { Variable($0) }, preconditioned: preconditioned)
+            return gradients(of: kl, withRespectTo: posterior.values).map(\.value)
+        }
+        let (plain, preconditioned) = (gradient(preconditioned: false), gradient(preconditioned: true))
+        let n = p.count / 2
+        for i in 0..<n {
+            let scaled = zip(plain[i].scalars, p.values[n + i].scalars).map { g, lambda in g * Foundation.exp(2 * lambda) }
+            #expect(GradientCheck.relativeError(preconditioned[i].scalars, scaled) < 1e-12)
+            #expect(GradientCheck.relativeError(preconditioned[n + i].scalars, plain[n + i].scalars) < 1e-12)
+        }
+    }
+
+    /// The bound with the preconditioned KL (the inner steps' objective) against finite
+    /// differences in the posterior and in the prior, first and second order.
+    @Test func preconditionedBoundGradientWithRespectToPosteriorAndPriorMatchesFiniteDifferences() {
+        let p = Self.prior(seed: 23), q = Self.moved(p, seed: 24)
+        func bound(_ q: Parameters<Variable<Double>>, _ p: Parameters<Variable<Double>>) -> Variable<Double> {
+            ABML.objective(model: Self.model, posterior: q, prior: p, inputs: Self.task.supportInputs, targets: Self.task.supportTargets,
+                           noise: ABML.noise(for: 45, shapes: Self.shapes, slot: 0, samples: 3), klWeight: 2, preconditionedKL: true).loss
+        }
+        let posterior: GradientCheck.Function = { v in bound(Parameters(layout: q.layout, values: v), p.map { Variable($0) }) }
+        #expect(GradientCheck.firstOrderError(of: posterior, at: q.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: posterior, at: q.values, direction: Self.moved(p, seed: 25).values) < 1e-5)
+        let prior: GradientCheck.Function = { v in bound(q.map { Variable($0) }, Parameters(layout: p.layout, values: v)) }
+        #expect(GradientCheck.firstOrderError(of: prior, at: p.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: prior, at: p.values, direction: Self.moved(p, seed: 26).values) < 1e-5)
+    }
+
+    /// The meta-gradient through three preconditioned inner steps (the KL's gradient is zero at
+    /// the prior, so steps two and three carry it) against finite differences.
+    @Test func secondOrderMetaGradientThroughPreconditionedInnerStepsMatchesFiniteDifferences() {
+        let inner = InnerLoop(steps: 3, learningRate: 0.05, samples: 2, klWeight: 1.5, preconditionedKL: true)
+        #expect(Self.metaGradientError(Self.prior(seed: 27), inner: inner) < 1e-6)
+    }
+
     /// The largest relative error between `taskStep`'s meta-gradient and central differences of its loss.
     static func metaGradientError(_ p: Parameters<Tensor<Double>>, inner: InnerLoop) -> Double {
         let analytic = ABML.taskStep(model: Self.model, parameters: p, task: Self.task, inner: inner).metaGradient.values.flatMap(\.scalars)

@@ -63,6 +63,25 @@ import MetaAlgorithms
         #expect(one.drawVariance == 0)
     }
 
+    /// With `inner.noise_dof` the predictive's components are Student-t of the same scale: the
+    /// same draws and scale, a wider interval at every level (so at least the same coverage),
+    /// and a different NLL.
+    @Test func theStudentTNoiseWidensEveryIntervalAtTheSameScale() throws {
+        var c = Self.configuration()
+        c.inner.residualNoise = true
+        let trainer = try MetaTrainer<Float>(configuration: c)
+        let p = trainer.initialState().parameters
+        let gaussian = Self.calibration(trainer, p)
+        c.inner.noiseDegreesOfFreedom = 2
+        let t = Calibration.run(learner: c.algorithm.learner, model: trainer.model, parameters: p, family: trainer.family,
+                                split: .validation, seed: 77, tasks: 30, steps: c.inner.evaluationSteps, inner: c.inner)
+        #expect(t.predictive.contains("Student-t") && !gaussian.predictive.contains("Student-t"))
+        for (a, b) in zip(gaussian.coverage!, t.coverage!) { #expect(b.fraction.mean >= a.fraction.mean, "level \(a.level)") }
+        #expect(t.coverage![2].fraction.mean > gaussian.coverage![2].fraction.mean)
+        #expect(abs(t.nll.mean - gaussian.nll.mean) > 1e-3)
+        #expect(t.mse == gaussian.mse)
+    }
+
     @Test func theExpectedCalibrationErrorIsTheGapBetweenConfidenceAndAccuracy() {
         // Confidence 0.9 throughout, 9 of 10 right: calibrated.
         #expect(abs(Calibration.expectedCalibrationError(confidences: Array(repeating: 0.9, count: 10),

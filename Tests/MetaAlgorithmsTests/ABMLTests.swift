@@ -94,6 +94,28 @@ import MetaAlgorithms
         #expect(abs(ABML.predictive(model: Self.model, parameters: plain, input: input, inner: constant, steps: 2).noise - 0.5) < 1e-12)
     }
 
+    /// With a narrow prior (log σ −4) the KL's curvature in the means, 1/(N σ²) ≈ 600, makes
+    /// plain inner steps of α = 0.01 overshoot (each step after the first multiplies the means'
+    /// distance from the prior by about 1 − 6); preconditioned by σ² (`inner.precondition_kl`)
+    /// the KL part of a step shrinks that distance by the factor 1 − α/N instead, so the
+    /// predictions after five steps stay near those after one.
+    @Test func thePreconditionedKLKeepsANarrowPriorsInnerStepsFromOvershooting() {
+        var inner = InnerLoop(steps: 5, learningRate: 0.01, samples: 2)
+        let p = ABML.initialParameters(model: Self.model, seed: 3, inner: inner, as: Double.self)
+        #expect(p.values[p.count - 1].scalars.allSatisfy { $0 == -4 })
+        let task: Task<Double> = Self.family.task(seed: 2, iteration: 0, index: 1, split: .train)
+        func movement(preconditioned: Bool) -> (one: Double, five: Double) {
+            inner.preconditionedKL = preconditioned
+            let outputs = ABML.sampleOutputs(model: Self.model, parameters: p, input: AdaptationInput(task), inner: inner, steps: 5)
+            func distance(_ k: Int) -> Double { zip(outputs[k][0].scalars, outputs[0][0].scalars).map { abs($0 - $1) }.max()! }
+            return (distance(1), distance(5))
+        }
+        let (plain, preconditioned) = (movement(preconditioned: false), movement(preconditioned: true))
+        #expect(plain.one == preconditioned.one, "the KL's gradient is zero at the prior, so the first steps agree")
+        #expect(preconditioned.five < 10 * preconditioned.one, "preconditioned: \(preconditioned)")
+        #expect(plain.five > 100 * plain.one, "plain: \(plain)")
+    }
+
     /// Classification: the outputs are log mean probabilities, so the default softmax gives the mean.
     @Test func classifierOutputsAreTheLogOfTheMeanProbabilities() {
         let a = Tensor<Double>(shape: [1, 3], scalars: [0, 1, 2]), b = Tensor<Double>(shape: [1, 3], scalars: [2, 0, -1])

@@ -61,6 +61,14 @@ import MetaConfig
         let r = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  residual_noise: true\n")
         #expect(r.inner.residualNoise && ConfigFile.yaml(r).contains("  residual_noise: true\n"))
         #expect(try ConfigFile.parse(ConfigFile.yaml(r)) == r)
+        #expect(!r.inner.preconditionedKL && !ConfigFile.yaml(r).contains("precondition_kl:"))
+        let k = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  precondition_kl: true\n")
+        #expect(k.inner.preconditionedKL && ConfigFile.yaml(k).contains("  precondition_kl: true\n"))
+        #expect(try ConfigFile.parse(ConfigFile.yaml(k)) == k)
+        #expect(r.inner.noiseDegreesOfFreedom == nil && !ConfigFile.yaml(r).contains("noise_dof:"))
+        let t = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  noise_dof: 5\n")
+        #expect(t.inner.noiseDegreesOfFreedom == 5 && ConfigFile.yaml(t).contains("  noise_dof: 5.0\n"))
+        #expect(try ConfigFile.parse(ConfigFile.yaml(t)) == t)
     }
 
     @Test func writingIsDeterministic() {
@@ -128,6 +136,9 @@ import MetaConfig
         ("preset: ambiguous-abml\ninner:\n  learned_noise: 0", "'inner.learned_noise'"),
         ("preset: ambiguous-abml\ninner:\n  objective: elbo", "'inner.objective'"),
         ("preset: ambiguous-abml\ninner:\n  residual_noise: 2", "'inner.residual_noise'"),
+        ("preset: ambiguous-abml\ninner:\n  precondition_kl: 1", "'inner.precondition_kl'"),
+        ("preset: ambiguous-abml\ninner:\n  noise_dof: 0.5", "'inner.noise_dof'"),
+        ("preset: ambiguous-abml\ninner:\n  noise_dof: 5\n  objective: expected", "inner.noise_dof makes the predictive's learned noise"),
         ("preset: omniglot-5w1s-abml\ninner:\n  residual_noise: true", "inner.residual_noise widens the learned observation noise"),
         ("[1, 2, 3]", "mapping"),
         ("preset: sine-maml\npreset: sine-maml", "YAML"),
