@@ -206,6 +206,7 @@ public enum Learners {
         ANILLearner(),
         PrototypicalNetworksLearner(),
         PretrainingLearner(),
+        BaselineLearner(),
         RelationNetworkLearner(),
         MetaLSTMLearner(),
         MANNLearner(),

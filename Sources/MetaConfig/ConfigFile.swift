@@ -12,11 +12,11 @@ import MetaAlgorithms
 /// ```yaml
 /// preset: omniglot-5w1s-maml      # optional base
 /// name: my-run
-/// algorithm: maml                 # a registered learner: maml | reptile | metasgd | anil | protonet | pretrain | relationnet | metalstm | mann
+/// algorithm: maml                 # a registered learner: maml | reptile | metasgd | anil | protonet | pretrain | baseline | relationnet | metalstm | mann
 /// seed: 1
 /// iterations: 60000
 /// meta_batch: 32
-/// tasks:                          # a registered family: sinusoid | omniglot | synthetic-images | omniglot-sequences | synthetic-sequences | ambiguous
+/// tasks:                          # a registered family: sinusoid | omniglot | synthetic-images | omniglot-sequences | synthetic-sequences | ambiguous | omniglot-classes
 ///   family: omniglot
 ///   ways: 5                       # not for sinusoid
 ///   shots: 1                      # sinusoid: support points
@@ -24,6 +24,7 @@ import MetaAlgorithms
 ///   data_sha256: 8745d3…          # omniglot: the data's content digest (runs pin it; the folder is
 ///                                 # each process's METATRAIN_OMNIGLOT_DIR, never a key)
 ///   size: 28                      # synthetic images, sequences (downscaled side)
+///   batch: 16                     # omniglot-classes: images per task
 /// evaluation_tasks: { ... }       # optional, same keys as tasks
 /// model:
 ///   architecture: omniglot-cnn    # a registered architecture: sine-mlp | omniglot-cnn | protonet-encoder | maxpool-cnn | relation-network | mann | lstm | conv-encoder

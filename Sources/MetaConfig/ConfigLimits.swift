@@ -26,6 +26,8 @@ public enum ConfigLimits {
     public static let shots = TaskLimits.shots
     /// `tasks.queries`: query examples per class (sinusoid: query points).
     public static let queries = TaskLimits.queries
+    /// `tasks.batch`: images per task of `omniglot-classes`.
+    public static let classBatch = TaskLimits.classBatch
     /// `tasks.size`: the side of a synthetic image, in pixels.
     public static let imageSize = TaskLimits.imageSize
     /// Each width in `model.hidden`.

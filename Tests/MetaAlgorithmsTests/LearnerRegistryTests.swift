@@ -9,7 +9,7 @@ import MetaAlgorithms
     @Test func everyRegisteredLearnerHasAUniqueNameThatResolvesToItself() {
         let names = Learners.all.map(\.id.rawValue)
         #expect(Set(names).count == names.count)
-        #expect(names == ["maml", "reptile", "metasgd", "anil", "protonet", "pretrain", "relationnet", "metalstm", "mann",
+        #expect(names == ["maml", "reptile", "metasgd", "anil", "protonet", "pretrain", "baseline", "relationnet", "metalstm", "mann",
                           "maml-trpo", "random-policy", "es-maml", "abml"])
         for learner in Learners.all {
             #expect(LearnerID(rawValue: learner.id.rawValue) == learner.id)

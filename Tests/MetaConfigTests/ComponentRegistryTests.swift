@@ -37,6 +37,8 @@ import MetaConfig
         "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 6}\nmodel: {architecture: mann, units: 16}",
         "algorithm: mann\ntasks: {family: synthetic-sequences, ways: 3, shots: 4, size: 6}\nmodel: {architecture: lstm, units: 16}",
         "algorithm: mann\ntasks: {family: omniglot-sequences, ways: 5, shots: 10, size: 20}\nmodel: {architecture: mann}",
+        "algorithm: baseline\ntasks: {family: omniglot-classes, batch: 8}\nevaluation_tasks: {family: omniglot, ways: 20, shots: 1, queries: 2}\n"
+            + "model: {architecture: omniglot-cnn}",
         "algorithm: mann\ntasks: {family: omniglot-sequences, ways: 5, size: 20, data_sha256: \(String(repeating: "0a", count: 32))}\n"
             + "model: {architecture: mann}",
     ])
@@ -69,7 +71,10 @@ import MetaConfig
         ("preset: omniglot-5w1s-maml\nmodel: {architecture: conv-encoder, kernel: 4}", "'model.kernel': the kernel side must be odd"),
         ("preset: omniglot-5w1s-maml\nmodel: {architecture: conv-encoder, normalization: layer}", "expected batch-statistics or none"),
         ("preset: sine-maml\nmodel: {architecture: transformer}", "unknown architecture 'transformer'; expected sine-mlp, omniglot-cnn"),
-        ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences, synthetic-sequences, navigation or ambiguous"),
+        ("preset: sine-maml\ntasks: {family: imagenet}", "expected sinusoid, omniglot, synthetic-images, omniglot-sequences, synthetic-sequences, navigation, ambiguous or omniglot-classes"),
+        ("preset: omniglot-5w1s-maml\nalgorithm: baseline\ntasks: {family: omniglot-classes}",
+         "config key 'tasks.family': omniglot-classes tasks are for pretraining only; set evaluation_tasks"),
+        ("preset: omniglot-5w1s-baseline\ntasks: {batch: 0}", "'tasks.batch'"),
         ("preset: omniglot-5w1s-maml\nalgorithm: mann", "mann trains on sequence tasks; omniglot tasks are support/query"),
         ("preset: omniglot-5class-mann\nalgorithm: maml", "maml trains on support/query tasks; omniglot-sequences tasks are sequence"),
         ("preset: omniglot-5w1s-maml\nalgorithm: relationnet", "relationnet needs the relation-network architecture"),

@@ -69,6 +69,28 @@ import MetaOptim
         }
     }
 
+    /// PyTorch's weight decay and dampening, lr 0.1, μ 0.9, d 0.9, λ 0.1, θ₀ = (1, −2); by hand
+    /// g'ₜ = gₜ + λθₜ₋₁, v₁ = g'₁, vₜ = μvₜ₋₁ + (1 − d)g'ₜ, θₜ = θₜ₋₁ − 0.1·vₜ:
+    /// v₁ = (1.1, 1.8)               θ₁ = (0.89, −2.18)
+    /// v₂ = (1.0489, 1.4982)         θ₂ = (0.78511, −2.32982)
+    /// v₃ = (0.8518611, 1.3250818)   θ₃ = (0.69992389, −2.46232818)
+    @Test func dampenedMomentumWithWeightDecayMatchesHandComputedThreeStepSequence() {
+        let sgd = SGD<Double>(learningRate: 0.1, momentum: 0.9, dampening: 0.9, weightDecay: 0.1)
+        var theta = Parameters([("w", Tensor<Double>(shape: [2], scalars: [1, -2]))])
+        var state = sgd.initialState(for: theta)
+        let grads: [[Double]] = [[1, 2], [0.5, -1], [-1, 0]]
+        let expectedTheta: [[Double]] = [[0.89, -2.18], [0.78511, -2.32982], [0.69992389, -2.46232818]]
+        let expectedVelocity: [[Double]] = [[1.1, 1.8], [1.0489, 1.4982], [0.8518611, 1.3250818]]
+        for k in 0..<3 {
+            let g = Parameters([("w", Tensor<Double>(shape: [2], scalars: grads[k]))])
+            (theta, state) = sgd.update(theta, gradients: g, state: state)
+            for j in 0..<2 {
+                #expect(abs(theta["w"].scalars[j] - expectedTheta[k][j]) < 1e-12, "step \(k + 1)")
+                #expect(abs(state.velocity!["w"].scalars[j] - expectedVelocity[k][j]) < 1e-12, "step \(k + 1)")
+            }
+        }
+    }
+
     @Test func stateTensorsAreNamedStepAndVelocityPerParameter() {
         let theta = Fixtures.parameters(Double.self)
         #expect(SGD<Double>(learningRate: 1).stateTensors(SGD<Double>(learningRate: 1).initialState(for: theta)).names

@@ -74,6 +74,7 @@ public enum TaskFamilies {
         SyntheticSequencesFamily.self,
         NavigationFamily.self,
         AmbiguousFamily.self,
+        OmniglotClassesFamily.self,
     ]
 
     /// The family registered under `name`.

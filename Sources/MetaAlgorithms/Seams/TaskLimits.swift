@@ -8,6 +8,8 @@ public enum TaskLimits {
     public static let shots: ClosedRange<Int> = 1...1_000
     /// `tasks.queries`: query examples per class (sinusoid: query points).
     public static let queries: ClosedRange<Int> = 1...1_000
+    /// `tasks.batch`: images per task of the whole-class families (`omniglot-classes`).
+    public static let classBatch: ClosedRange<Int> = 1...4_096
     /// `tasks.size`: the side of an image, in pixels.
     public static let imageSize: ClosedRange<Int> = 8...128
     /// `tasks.size` of sequence families: the side images are downscaled to (20 in Santoro et al.).
