@@ -50,7 +50,8 @@ public struct CalibrationReport: Codable, Sendable, Equatable {
     /// Regression: the predictive variance split into its two parts, each a mean over every
     /// query point of every task: the observation noise's variance σ², and the variance of the
     /// draws' predictions about their mean (0 for a point estimate). A mixture's variance is
-    /// their sum.
+    /// their sum. With Student-t noise (`inner.noise_dof` ν) the first part is the noise's
+    /// squared scale s², not its variance, which is ν/(ν − 2)·s² for ν > 2.
     public var noiseVariance: Double?
     public var drawVariance: Double?
     /// Regression on a family with kinds (``TaskKinds``): the same figures over each kind's tasks.
