@@ -18,6 +18,14 @@ public enum CoordinatorSecurity {
             + "loopback address, or pass --insecure (METATRAIN_INSECURE=1) on a network you trust"
     }
 
+    /// The warning to log when binding `endpoint` is allowed but open: plain TCP on a
+    /// non-loopback address (allowed by `--insecure`); nil otherwise.
+    public func warning(forBinding endpoint: String) -> String? {
+        guard case .plain = self, !Self.isLocal(endpoint) else { return nil }
+        return "warning: \(endpoint) is plain TCP on a non-loopback address (--insecure): anyone who can reach it can join, "
+            + "read the job and send results"
+    }
+
     /// Whether `endpoint` can only be reached from this machine (loopback TCP, ipc, inproc).
     public static func isLocal(_ endpoint: String) -> Bool {
         endpoint.hasPrefix("tcp://127.") || endpoint.hasPrefix("tcp://localhost:") || endpoint.hasPrefix("tcp://[::1]")

@@ -228,10 +228,7 @@ public struct RunDriver {
                                  startWorkers: (String) throws -> Void, afterTraining: () -> Void = {}) throws -> Outcome {
         let log = logLine("coordinator")
         if let refusal = security.refusal(toBind: bind, insecure: insecure) { throw RunError(refusal) }
-        if case .plain = security, !CoordinatorSecurity.isLocal(bind) {
-            log("warning: \(bind) is plain TCP on a non-loopback address (--insecure): anyone who can reach it can join, "
-                + "read the parameters and send gradients")
-        }
+        if let warning = security.warning(forBinding: bind) { log(warning) }
         let start = try loop.startingState(resume: settings.resume, log: log)
         var coordinatorOptions = Coordinator.Options(bind: bind, minWorkers: minWorkers, heartbeat: heartbeat, security: security,
                                                      identity: BuildInfo.identity, allowMixedBuilds: scheduling.allowMixedBuilds,

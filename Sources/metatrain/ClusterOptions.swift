@@ -1,4 +1,5 @@
 import ArgumentParser
+import MetaCluster
 import MetaRuntime
 import MetaTelemetry
 import MetaTraining
@@ -43,6 +44,33 @@ struct SchedulingOptions: ParsableArguments {
 
     var scheduling: RunDriver.Scheduling {
         RunDriver.Scheduling(deadlines: ShardDeadlines(floor: shardDeadlineFloor, cap: shardDeadlineCap), allowMixedBuilds: allowMixedBuilds)
+    }
+}
+
+/// How a coordinator secures its socket, shared by `coordinator` and `search --bind`:
+/// `--curve-secret` with `--allow` (CURVE with an allow-list of worker keys), or plain TCP, which
+/// a non-loopback endpoint refuses without `--insecure`.
+struct CoordinatorSecurityOptions: ParsableArguments {
+    @Option(name: .long, help: "The coordinator's CURVE key file (NAME.key from 'metatrain keys generate'); enables CURVE.")
+    var curveSecret: String?
+
+    @Option(name: .long, help: "Allowed worker public keys: a directory of .pub files or a file of keys (required with --curve-secret).")
+    var allow: String?
+
+    @Flag(name: .long, help: "Allow plain TCP (no CURVE) on a non-loopback address: anyone who can reach it can join, read the job and send results.")
+    var insecure = false
+
+    func validate() throws {
+        if (curveSecret == nil) != (allow == nil) { throw ValidationError("--curve-secret and --allow go together") }
+    }
+
+    /// Whether any of the options was given (they apply only to a coordinator that binds an endpoint).
+    var isSet: Bool { curveSecret != nil || insecure }
+
+    /// The security the options ask for, keys read and checked.
+    /// - Throws: ``RunError`` naming the key file or allow-list that cannot be used.
+    func security() throws -> CoordinatorSecurity {
+        do { return try CoordinatorSecurity.fromKeyFiles(curveSecret: curveSecret, allow: allow) } catch { throw RunError(error.description) }
     }
 }
 

@@ -24,7 +24,8 @@ struct SearchCommand: ParsableCommand {
 
             With --workers N (local worker processes) or --bind ENDPOINT (workers started with metatrain worker \
             --connect ENDPOINT), candidates train on workers, evolution.in_flight candidates per method at a time; \
-            a lost worker's candidate is trained again elsewhere.
+            a lost worker's candidate is trained again elsewhere. A --bind endpoint that other machines can reach \
+            takes CURVE (--curve-secret and --allow, as metatrain coordinator) or --insecure.
 
 
             """ + EnvironmentOptions.help(for: "search"))
@@ -46,8 +47,10 @@ struct SearchCommand: ParsableCommand {
     @Option(name: .long, help: "Worker processes on this machine that train the candidates (0: train them in this process). The history is the same for any count.")
     var workers: Int = 0
 
-    @Option(name: .long, help: "Serve the search to workers that connect here (metatrain worker --connect ENDPOINT), e.g. tcp://127.0.0.1:5555 or ipc://PATH; loopback or ipc only (no CURVE).")
+    @Option(name: .long, help: "Serve the search to workers that connect here (metatrain worker --connect ENDPOINT), e.g. tcp://0.0.0.0:5555 with --curve-secret and --allow, or tcp://127.0.0.1:5555 or ipc://PATH.")
     var bind: String?
+
+    @OptionGroup var security: CoordinatorSecurityOptions
 
     @Option(name: .long, help: "With --bind: workers to wait for before the first candidate.")
     var minWorkers: Int = 1
@@ -66,6 +69,9 @@ struct SearchCommand: ParsableCommand {
         guard minWorkers >= 1 && minWorkers <= 1024 else { throw ValidationError("--min-workers must be between 1 and 1024, got \(minWorkers)") }
         guard candidateDeadline >= 1 && candidateDeadline <= 604_800 else {
             throw ValidationError("--candidate-deadline must be between 1 and 604800 seconds, got \(candidateDeadline)")
+        }
+        if security.isSet && bind == nil {
+            throw ValidationError("--curve-secret, --allow and --insecure secure the endpoint of --bind: pass --bind too")
         }
         if let bind, !bind.contains("://") { throw ValidationError("--bind takes an endpoint like tcp://127.0.0.1:5555, got '\(bind)'") }
         if let seed, seed > UInt64(ConfigLimits.seed.upperBound) {
@@ -113,8 +119,11 @@ struct SearchCommand: ParsableCommand {
         var channel: PrivateEndpoint?
         defer { channel?.remove() }
         let endpoint: String
+        var transport = CoordinatorSecurity.plain
         if let bind {
-            if let refusal = CoordinatorSecurity.plain.refusal(toBind: bind, insecure: false) { throw RunError(refusal) }
+            transport = try security.security()
+            if let refusal = transport.refusal(toBind: bind, insecure: security.insecure) { throw RunError(refusal) }
+            if let warning = transport.warning(forBinding: bind) { log(warning) }
             endpoint = bind
         } else {
             do { channel = try PrivateEndpoint() } catch { throw RunError("\(error)") }
@@ -122,7 +131,7 @@ struct SearchCommand: ParsableCommand {
         }
         let (job, maxItems) = SearchJob.message(search, configurationText: text)
         var options = Coordinator.Options(bind: endpoint, minWorkers: bind == nil ? workers : minWorkers, heartbeat: heartbeat.settings,
-                                          identity: BuildInfo.identity,
+                                          security: transport, identity: BuildInfo.identity,
                                           deadlines: ShardDeadlines(floor: candidateDeadline, cap: candidateDeadline), log: log)
         var cluster: LocalCluster?
         options.failWhen = { cluster?.allExited }

@@ -148,4 +148,52 @@ import MetaTestKit
         #expect(child.log.contains("expected images_background.zip"), "the workers say why: \(child.log)")
         #expect(try SearchProcessTests.records(run).isEmpty)
     }
+
+    /// `search --bind` with CURVE (`--curve-secret`, `--allow`): a worker whose key is listed
+    /// trains every candidate and the history is the one of the search in one process; a worker
+    /// with an unlisted key and a plain one never receive the job.
+    @Test func aCurveSearchAdmitsOnlyListedWorkersAndGivesTheSameHistory() throws {
+        let root = BuiltProducts.temporaryDirectory("search-curve")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let keys = root.appendingPathComponent("keys"), allow = root.appendingPathComponent("allow")
+        for name in ["coordinator", "good", "bad"] {
+            #expect(try Child(["keys", "generate", "--out", keys.path, "--name", name], directory: root, label: "keys-\(name)").wait() == 0)
+        }
+        try FileManager.default.createDirectory(at: allow, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: keys.appendingPathComponent("good.pub"), to: allow.appendingPathComponent("good.pub"))
+        let config = try Self.configFile(in: root), run = root.appendingPathComponent("run")
+        let bind = "tcp://127.0.0.1:\(BuiltProducts.freePort())"
+        let search = try Child(["search", "--config", config.path, "--run-dir", run.path, "--bind", bind,
+                                "--curve-secret", keys.appendingPathComponent("coordinator.key").path, "--allow", allow.path]
+                               + Self.fastHeartbeat, directory: root, label: "search")
+        let curve = { (name: String) in ["--curve-secret", keys.appendingPathComponent("\(name).key").path,
+                                         "--server-key", keys.appendingPathComponent("coordinator.pub").path] }
+        let bad = try Child(["worker", "--connect", bind, "--name", "bad"] + curve("bad") + Self.fastHeartbeat, directory: root, label: "bad")
+        let plain = try Child(["worker", "--connect", bind, "--name", "plain"] + Self.fastHeartbeat, directory: root, label: "plain")
+        let good = try Child(["worker", "--connect", bind, "--name", "good"] + curve("good") + Self.fastHeartbeat, directory: root, label: "good")
+        #expect(search.wait() == 0, "\(search.log)")
+        #expect(good.wait(seconds: 30) == 0, "\(good.log)")
+        kill(bad.process.processIdentifier, SIGKILL); kill(plain.process.processIdentifier, SIGKILL)
+        bad.wait(seconds: 10); plain.wait(seconds: 10)
+        #expect(good.log.contains("job "), "\(good.log)")
+        #expect(!bad.log.contains("job "), "\(bad.log)")
+        #expect(!plain.log.contains("job "), "\(plain.log)")
+        try Self.expectReferenceHistory(try SearchProcessTests.records(run), "CURVE")
+    }
+
+    /// Plain TCP on an address other machines can reach is refused in one line unless
+    /// `--insecure`; the security options without `--bind` are a usage error.
+    @Test func aSearchRefusesPlainTcpOnANonLoopbackAddressAndSecurityOptionsWithoutBind() throws {
+        let root = BuiltProducts.temporaryDirectory("search-refuse")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let config = try Self.configFile(in: root), run = root.appendingPathComponent("run")
+        let open = try Child(["search", "--config", config.path, "--run-dir", run.path, "--bind", "tcp://0.0.0.0:\(BuiltProducts.freePort())"],
+                             directory: root, label: "open")
+        #expect(open.wait(seconds: 60) != 0)
+        #expect(open.log.contains("refusing to serve plain TCP on tcp://0.0.0.0:"), "\(open.log)")
+        let stray = try Child(["search", "--config", config.path, "--run-dir", run.path, "--insecure"], directory: root, label: "stray")
+        #expect(stray.wait(seconds: 60) != 0)
+        #expect(stray.log.contains("pass --bind too"), "\(stray.log)")
+        #expect(((try? SearchProcessTests.records(run)) ?? []).isEmpty, "no candidate was trained")
+    }
 }
