@@ -127,6 +127,9 @@ public enum Baseline {
 public struct BaselineLearner: Learner {
     public init() {}
     public var id: LearnerID { .baseline }
+    /// Pretrains on class batches (`omniglot-classes`) or on support/query tasks, and is
+    /// evaluated on support/query tasks.
+    public var taskShapes: [TaskShape] { [.classBatch, .supportQuery] }
 
     public func taskStep<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, task: Task<S>,
                                           inner: InnerLoop) -> TaskResult<S> {

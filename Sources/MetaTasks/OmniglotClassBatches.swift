@@ -26,6 +26,8 @@ public struct OmniglotClassBatches: TaskFamily {
     public let dataset: OmniglotDataset
     /// Images per batch.
     public let batch: Int
+    /// Class batches, not few-shot tasks.
+    public var shape: TaskShape { .classBatch }
 
     /// Batches of `batch` images (at least 1).
     public init(dataset: OmniglotDataset, batch: Int) {

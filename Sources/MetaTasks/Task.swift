@@ -41,6 +41,14 @@ public enum TaskShape: String, Sendable, Equatable {
     /// the task's parameters (a navigation goal), its target the key of the task's episodes;
     /// the query set repeats them. Learners sample their own episodes.
     case environment
+    /// A mini-batch of labelled examples over one fixed set of classes (labels global to the
+    /// data set, no support/query split; the query set repeats the support): pretraining data
+    /// for learners that fit one head to every class, never a few-shot task.
+    case classBatch = "class-batch"
+
+    /// Whether its tasks are labelled examples (inputs with class or regression targets) that a
+    /// network maps to outputs: support/query tasks and class batches.
+    public var holdsLabelledExamples: Bool { self == .supportQuery || self == .classBatch }
 }
 
 /// A distribution over tasks from which any task can be rebuilt from its coordinates.

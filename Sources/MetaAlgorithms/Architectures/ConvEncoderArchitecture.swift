@@ -69,7 +69,7 @@ public struct ConvEncoderArchitecture: ArchitectureSpec {
         ConvNet(inChannels: 1, imageSize: 28, filters: filters, ways: ways, downsampling: downsampling, pooling: .spatialMean,
                 blocks: blocks, kernelSize: kernel, batchNorm: normalization == .batchStatistics)
     }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape == .supportQuery }
+    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape.holdsLabelledExamples }
     public var headClasses: Int? { ways }
 }
 

@@ -26,7 +26,7 @@ public struct MaxPoolCNNArchitecture: ArchitectureSpec {
     public var model: any Model {
         ConvNet(inChannels: 1, imageSize: side, filters: filters, ways: ways, downsampling: .maxPool, pooling: .flatten)
     }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape == .supportQuery }
+    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape.holdsLabelledExamples }
     public var headClasses: Int? { ways }
 
     public func problem(with c: RunConfiguration) -> String? {

@@ -19,7 +19,7 @@ public struct OmniglotCNNArchitecture: ArchitectureSpec {
     public var entries: [(key: String, value: ConfigValue)] { [] }
     public func fitted(to tasks: RunConfiguration.Family) -> OmniglotCNNArchitecture { OmniglotCNNArchitecture(ways: tasks.spec.classes ?? 1) }
     public var model: any Model { ConvNet.omniglot(ways: ways) }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape == .supportQuery }
+    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape.holdsLabelledExamples }
     public var headClasses: Int? { ways }
 }
 

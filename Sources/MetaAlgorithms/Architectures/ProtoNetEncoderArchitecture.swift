@@ -15,7 +15,7 @@ public struct ProtoNetEncoderArchitecture: ArchitectureSpec {
     public var model: any Model {
         ConvNet(inChannels: 1, imageSize: 28, filters: 64, ways: 1, downsampling: .maxPool, pooling: .flatten)
     }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape == .supportQuery }
+    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape.holdsLabelledExamples }
 
     public func problem(with c: RunConfiguration) -> String? {
         MaxPoolCNNArchitecture.sizeProblem(c, architecture: Self.name)

@@ -21,7 +21,7 @@ public struct RelationNetworkArchitecture: ArchitectureSpec {
         RelationNetworkArchitecture(side: tasks.spec.imageSide ?? 28)
     }
     public var model: any Model { RelationNetworkModel(inChannels: 1, imageSize: side) }
-    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape == .supportQuery }
+    public func accepts(_ tasks: RunConfiguration.Family) -> Bool { tasks.spec.imageSide != nil && tasks.spec.shape.holdsLabelledExamples }
 
     public func problem(with c: RunConfiguration) -> String? {
         for (family, key) in [(c.family, "tasks")] + (c.evaluationFamily.map { [($0, "evaluation_tasks")] } ?? []) {

@@ -35,6 +35,8 @@ public struct OmniglotClassesFamily: TaskFamilySpec {
         pinned.dataDigest = digest
         return pinned
     }
+    /// Class batches: only learners that train one head over every class take them.
+    public var shape: TaskShape { .classBatch }
     /// Every training class: the train split's characters × 4 rotations.
     public var classes: Int? { TaskLimits.omniglotSplitSizes.train * OmniglotClassBatches.rotations }
     public var imageSide: Int? { 28 }
