@@ -62,6 +62,10 @@ import MetaConfig
         #expect(r.inner.residualNoise && ConfigFile.yaml(r).contains("  residual_noise: true\n"))
         #expect(try ConfigFile.parse(ConfigFile.yaml(r)) == r)
         #expect(!r.inner.preconditionedKL && !ConfigFile.yaml(r).contains("precondition_kl:"))
+        #expect(!ConfigFile.yaml(r).contains("leverage_noise:"))
+        let h = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  leverage_noise: true\n")
+        #expect(h.inner.leverageNoise && ConfigFile.yaml(h).contains("  leverage_noise: true\n"))
+        #expect(try ConfigFile.parse(ConfigFile.yaml(h)) == h)
         let k = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  precondition_kl: true\n")
         #expect(k.inner.preconditionedKL && ConfigFile.yaml(k).contains("  precondition_kl: true\n"))
         #expect(try ConfigFile.parse(ConfigFile.yaml(k)) == k)
@@ -140,6 +144,8 @@ import MetaConfig
         ("preset: ambiguous-abml\ninner:\n  noise_dof: 0.5", "'inner.noise_dof'"),
         ("preset: ambiguous-abml\ninner:\n  noise_dof: 5\n  objective: expected", "inner.noise_dof makes the predictive's learned noise"),
         ("preset: omniglot-5w1s-abml\ninner:\n  residual_noise: true", "inner.residual_noise widens the learned observation noise"),
+        ("preset: ambiguous-abml\ninner:\n  leverage_noise: 1", "'inner.leverage_noise'"),
+        ("preset: omniglot-5w1s-abml\ninner:\n  leverage_noise: true", "inner.leverage_noise widens the learned noise away"),
         ("[1, 2, 3]", "mapping"),
         ("preset: sine-maml\npreset: sine-maml", "YAML"),
     ])
