@@ -46,7 +46,7 @@ import MetaAlgorithms
 ///   objective: expected           # Bayesian learners: the query term, expected | predictive; default expected
 ///   residual_noise: false         # Bayesian learners, with learned_noise: add a learned multiple of the support residual per task
 ///   precondition_kl: false        # Bayesian learners: the inner step of the KL's mean part times the prior's variance
-///   noise_dof: 5                  # Bayesian learners, with learned_noise and objective predictive: Student-t noise; default Gaussian
+///   noise_dof: 5                  # Bayesian learners, with learned_noise and objective predictive: Student-t noise; gaussian (default): Gaussian
 ///   leverage_noise: false         # Bayesian learners, with learned_noise and objective predictive: noise growing with a query's leverage
 /// outer:
 ///   optimizer: adam               # adam | sgd
@@ -122,7 +122,8 @@ public enum ConfigFile {
             if let v = try i.bool("residual_noise") { c.inner.residualNoise = v }
             if let v = try i.bool("precondition_kl") { c.inner.preconditionedKL = v }
             if let v = try i.bool("leverage_noise") { c.inner.leverageNoise = v }
-            if let v = try i.number("noise_dof", in: ConfigLimits.noiseDegreesOfFreedom) { c.inner.noiseDegreesOfFreedom = v }
+            if i["noise_dof"]?.scalar?.string == "gaussian" { c.inner.noiseDegreesOfFreedom = nil }
+            else if let v = try i.number("noise_dof", in: ConfigLimits.noiseDegreesOfFreedom) { c.inner.noiseDegreesOfFreedom = v }
             switch try i.string("objective") {
             case nil: break
             case "expected": c.inner.predictiveObjective = false

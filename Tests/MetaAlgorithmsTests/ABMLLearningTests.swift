@@ -15,6 +15,10 @@ import MetaAlgorithms
         c.inner.samples = 2
         c.metaBatchSize = 8
         c.outerOptimizer = .adam(learningRate: 0.01)
+        // One noise per task, Gaussian: the figures below are checked against that.
+        c.inner.residualNoise = false
+        c.inner.noiseDegreesOfFreedom = nil
+        c.inner.leverageNoise = false
         return c
     }
 
