@@ -522,13 +522,12 @@ public struct ABMLLearner: PredictiveLearner {
                 + "5 inner steps (the paper's 5) α=0.001 on the Gaussian NLL (0.01 diverges: the NLL's gradient is 1/(2·0.3²) "
                 + "times the MSE's), 5 posterior samples, KL weight 1, prior log σ −2 at the start, the posterior-predictive "
                 + "query objective with a learned observation noise from 1.0, widened per task by the support residual and "
-                + "per query point by its leverage relative to the support, Student-t with 5 degrees of freedom (departures: "
+                + "per query point by its leverage relative to the support (departures: "
                 + "with the paper's expected log-likelihood, fixed noise and log σ −4 the predictive is far too narrow), "
                 + "meta-batch 10, Adam 0.001, 2,000 iterations (20,000 tasks; no hyper-prior)",
             algorithm: .abml, family: .ambiguous(support: 5, query: 100), architecture: .sineMLP(hidden: [40, 40]),
             inner: InnerLoop(steps: 5, evaluationSteps: 5, learningRate: 0.001, samples: 5, klWeight: 1, priorLogSigma: -2,
-                             learnedNoise: 1.0, predictiveObjective: true, residualNoise: true, noiseDegreesOfFreedom: 5,
-                             leverageNoise: true),
+                             learnedNoise: 1.0, predictiveObjective: true, residualNoise: true, leverageNoise: true),
             metaBatchSize: 10, outerOptimizer: .adam(learningRate: 0.001), iterations: 2_000),
          {
             var c = RunConfiguration.omniglot5w1s(.abml, name: "omniglot-5w1s-abml",
