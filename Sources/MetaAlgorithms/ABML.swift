@@ -48,7 +48,15 @@ import MetaTasks
 /// marginal of a Gaussian whose variance has that conjugate inverse-gamma posterior (ν = ν₀ + N
 /// for ν₀ pseudo-observations and N support residuals): a narrower centre and heavier tails
 /// than a Gaussian of the same width, as a task's errors are, small near its support points and
-/// large between and beyond them. The scale is meta-learned under it; ν is fixed.
+/// large between and beyond them. The scale is meta-learned under it; ν is fixed. With
+/// `inner.leverage_noise` as well, the parameters end with ``leverageScaleName`` too, and the
+/// noise variance of query point x is that task's variance times 1 + e^γ · h(x), γ meta-learned
+/// from 0 and h(x) = ‖x − x̄‖² / Σᵢ ‖xᵢ − x̄‖² the leverage of x relative to the support inputs
+/// xᵢ (mean x̄) (``leverages(support:query:)``): the factor of least-squares regression's
+/// prediction variance σ²(1 + 1/N + h(x)) for a line fitted through the support points (γ = 0
+/// is that factor; the 1/N is absorbed in the learned scale). A few inner steps through five
+/// points leave errors that are small near them and grow away from them; one width per task
+/// cannot follow that at both the centre and the tails of the predictive.
 ///
 /// Why ABML and not probabilistic MAML (PLATIPUS; Finn, Xu & Levine 2018): ABML's prior is
 /// exactly the pair (μ, σ) that the learner seam's parameters can hold, its posterior is
@@ -82,12 +90,18 @@ public enum ABML {
     public static let residualScaleName = "observation.log_residual_scale"
     /// The regression likelihood's noise standard deviation (known and fixed).
     public static let noiseStandardDeviation = AmbiguousTasks.noiseStandardDeviation
+    /// The log of the leverage's weight γ in each query point's noise variance
+    /// (`inner.leverage_noise`), shape [1], last.
+    public static let leverageScaleName = "observation.log_leverage_scale"
+    /// The trailing observation-noise entries' names, in their order.
+    static let noiseNames = [logNoiseName, residualScaleName, leverageScaleName]
     /// The noise-stream slot of the query objective and of predictions (inner step k uses slot k).
     public static let predictionSlot = UInt64(1) << 32
 
     /// The model's initial parameters as μ, followed by log σ = `inner.priorLogSigma` for each,
     /// with `inner.learnedNoise` the log of that initial noise as ``logNoiseName``, and with
-    /// `inner.residualNoise` as well a log residual scale of 0 as ``residualScaleName``.
+    /// `inner.residualNoise` as well a log residual scale of 0 as ``residualScaleName``, and
+    /// with `inner.leverageNoise` a log leverage scale of 0 as ``leverageScaleName``.
     public static func initialParameters<S: TensorScalar>(model: any Model, seed: UInt64, inner: InnerLoop = InnerLoop(steps: 1, learningRate: 0),
                                                           as: S.Type = S.self) -> Parameters<Tensor<S>> {
         let base = model.initialParameters(seed: seed, as: S.self)
@@ -96,22 +110,36 @@ public enum ABML {
         }
         var noise = inner.learnedNoise.map { [(logNoiseName, Tensor<S>(shape: [1], scalars: [S(Foundation.log($0))]))] } ?? []
         if inner.residualNoise && inner.learnedNoise != nil { noise.append((residualScaleName, Tensor<S>(shape: [1], scalars: [S(0)]))) }
+        if inner.leverageNoise && inner.learnedNoise != nil { noise.append((leverageScaleName, Tensor<S>(shape: [1], scalars: [S(0)]))) }
         return Parameters(Array(zip(base.names, base.values)) + logSigma + noise)
     }
 
-    /// How many observation-noise entries end the parameter set (0, 1 or 2).
+    /// How many observation-noise entries end the parameter set (0 to 3): ``logNoiseName``
+    /// followed by ``residualScaleName`` and/or ``leverageScaleName``, in that order.
     static func noiseEntries<V>(_ p: Parameters<V>) -> Int {
-        if p.names.last == residualScaleName && p.count > 1 && p.names[p.count - 2] == logNoiseName { return 2 }
-        return p.names.last == logNoiseName ? 1 : 0
+        for count in stride(from: min(3, p.count), through: 1, by: -1) {
+            let tail = Array(p.names.suffix(count))
+            guard tail.first == logNoiseName else { continue }
+            let order = tail.compactMap { noiseNames.firstIndex(of: $0) }
+            if order.count == count && zip(order, order.dropFirst()).allSatisfy({ $0 < $1 }) { return count }
+        }
+        return 0
+    }
+
+    /// The trailing noise entry named `name`, nil without one.
+    static func noiseEntry<V>(_ p: Parameters<V>, named name: String) -> V? {
+        let n = noiseEntries(p)
+        guard n > 0, let i = p.names.suffix(n).firstIndex(of: name) else { return nil }
+        return p.values[i]
     }
 
     /// The number of model parameters in an ABML parameter set (means first, then as many log σ,
-    /// then optionally ``logNoiseName`` and ``residualScaleName``).
+    /// then optionally ``logNoiseName``, ``residualScaleName`` and ``leverageScaleName``).
     static func half<V>(_ p: Parameters<V>) -> Int {
         let paired = p.count - noiseEntries(p)
         require(paired % 2 == 0 && p.names[(paired / 2)..<paired].allSatisfy { $0.hasPrefix(logSigmaPrefix) },
                 "ABML parameters must be the model's followed by '\(logSigmaPrefix)' entries (and optionally '\(logNoiseName)', "
-                    + "'\(residualScaleName)')")
+                    + "'\(residualScaleName)', '\(leverageScaleName)')")
         return paired / 2
     }
 
@@ -119,12 +147,46 @@ public enum ABML {
     static func logNoise<V>(_ p: Parameters<V>) -> V? { noiseEntries(p) > 0 ? p.values[p.count - noiseEntries(p)] : nil }
 
     /// The learned log residual scale κ, nil without one.
-    static func logResidualScale<V>(_ p: Parameters<V>) -> V? { noiseEntries(p) == 2 ? p.values.last : nil }
+    static func logResidualScale<V>(_ p: Parameters<V>) -> V? { noiseEntry(p, named: residualScaleName) }
+
+    /// The learned log leverage scale γ, nil without one.
+    static func logLeverageScale<V>(_ p: Parameters<V>) -> V? { noiseEntry(p, named: leverageScaleName) }
+
+    /// Each query input's leverage relative to the support inputs, h(x) = ‖x − x̄‖² / Σᵢ ‖xᵢ − x̄‖²
+    /// (x̄ the support inputs' mean; rows are inputs), shape [queries, 1]; 0 everywhere when the
+    /// support inputs coincide.
+    public static func leverages<S: TensorScalar>(support: Tensor<S>, query: Tensor<S>) -> Tensor<S> {
+        let xs = support.converted(to: Double.self).scalars, xq = query.converted(to: Double.self).scalars
+        let (n, m) = (support.shape[0], query.shape[0])
+        let d = xs.count / max(n, 1)
+        require(n > 0 && xq.count == m * d, "ABML.leverages: support \(support.shape) and query \(query.shape) differ in width")
+        let centre = (0..<d).map { k in (0..<n).reduce(0.0) { $0 + xs[$1 * d + k] } / Double(n) }
+        func square(_ x: [Double], _ row: Int) -> Double { (0..<d).reduce(0.0) { $0 + (x[row * d + $1] - centre[$1]) * (x[row * d + $1] - centre[$1]) } }
+        let spread = (0..<n).reduce(0.0) { $0 + square(xs, $1) }
+        return Tensor<S>(shape: [m, 1], scalars: (0..<m).map { spread > 0 ? S(square(xq, $0) / spread) : S(0) })
+    }
 
     /// A regression task's log observation standard deviation, shape [1]:
     /// ½ log(e^{2ℓ} + e^{κ} · r̄²) with r̄² the mean over the draws of `noise` and the support
     /// points of the squared residual of the posterior `q`'s draws (see the type's comment);
-    /// `logNoise` (ℓ) itself without a residual scale.
+    /// `logNoise` (ℓ) itself without a residual scale. With `logLeverageScale` (γ) and
+    /// `queryInputs`, shape [queries, 1]: each query point's, that plus ½ log(1 + e^γ · h(x))
+    /// (``leverages(support:query:)``).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    public static func taskLogNoise<S: TensorScalar>(model: any Model, posterior q: Parameters<Variable<S>>, supportInputs: Tensor<S>,
+                                                     supportTargets: Targets<S>, noise: [[Tensor<S>]], logNoise: Variable<S>?,
+                                                     logResidualScale: Variable<S>?, queryInputs: Tensor<S>?,
+                                                     logLeverageScale: Variable<S>?) -> Variable<S>? {
+        let task = taskLogNoise(model: model, posterior: q, supportInputs: supportInputs, supportTargets: supportTargets, noise: noise,
+                                logNoise: logNoise, logResidualScale: logResidualScale)
+        guard let task, let logLeverageScale, let queryInputs, case .regression = supportTargets else { return task }
+        let h = Variable(leverages(support: supportInputs, query: queryInputs))
+        let factor = h * logLeverageScale.exp().reshaped([1, 1]).broadcast(to: h.shape) + S(1)
+        return task.reshaped([1, 1]).broadcast(to: h.shape) + factor.log() * S(0.5)
+    }
+
+    /// The task-wide part of the log noise, shape [1] (the function above without the leverage).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public static func taskLogNoise<S: TensorScalar>(model: any Model, posterior q: Parameters<Variable<S>>, supportInputs: Tensor<S>,
@@ -201,7 +263,8 @@ public enum ABML {
     /// The posterior-predictive negative log-likelihood per point, −(1/N) Σ_j log (1/S) Σ_s
     /// p(y_j | x_j, θ_s), of the draws' `predictions` (S of them): the mixture of Gaussians
     /// (log standard deviation `logNoise`, nil: the known noise) for regression, of the draws'
-    /// softmax for classification. Log-sum-exp over draws, so far-off draws stay finite. With
+    /// softmax for classification. Log-sum-exp over draws, so far-off draws stay finite.
+    /// `logNoise` is shape [1] (every point) or [N, 1] (one per point). With
     /// `degreesOfFreedom` ν, regression's components are Student-t of scale e^logNoise.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
@@ -214,15 +277,18 @@ public enum ABML {
             let stacked = Variable.concatenate(predictions, axis: 1)            // [N, S]
             let d = stacked - Variable(y).broadcast(to: stacked.shape)
             let logSD = logNoise ?? Variable(Tensor<S>(shape: [1], scalars: [S(Foundation.log(noiseStandardDeviation))]))
-            let precision = (logSD * S(-2)).exp().reshaped([1, 1]).broadcast(to: d.shape)
+            // One log scale for every point ([1]) or one per point ([N, 1]): its mean over the points.
+            let perPoint = logSD.count > 1
+            let precision = (logSD * S(-2)).exp().reshaped(perPoint ? [d.shape[0], 1] : [1, 1]).broadcast(to: d.shape)
+            let logScale = perPoint ? logSD.mean() : logSD.sum()
             if let nu = degreesOfFreedom {
                 // Student-t of scale e^logSD: −(ν+1)/2 · log(1 + z²/ν), up to the constant.
                 let logLikelihoods = (d * d * precision * S(1 / nu) + S(1)).log() * S(-(nu + 1) / 2)
-                return -logLikelihoods.logSumExp(alongAxis: 1).mean() + logSD.sum()
+                return -logLikelihoods.logSumExp(alongAxis: 1).mean() + logScale
                     + S(logS - StudentT.logNormaliser(degreesOfFreedom: nu))
             }
             let logLikelihoods = d * d * precision * S(-0.5)                    // up to the constant
-            return -logLikelihoods.logSumExp(alongAxis: 1).mean() + logSD.sum() + S(logS + 0.5 * Foundation.log(2 * Double.pi))
+            return -logLikelihoods.logSumExp(alongAxis: 1).mean() + logScale + S(logS + 0.5 * Foundation.log(2 * Double.pi))
         case let .classification(labels):
             let classes = predictions[0].shape[1]
             let oneHot = Variable(Tensor<S>.oneHot(labels, classes: classes))
@@ -307,7 +373,8 @@ public enum ABML {
         let shapes = parameters.values.prefix(half(parameters)).map(\.shape)
         let predictionNoise: [[Tensor<S>]] = noise(for: key, shapes: shapes, slot: predictionSlot, samples: inner.samples)
         let taskNoise = taskLogNoise(model: model, posterior: q, supportInputs: task.supportInputs, supportTargets: task.supportTargets,
-                                     noise: predictionNoise, logNoise: logNoise(prior), logResidualScale: logResidualScale(prior))
+                                     noise: predictionNoise, logNoise: logNoise(prior), logResidualScale: logResidualScale(prior),
+                                     queryInputs: task.queryInputs, logLeverageScale: logLeverageScale(prior))
         let (loss, predictions) = objective(model: model, posterior: q, prior: prior, inputs: task.queryInputs,
                                             targets: task.queryTargets, noise: predictionNoise,
                                             klWeight: inner.klWeight, predictive: inner.predictiveObjective, logNoise: taskNoise,
@@ -330,16 +397,21 @@ public enum ABML {
 
     /// The regression predictive of a task after `steps` inner steps: the draws' query outputs
     /// (the last entry of ``sampleOutputs(model:parameters:input:inner:steps:)``) and the
-    /// observation noise's standard deviation for this task (the learned noise, widened by the
-    /// support residual with `inner.residual_noise`; else the known noise).
+    /// observation noise's standard deviation at each query point (the learned noise, widened
+    /// by the support residual with `inner.residual_noise` and by the query point's leverage
+    /// with `inner.leverage_noise`; else the known noise).
     public static func predictive<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
-                                                   inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: Double) {
+                                                   inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: [Double]) {
         let a = adapted(model: model, parameters: parameters, input: input, inner: inner, steps: steps)
         let p = parameters.map { Variable($0) }
+        let queries = input.queryInputs.shape[0]
         let logSD = taskLogNoise(model: model, posterior: a.posterior.map { Variable($0) }, supportInputs: input.supportInputs,
                                  supportTargets: input.supportTargets, noise: a.predictionNoise, logNoise: logNoise(p),
-                                 logResidualScale: logResidualScale(p))
-        return (a.outputs.last!, logSD.map { Foundation.exp(Double($0.value.scalars[0])) } ?? noiseStandardDeviation)
+                                 logResidualScale: logResidualScale(p), queryInputs: input.queryInputs,
+                                 logLeverageScale: logLeverageScale(p))
+        guard let logSD else { return (a.outputs.last!, Array(repeating: noiseStandardDeviation, count: queries)) }
+        let sd = logSD.value.scalars.map { Foundation.exp(Double($0)) }
+        return (a.outputs.last!, sd.count == 1 ? Array(repeating: sd[0], count: queries) : sd)
     }
 
     /// ``sampleOutputs(model:parameters:input:inner:steps:)``'s outputs, the posterior after the
@@ -421,7 +493,7 @@ public struct ABMLLearner: PredictiveLearner {
     }
 
     public func predictive<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
-                                            inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: Double) {
+                                            inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: [Double]) {
         ABML.predictive(model: model, parameters: parameters, input: input, inner: inner, steps: steps)
     }
 
@@ -435,6 +507,10 @@ public struct ABMLLearner: PredictiveLearner {
             return "inner.noise_dof makes the predictive's learned noise a Student-t, and needs inner.learned_noise and "
                 + "inner.objective: predictive; set both or drop inner.noise_dof"
         }
+        if configuration.inner.leverageNoise && (configuration.inner.learnedNoise == nil || !configuration.inner.predictiveObjective) {
+            return "inner.leverage_noise widens the learned noise away from the support points, and needs inner.learned_noise and "
+                + "inner.objective: predictive; set both or drop inner.leverage_noise"
+        }
         return innerStepsProblem(configuration)
     }
 
@@ -445,12 +521,13 @@ public struct ABMLLearner: PredictiveLearner {
                 + "5 support and 100 query points, noise 0.3 (the known noise of the support bound); the MAML sine network; "
                 + "5 inner steps (the paper's 5) α=0.001 on the Gaussian NLL (0.01 diverges: the NLL's gradient is 1/(2·0.3²) "
                 + "times the MSE's), 5 posterior samples, KL weight 1, prior log σ −2 at the start, the posterior-predictive "
-                + "query objective with a learned observation noise from 1.0 (departures: with the paper's expected "
-                + "log-likelihood, fixed noise and log σ −4 the predictive is far too narrow), meta-batch 10, Adam 0.001, "
-                + "2,000 iterations (20,000 tasks; no hyper-prior)",
+                + "query objective with a learned observation noise from 1.0, widened per task by the support residual and "
+                + "per query point by its leverage relative to the support (departures: "
+                + "with the paper's expected log-likelihood, fixed noise and log σ −4 the predictive is far too narrow), "
+                + "meta-batch 10, Adam 0.001, 2,000 iterations (20,000 tasks; no hyper-prior)",
             algorithm: .abml, family: .ambiguous(support: 5, query: 100), architecture: .sineMLP(hidden: [40, 40]),
             inner: InnerLoop(steps: 5, evaluationSteps: 5, learningRate: 0.001, samples: 5, klWeight: 1, priorLogSigma: -2,
-                             learnedNoise: 1.0, predictiveObjective: true),
+                             learnedNoise: 1.0, predictiveObjective: true, residualNoise: true, leverageNoise: true),
             metaBatchSize: 10, outerOptimizer: .adam(learningRate: 0.001), iterations: 2_000),
          {
             var c = RunConfiguration.omniglot5w1s(.abml, name: "omniglot-5w1s-abml",

@@ -56,6 +56,9 @@ public struct CalibrationReport: Codable, Sendable, Equatable {
     public var drawVariance: Double?
     /// Regression on a family with kinds (``TaskKinds``): the same figures over each kind's tasks.
     public var kinds: [Kind]?
+    /// Each task's negative log-likelihood per query point, in task order (their mean is
+    /// ``nll``): what ``Calibration/pairedDifference(_:_:)`` compares two models by.
+    public var taskNLL: [Double]?
 
     /// Regression figures over the tasks of one kind.
     public struct Kind: Codable, Sendable, Equatable {
@@ -115,13 +118,14 @@ public enum Calibration {
             mixtures = drawn.map { task in
                 let (outputs, sd) = bayes.predictive(model: model, parameters: parameters, input: AdaptationInput(task), inner: inner, steps: steps)
                 let draws = outputs.map { $0.converted(to: Double.self).scalars }
-                noises.append(sd)
+                noises += sd
                 return (0..<task.queryTargets.count).map { j in
-                    PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: sd, degreesOfFreedom: inner.noiseDegreesOfFreedom)
+                    PredictiveMixture(means: draws.map { $0[j] }, standardDeviation: sd[j], degreesOfFreedom: inner.noiseDegreesOfFreedom)
                 }
             }
             let (low, high) = (noises.min() ?? 0, noises.max() ?? 0)
-            let noise = low == high ? String(format: "%.4f", low) : String(format: "%.4f to %.4f by task", low, high)
+            let by = inner.leverageNoise ? "by task and point" : "by task"
+            let noise = low == high ? String(format: "%.4f", low) : String(format: "%.4f to %.4f \(by)", low, high)
             let kind = inner.noiseDegreesOfFreedom.map { "Student-t noise, \($0) degrees of freedom, scale" } ?? "noise"
             predictive = "posterior predictive (\(inner.samples) draws, \(kind) \(noise))"
         } else {
@@ -152,14 +156,14 @@ public enum Calibration {
         }
         return CalibrationReport(tasks: tasks, steps: steps, predictive: predictive, coverage: all.coverage, mse: all.mse,
                                  accuracy: nil, nll: all.nll, ece: nil, noiseVariance: all.noiseVariance,
-                                 drawVariance: all.drawVariance, kinds: kinds)
+                                 drawVariance: all.drawVariance, kinds: kinds, taskNLL: all.taskNLL)
     }
 
     /// Coverage, NLL and MSE (means over tasks with their intervals) and the mean noise and
     /// draw variances per query point, of these tasks' query targets under their predictives.
     static func regressionFigures<S: TensorScalar>(tasks: [Task<S>], mixtures: [[PredictiveMixture]])
         -> (coverage: [CalibrationReport.Coverage], mse: CalibrationReport.Figure, nll: CalibrationReport.Figure,
-            noiseVariance: Double, drawVariance: Double) {
+            noiseVariance: Double, drawVariance: Double, taskNLL: [Double]) {
         var coverage = levels.map { _ in [Double]() }, nll: [Double] = [], mse: [Double] = []
         var noise = 0.0, spread = 0.0, points = 0
         for (task, predictives) in zip(tasks, mixtures) {
@@ -181,7 +185,7 @@ public enum Calibration {
             }
         }
         return (zip(levels, coverage).map { CalibrationReport.Coverage(level: $0, fraction: figure($1)) }, figure(mse), figure(nll),
-                noise / Double(points), spread / Double(points))
+                noise / Double(points), spread / Double(points), nll)
     }
 
     static func classification<S: TensorScalar>(learner: any Learner, model: any Model, parameters: Parameters<Tensor<S>>,
@@ -217,7 +221,7 @@ public enum Calibration {
         return CalibrationReport(tasks: tasks.count, steps: steps,
                                  predictive: learner is any PredictiveLearner ? "posterior predictive (\(inner.samples) draws)" : "point estimate",
                                  coverage: nil, mse: nil, accuracy: figure(accuracy), nll: figure(nll),
-                                 ece: CalibrationReport.Figure(mean: ece, ci95: half))
+                                 ece: CalibrationReport.Figure(mean: ece, ci95: half), taskNLL: nll)
     }
 
     /// The expected calibration error of predictions with these top-class confidences, right or not.
@@ -256,6 +260,15 @@ public enum Calibration {
     static func targets<S: TensorScalar>(_ task: Task<S>) -> [Double] {
         guard case let .regression(y) = task.queryTargets else { return [] }
         return y.converted(to: Double.self).scalars
+    }
+
+    /// The paired difference of two models' figures on the same tasks, `a[i] − b[i]`: its mean
+    /// over the tasks and the half-width of the mean's 95 % interval (1.96 · sd / √N of the
+    /// differences). Paired, the tasks' shared difficulty cancels, so the interval is far
+    /// narrower than that of either mean; one that excludes 0 shows which model is better.
+    public static func pairedDifference(_ a: [Double], _ b: [Double]) -> CalibrationReport.Figure {
+        require(a.count == b.count && a.count > 1, "Calibration.pairedDifference: \(a.count) and \(b.count) tasks; needs the same tasks, at least 2")
+        return figure(zip(a, b).map { $0 - $1 })
     }
 
     /// The mean and the half-width of its 95 % confidence interval.

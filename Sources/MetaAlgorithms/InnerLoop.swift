@@ -47,6 +47,11 @@ public struct InnerLoop: Sendable, Hashable {
     /// (learned, per-task) noise, rather than a Gaussian (`inner.noise_dof`; default nil:
     /// Gaussian). See ``ABML``. Others ignore it.
     public var noiseDegreesOfFreedom: Double?
+    /// Bayesian learners, with ``learnedNoise`` and ``predictiveObjective``: each query point's
+    /// noise variance is the task's times 1 + e^γ · (the point's leverage relative to the
+    /// support inputs), γ meta-learned (`inner.leverage_noise`; default false: one noise for
+    /// every point of a task). See ``ABML``. Others ignore it.
+    public var leverageNoise: Bool
 
     /// The default prior log σ (``priorLogSigma``).
     public static let defaultPriorLogSigma = -4.0
@@ -55,13 +60,13 @@ public struct InnerLoop: Sendable, Hashable {
                 samples: Int = 1, klWeight: Double = 1, priorLogSigma: Double = InnerLoop.defaultPriorLogSigma,
                 learnedNoise: Double? = nil, predictiveObjective: Bool = false, optimizer: InnerOptimizer = .sgd,
                 batchSize: Int? = nil, residualNoise: Bool = false, preconditionedKL: Bool = false,
-                noiseDegreesOfFreedom: Double? = nil) {
+                noiseDegreesOfFreedom: Double? = nil, leverageNoise: Bool = false) {
         self.steps = steps; self.evaluationSteps = evaluationSteps ?? steps
         self.learningRate = learningRate; self.firstOrder = firstOrder
         self.samples = samples; self.klWeight = klWeight
         self.priorLogSigma = priorLogSigma; self.learnedNoise = learnedNoise; self.predictiveObjective = predictiveObjective
         self.optimizer = optimizer; self.batchSize = batchSize
         self.residualNoise = residualNoise; self.preconditionedKL = preconditionedKL
-        self.noiseDegreesOfFreedom = noiseDegreesOfFreedom
+        self.noiseDegreesOfFreedom = noiseDegreesOfFreedom; self.leverageNoise = leverageNoise
     }
 }

@@ -25,6 +25,7 @@ extension ConfigFile {
         if c.inner.residualNoise { lines.append("  residual_noise: true") }
         if c.inner.preconditionedKL { lines.append("  precondition_kl: true") }
         if let v = c.inner.noiseDegreesOfFreedom { lines.append("  noise_dof: \(v)") }
+        if c.inner.leverageNoise { lines.append("  leverage_noise: true") }
         lines += ["outer:", "  optimizer: \(optimizerName(c.outerOptimizer))", "  learning_rate: \(c.outerOptimizer.learningRate)"]
         if let f = c.finalOuterLearningRate { lines.append("  final_learning_rate: \(f)") }
         lines += [

@@ -46,7 +46,8 @@ import MetaAlgorithms
 ///   objective: expected           # Bayesian learners: the query term, expected | predictive; default expected
 ///   residual_noise: false         # Bayesian learners, with learned_noise: add a learned multiple of the support residual per task
 ///   precondition_kl: false        # Bayesian learners: the inner step of the KL's mean part times the prior's variance
-///   noise_dof: 5                  # Bayesian learners, with learned_noise and objective predictive: Student-t noise; default Gaussian
+///   noise_dof: 5                  # Bayesian learners, with learned_noise and objective predictive: Student-t noise; gaussian (default): Gaussian
+///   leverage_noise: false         # Bayesian learners, with learned_noise and objective predictive: noise growing with a query's leverage
 /// outer:
 ///   optimizer: adam               # adam | sgd
 ///   learning_rate: 0.001
@@ -109,7 +110,7 @@ public enum ConfigFile {
         if let i = try top.mapping("inner", allowed: ["steps", "evaluation_steps", "learning_rate", "first_order", "batch_norm",
                                                        "samples", "kl_weight", "prior_log_sigma", "learned_noise", "objective",
                                                        "optimizer", "beta1", "batch", "residual_noise", "precondition_kl",
-                                                       "noise_dof"]) {
+                                                       "noise_dof", "leverage_noise"]) {
             if let v = try i.integer("steps", in: ConfigLimits.innerSteps) { c.inner.steps = v }
             if let v = try i.integer("evaluation_steps", in: ConfigLimits.innerSteps) { c.inner.evaluationSteps = v }
             if let v = try i.number("learning_rate", in: ConfigLimits.innerLearningRate) { c.inner.learningRate = v }
@@ -120,7 +121,9 @@ public enum ConfigFile {
             if let v = try i.number("learned_noise", in: ConfigLimits.learnedNoise, exclusiveMinimum: true) { c.inner.learnedNoise = v }
             if let v = try i.bool("residual_noise") { c.inner.residualNoise = v }
             if let v = try i.bool("precondition_kl") { c.inner.preconditionedKL = v }
-            if let v = try i.number("noise_dof", in: ConfigLimits.noiseDegreesOfFreedom) { c.inner.noiseDegreesOfFreedom = v }
+            if let v = try i.bool("leverage_noise") { c.inner.leverageNoise = v }
+            if i["noise_dof"]?.scalar?.string == "gaussian" { c.inner.noiseDegreesOfFreedom = nil }
+            else if let v = try i.number("noise_dof", in: ConfigLimits.noiseDegreesOfFreedom) { c.inner.noiseDegreesOfFreedom = v }
             switch try i.string("objective") {
             case nil: break
             case "expected": c.inner.predictiveObjective = false

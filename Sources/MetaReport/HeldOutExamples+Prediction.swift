@@ -72,7 +72,7 @@ extension HeldOutExamples {
                     let samples = outputs.map { $0.converted(to: Double.self).scalars }
                     draws = samples.map { Curve(x: x, y: $0) }
                     let bands = x.indices.map { j in
-                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: noise,
+                        PredictiveMixture(means: samples.map { $0[j] }, standardDeviation: noise[j],
                                           degreesOfFreedom: c.inner.noiseDegreesOfFreedom).centralInterval(0.95)
                     }
                     interval = Interval(x: x, lower: bands.map(\.lower), upper: bands.map(\.upper))

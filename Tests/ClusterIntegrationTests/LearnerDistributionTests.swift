@@ -43,11 +43,11 @@ import Testing
             + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
             + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, kl_weight: 1}\n"),
         // The predictive objective with a learned observation noise widened by each task's
-        // support residual (two more parameters).
+        // support residual and each query point's leverage (three more parameters), Student-t.
         ("abml-predictive", "algorithm: abml\ntasks: {family: ambiguous, shots: 5, queries: 10}\n"
             + "model: {architecture: sine-mlp, hidden: [16, 16]}\n"
             + "inner: {steps: 2, evaluation_steps: 2, learning_rate: 0.01, samples: 3, prior_log_sigma: -2, learned_noise: 1, "
-            + "objective: predictive, residual_noise: true}\n"),
+            + "objective: predictive, residual_noise: true, leverage_noise: true, noise_dof: 5}\n"),
         ("abml-images", "algorithm: abml\ntasks: {family: synthetic-images, ways: 3, shots: 1, queries: 2, size: 16}\n"
             + "model: {architecture: maxpool-cnn, filters: 8}\ninner: {steps: 1, evaluation_steps: 1, learning_rate: 0.4, samples: 2}\n"),
     ]

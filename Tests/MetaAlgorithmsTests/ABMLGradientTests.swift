@@ -13,9 +13,11 @@ import MetaTestKit
 
     /// A prior with every log σ moved off its initial value and its means perturbed, so that
     /// every term of the KL and of the reparameterisation is exercised.
-    static func prior(seed: UInt64, learnedNoise: Double? = nil, residualNoise: Bool = false) -> Parameters<Tensor<Double>> {
+    static func prior(seed: UInt64, learnedNoise: Double? = nil, residualNoise: Bool = false,
+                      leverageNoise: Bool = false) -> Parameters<Tensor<Double>> {
         var p = ABML.initialParameters(model: model, seed: seed,
-                                       inner: InnerLoop(steps: 1, learningRate: 0, learnedNoise: learnedNoise, residualNoise: residualNoise),
+                                       inner: InnerLoop(steps: 1, learningRate: 0, learnedNoise: learnedNoise, residualNoise: residualNoise,
+                                                        leverageNoise: leverageNoise),
                                        as: Double.self)
         var s = RandomStream(seed: seed, purpose: .testing)
         for (i, name) in p.names.enumerated() {
@@ -96,6 +98,43 @@ import MetaTestKit
         let direction = [Tensor<Double>(shape: [1], scalars: [0.7]), Tensor<Double>(shape: [1], scalars: [-0.4])]
         #expect(GradientCheck.firstOrderError(of: parameters, at: [l, k]) < 1e-6)
         #expect(GradientCheck.secondOrderError(of: parameters, at: [l, k], direction: direction) < 1e-5)
+    }
+
+    /// With `inner.leverage_noise` each query point's log noise against finite differences in
+    /// the posterior and in (ℓ, κ, γ), first and second order (summed over the points with
+    /// distinct weights, so that every point's term counts).
+    @Test func perPointLogNoiseGradientWithTheLeverageMatchesFiniteDifferences() {
+        let p = Self.prior(seed: 33, learnedNoise: 0.5, residualNoise: true, leverageNoise: true), q = Self.moved(p, seed: 34)
+        #expect(p.names.suffix(3) == [ABML.logNoiseName, ABML.residualScaleName, ABML.leverageScaleName])
+        let noise: [[Tensor<Double>]] = ABML.noise(for: 47, shapes: Self.shapes, slot: 0, samples: 3)
+        let weights = Variable(Tensor<Double>(shape: [6, 1], scalars: [1, -0.5, 2, 0.3, -1.2, 0.8]))
+        func logNoise(_ q: Parameters<Variable<Double>>, _ l: Variable<Double>, _ k: Variable<Double>, _ g: Variable<Double>) -> Variable<Double> {
+            let perPoint = ABML.taskLogNoise(model: Self.model, posterior: q, supportInputs: Self.task.supportInputs,
+                                             supportTargets: Self.task.supportTargets, noise: noise, logNoise: l, logResidualScale: k,
+                                             queryInputs: Self.task.queryInputs, logLeverageScale: g)!
+            return (perPoint * weights).sum()
+        }
+        let (l, k, g) = (p.values[p.count - 3], p.values[p.count - 2], p.values[p.count - 1] + 0.4)
+        let posterior: GradientCheck.Function = { v in logNoise(Parameters(layout: q.layout, values: v), Variable(l), Variable(k), Variable(g)) }
+        #expect(GradientCheck.firstOrderError(of: posterior, at: q.values) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: posterior, at: q.values, direction: Self.moved(p, seed: 35).values) < 1e-5)
+        let parameters: GradientCheck.Function = { v in logNoise(q.map { Variable($0) }, v[0], v[1], v[2]) }
+        let direction = [0.7, -0.4, 0.9].map { Tensor<Double>(shape: [1], scalars: [$0]) }
+        #expect(GradientCheck.firstOrderError(of: parameters, at: [l, k, g]) < 1e-6)
+        #expect(GradientCheck.secondOrderError(of: parameters, at: [l, k, g], direction: direction) < 1e-5)
+    }
+
+    /// The meta-gradient with per-point noise (the leverage on top of the support residual,
+    /// Student-t) through two inner steps, second order, against central differences.
+    @Test func secondOrderMetaGradientWithTheLeverageInTheNoiseMatchesFiniteDifferences() {
+        let inner = InnerLoop(steps: 2, learningRate: 0.05, samples: 3, klWeight: 1.5, learnedNoise: 0.6, predictiveObjective: true,
+                              residualNoise: true, noiseDegreesOfFreedom: 3.5, leverageNoise: true)
+        var p = Self.prior(seed: 36, learnedNoise: 0.6, residualNoise: true, leverageNoise: true)
+        p.values[p.count - 1] = p.values[p.count - 1] + 0.5
+        #expect(Self.metaGradientError(p, inner: inner) < 1e-6)
+        var gaussian = inner
+        gaussian.noiseDegreesOfFreedom = nil
+        #expect(Self.metaGradientError(p, inner: gaussian) < 1e-6)
     }
 
     /// The predictive objective (with the learned noise) against finite differences in the

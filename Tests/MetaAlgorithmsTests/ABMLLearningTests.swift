@@ -15,6 +15,10 @@ import MetaAlgorithms
         c.inner.samples = 2
         c.metaBatchSize = 8
         c.outerOptimizer = .adam(learningRate: 0.01)
+        // One noise per task, Gaussian: the figures below are checked against that.
+        c.inner.residualNoise = false
+        c.inner.noiseDegreesOfFreedom = nil
+        c.inner.leverageNoise = false
         return c
     }
 
@@ -61,6 +65,21 @@ import MetaAlgorithms
         let one = Calibration.run(learner: c.algorithm.learner, model: trainer.model, parameters: p, family: trainer.family,
                                   split: .validation, seed: 77, tasks: 30, steps: c.inner.evaluationSteps, inner: c.inner)
         #expect(one.drawVariance == 0)
+    }
+
+    /// The report keeps each task's NLL (their mean is the NLL figure), and two models on the
+    /// same tasks are compared by the mean of the per-task differences with its 95 % interval.
+    @Test func thePairedNLLDifferenceIsTheMeanOfThePerTaskDifferencesWithItsInterval() throws {
+        let trainer = try MetaTrainer<Float>(configuration: Self.configuration())
+        let report = Self.calibration(trainer, trainer.initialState().parameters)
+        let nll = try #require(report.taskNLL)
+        #expect(nll.count == 30 && abs(nll.reduce(0, +) / 30 - report.nll.mean) < 1e-12)
+        // Differences 0.5, 0.5, 0.5, 1: mean 0.625, standard deviation 0.25, interval 1.96 · 0.25 / 2.
+        let d = Calibration.pairedDifference([1, 2, 3, 4], [0.5, 1.5, 2.5, 3])
+        #expect(abs(d.mean - 0.625) < 1e-12 && abs(d.ci95 - 0.245) < 1e-12)
+        // A constant shift is known exactly however much the tasks differ.
+        let shifted = Calibration.pairedDifference(nll.map { $0 + 0.1 }, nll)
+        #expect(abs(shifted.mean - 0.1) < 1e-9 && shifted.ci95 < 1e-9 && report.nll.ci95 > 1e-3)
     }
 
     /// With `inner.noise_dof` the predictive's components are Student-t of the same scale: the

@@ -87,11 +87,69 @@ import MetaAlgorithms
             for (prediction, target) in zip(d.scalars, y.scalars) { residual += (prediction - target) * (prediction - target) / 15 }
         }
         let expected = (0.25 + Foundation.exp(0.8) * residual).squareRoot()
-        #expect(residual > 0.1 && abs(noise - expected) < 1e-9 * expected, "noise \(noise), expected \(expected)")
+        #expect(noise.count == 5 && noise.allSatisfy { abs($0 - expected) < 1e-9 * expected }, "noise \(noise), expected \(expected)")
+        #expect(residual > 0.1)
         var constant = inner
         constant.residualNoise = false
         let plain = ABML.initialParameters(model: Self.model, seed: 1, inner: constant, as: Double.self)
-        #expect(abs(ABML.predictive(model: Self.model, parameters: plain, input: input, inner: constant, steps: 2).noise - 0.5) < 1e-12)
+        #expect(ABML.predictive(model: Self.model, parameters: plain, input: input, inner: constant, steps: 2).noise.allSatisfy { abs($0 - 0.5) < 1e-12 })
+    }
+
+    /// A query's leverage is its squared distance from the support inputs' mean over their sum
+    /// of squared deviations: support −1, 0, 1 (mean 0, sum 2), queries 0, 2, −3 give 0, 2, 4.5.
+    @Test func theLeverageIsTheSquaredDistanceFromTheSupportMeanOverTheSupportsSpread() {
+        let h = ABML.leverages(support: Tensor<Double>(shape: [3, 1], scalars: [-1, 0, 1]),
+                               query: Tensor<Double>(shape: [3, 1], scalars: [0, 2, -3]))
+        #expect(h.shape == [3, 1] && h.scalars == [0, 2, 4.5])
+        // Shifted support: the mean moves with it (support 1, 2, 6: mean 3, sum 14).
+        let shifted = ABML.leverages(support: Tensor<Double>(shape: [3, 1], scalars: [1, 2, 6]),
+                                     query: Tensor<Double>(shape: [2, 1], scalars: [3, 10]))
+        #expect(shifted.scalars == [0, 49.0 / 14])
+        #expect(ABML.leverages(support: Tensor<Double>(shape: [2, 1], scalars: [1, 1]), query: Tensor<Double>(shape: [1, 1], scalars: [4])).scalars == [0])
+    }
+
+    /// With `inner.leverage_noise` each query point's noise variance is the task's (here e^{2ℓ}
+    /// and the residual's part) times 1 + e^γ · h(x): checked against the same predictive
+    /// without the leverage.
+    @Test func theLeverageNoiseWidensEachQueryPointsNoiseByItsLeverage() {
+        let inner = InnerLoop(steps: 2, learningRate: 0.01, samples: 3, learnedNoise: 0.5, predictiveObjective: true, residualNoise: true,
+                              leverageNoise: true)
+        var p = ABML.initialParameters(model: Self.model, seed: 1, inner: inner, as: Double.self)
+        #expect(p.names.suffix(3) == [ABML.logNoiseName, ABML.residualScaleName, ABML.leverageScaleName])
+        p.values[p.count - 1] = Tensor(shape: [1], scalars: [0.6])    // γ
+        let task: Task<Double> = Self.family.task(seed: 2, iteration: 0, index: 0, split: .train)
+        let input = AdaptationInput(task)
+        let (draws, noise) = ABML.predictive(model: Self.model, parameters: p, input: input, inner: inner, steps: 2)
+        var plainInner = inner
+        plainInner.leverageNoise = false
+        let plain = Parameters(Array(zip(p.names.dropLast(), p.values.dropLast())))
+        let (plainDraws, taskNoise) = ABML.predictive(model: Self.model, parameters: plain, input: input, inner: plainInner, steps: 2)
+        #expect(draws == plainDraws)
+        let h = ABML.leverages(support: task.supportInputs, query: task.queryInputs).scalars
+        #expect(noise.count == 10 && Set(noise).count > 1)
+        for j in 0..<10 {
+            let expected = taskNoise[j] * (1 + Foundation.exp(0.6) * h[j]).squareRoot()
+            #expect(abs(noise[j] - expected) < 1e-9 * expected, "point \(j): \(noise[j]), expected \(expected)")
+        }
+    }
+
+    /// A meta-batch split into shards gives the same bits with the per-point (leverage) noise.
+    @Test func shardResultsWithTheLeverageNoiseAreBitIdenticalHoweverTheMetaBatchIsSplit() {
+        let learner = ABMLLearner()
+        let inner = InnerLoop(steps: 2, learningRate: 0.01, samples: 3, learnedNoise: 1, predictiveObjective: true, residualNoise: true,
+                              noiseDegreesOfFreedom: 5, leverageNoise: true)
+        let p = learner.initialParameters(model: Self.model, seed: 1, inner: inner, as: Float.self)
+        #expect(p.names.last == ABML.leverageScaleName)
+        let all = Self.tasks(8)
+        let whole = learner.shardResult(model: Self.model, parameters: p, tasks: all, inner: inner, traced: nil)
+        let halves = [all[0..<4], all[4..<8]].map {
+            learner.shardResult(model: Self.model, parameters: p, tasks: Array($0), inner: inner, traced: nil)
+        }
+        #expect(Self.bits(whole) == halves.flatMap(Self.bits))
+        #expect(whole.losses == halves.flatMap(\.losses))
+        // The leverage's weight gets a meta-gradient.
+        let gradient = ABML.taskStep(model: Self.model, parameters: p, task: all[0], inner: inner).metaGradient.values.last!
+        #expect(gradient.scalars[0] != 0)
     }
 
     /// With a narrow prior (log σ −4) the KL's curvature in the means, 1/(N σ²) ≈ 600, makes

@@ -52,23 +52,30 @@ import MetaConfig
     @Test func priorLogSigmaLearnedNoiseAndObjectiveAreReadAndWrittenOnlyWhenSet() throws {
         let maml = ConfigFile.yaml(RunConfiguration.presets["sine-maml"]!)
         #expect(!maml.contains("prior_log_sigma:") && !maml.contains("learned_noise:") && !maml.contains("objective:"))
-        let c = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  prior_log_sigma: -3.5\n  learned_noise: 0.7\n  objective: expected\n")
+        let c = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  prior_log_sigma: -3.5\n  learned_noise: 0.7\n  objective: expected\n"
+                                     + "  noise_dof: gaussian\n  leverage_noise: false\n")
         #expect(c.inner.priorLogSigma == -3.5 && c.inner.learnedNoise == 0.7 && !c.inner.predictiveObjective)
         #expect(try ConfigFile.parse(ConfigFile.yaml(c)) == c)
         let d = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  objective: predictive\n")
         #expect(d.inner.predictiveObjective && ConfigFile.yaml(d).contains("  objective: predictive\n"))
-        #expect(!ConfigFile.yaml(d).contains("residual_noise:"))
+        // Keys not set are not written (the Omniglot preset sets none of the noise keys).
+        let plain = ConfigFile.yaml(RunConfiguration.presets["omniglot-5w1s-abml"]!)
+        #expect(!plain.contains("residual_noise:") && !plain.contains("leverage_noise:") && !plain.contains("noise_dof:"))
         let r = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  residual_noise: true\n")
         #expect(r.inner.residualNoise && ConfigFile.yaml(r).contains("  residual_noise: true\n"))
         #expect(try ConfigFile.parse(ConfigFile.yaml(r)) == r)
         #expect(!r.inner.preconditionedKL && !ConfigFile.yaml(r).contains("precondition_kl:"))
+        let h = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  leverage_noise: true\n")
+        #expect(h.inner.leverageNoise && ConfigFile.yaml(h).contains("  leverage_noise: true\n"))
+        #expect(try ConfigFile.parse(ConfigFile.yaml(h)) == h)
         let k = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  precondition_kl: true\n")
         #expect(k.inner.preconditionedKL && ConfigFile.yaml(k).contains("  precondition_kl: true\n"))
         #expect(try ConfigFile.parse(ConfigFile.yaml(k)) == k)
-        #expect(r.inner.noiseDegreesOfFreedom == nil && !ConfigFile.yaml(r).contains("noise_dof:"))
         let t = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  noise_dof: 5\n")
         #expect(t.inner.noiseDegreesOfFreedom == 5 && ConfigFile.yaml(t).contains("  noise_dof: 5.0\n"))
         #expect(try ConfigFile.parse(ConfigFile.yaml(t)) == t)
+        let g = try ConfigFile.parse("preset: ambiguous-abml\ninner:\n  noise_dof: gaussian\n")
+        #expect(g.inner.noiseDegreesOfFreedom == nil && !ConfigFile.yaml(g).contains("noise_dof:"))
     }
 
     @Test func writingIsDeterministic() {
@@ -140,6 +147,8 @@ import MetaConfig
         ("preset: ambiguous-abml\ninner:\n  noise_dof: 0.5", "'inner.noise_dof'"),
         ("preset: ambiguous-abml\ninner:\n  noise_dof: 5\n  objective: expected", "inner.noise_dof makes the predictive's learned noise"),
         ("preset: omniglot-5w1s-abml\ninner:\n  residual_noise: true", "inner.residual_noise widens the learned observation noise"),
+        ("preset: ambiguous-abml\ninner:\n  leverage_noise: 1", "'inner.leverage_noise'"),
+        ("preset: omniglot-5w1s-abml\ninner:\n  leverage_noise: true", "inner.leverage_noise widens the learned noise away"),
         ("[1, 2, 3]", "mapping"),
         ("preset: sine-maml\npreset: sine-maml", "YAML"),
     ])

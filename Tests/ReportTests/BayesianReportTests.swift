@@ -39,6 +39,23 @@ import MetaTestKit
         #expect(text.status == 0 && text.stdout.contains("coverage 95%: ") && text.stdout.contains("nll: "))
     }
 
+    /// `--compare` scores a second checkpoint on the same tasks: against itself the paired NLL
+    /// difference is exactly 0 with a zero-width interval.
+    @Test func calibrationComparesTwoCheckpointsOnTheSameTasksByThePairedNLLDifference() throws {
+        let run = try SharedBayesRun.directory.get()
+        let result = try Metatrain.run(["calibration", "--run-dir", run.path, "--tasks", "20", "--compare", run.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let difference = try #require(object["nllDifference"] as? [String: Any])
+        #expect((difference["mean"] as? NSNumber)?.doubleValue == 0 && (difference["ci95"] as? NSNumber)?.doubleValue == 0)
+        let report = try #require(object["report"] as? [String: Any]), compared = try #require(object["compared"] as? [String: Any])
+        #expect((report["taskNLL"] as? [Double])?.count == 20 && report["taskNLL"] as? [Double] == compared["taskNLL"] as? [Double])
+        let text = try Metatrain.run(["calibration", "--run-dir", run.path, "--tasks", "20", "--compare", run.path])
+        #expect(text.status == 0 && text.stdout.contains("paired nll difference (this − compared) over 20 tasks: 0.0000 ± 0.0000"))
+        let missing = try Metatrain.run(["calibration", "--run-dir", run.path, "--tasks", "20", "--compare", run.path + "-nothing"])
+        #expect(missing.status != 0 && missing.stderr.contains("--compare: no such checkpoint file or run directory"))
+    }
+
     @Test func calibrationWithoutACheckpointFailsWithOneLine() throws {
         let result = try Metatrain.run(["calibration", "--tasks", "20"])
         #expect(result.status != 0 && result.stderr.contains("give exactly one of --run-dir and --checkpoint"))

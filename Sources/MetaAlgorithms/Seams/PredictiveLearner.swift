@@ -15,7 +15,8 @@ public protocol PredictiveLearner: Learner {
 
     /// A regression task's predictive after `steps` adaptation steps: the posterior draws'
     /// query predictions (as ``sampleOutputs(model:parameters:input:inner:steps:)``) and the
-    /// observation noise's standard deviation added to each, which may depend on the task.
+    /// observation noise's standard deviation added to each at each query point (one per query,
+    /// which may depend on the task and the point).
     func predictive<S: TensorScalar>(model: any Model, parameters: Parameters<Tensor<S>>, input: AdaptationInput<S>,
-                                     inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: Double)
+                                     inner: InnerLoop, steps: Int) -> (draws: [Tensor<S>], noise: [Double])
 }
