@@ -42,9 +42,11 @@ enum Cluster {
 
         var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
-        /// Waits for exit (killing the process after `seconds`) and returns the status.
+        /// Waits for exit (killing the process after `seconds`) and returns the status. The
+        /// default only guards against a hang: tests overlap, so on a loaded machine a run may
+        /// take several times its time alone.
         @discardableResult
-        func wait(seconds: Double = 120) -> Int32 {
+        func wait(seconds: Double = 600) -> Int32 {
             let deadline = Date().addingTimeInterval(seconds)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
@@ -62,7 +64,7 @@ enum Cluster {
 
     /// Runs `metatrain ARGS` to completion.
     @discardableResult
-    static func run(_ arguments: [String], directory: URL, label: String, seconds: Double = 120) throws -> (status: Int32, log: String) {
+    static func run(_ arguments: [String], directory: URL, label: String, seconds: Double = 600) throws -> (status: Int32, log: String) {
         let child = try Child(arguments, directory: directory, label: label)
         let status = child.wait(seconds: seconds)
         return (status, child.log)
